@@ -1,0 +1,46 @@
+"""yangpu_gis: urban-asset registry and GIS analysis toolkit for Yangpu District, Shanghai."""
+
+from __future__ import annotations
+
+from . import settings
+from .catalogue import CATALOGUE, get_layer, layer_names
+from .errors import CRSError, RegistryError, SourceError, ValidationError, YangpuGisError
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "CATALOGUE",
+    "CRSError",
+    "RegistryError",
+    "SourceError",
+    "ValidationError",
+    "YangpuGisError",
+    "get_layer",
+    "layer_names",
+    "open_registry",
+    "settings",
+]
+
+
+def open_registry(target: str | None = None):
+    """Open a registry: a GeoPackage path (default) or a ``postgresql://`` URL.
+
+    Parameters
+    ----------
+    target : str, optional
+        ``*.gpkg`` path or PostgreSQL URL; defaults to ``settings.default_registry``
+        (``$YANGPU_GIS_REGISTRY`` or ``./yangpu.gpkg``).
+
+    Returns
+    -------
+    yangpu_gis.registry.Registry
+
+    Examples
+    --------
+    >>> import yangpu_gis
+    >>> reg = yangpu_gis.open_registry("yangpu.gpkg")     # doctest: +SKIP
+    >>> roads = reg.read("roads", bbox=(121.50, 31.29, 121.52, 31.31), bbox_crs="EPSG:4326")  # doctest: +SKIP
+    """
+    from .registry import open_registry as _open
+
+    return _open(target)

@@ -1,0 +1,410 @@
+"""The layer catalogue: every registry layer, its geometry, columns, types and enumerations.
+
+This module is data. Loaders, both registry backends, the maps and the analyses read it; no
+other module hard-codes a layer's columns. The minimum catalogue (layer names and required
+columns) is fixed by ``DOMAIN.md`` ("Layer catalogue"); optional columns and Chinese aliases
+are ours.
+
+Column types
+------------
+``str``, ``int``, ``float``, ``bool``, ``date`` (ISO ``YYYY-MM-DD``), ``datetime`` (ISO 8601
+with time zone; Asia/Shanghai when none is given).
+
+Geometry
+--------
+``geometry`` lists the allowed geometry families (``Point``, ``LineString``, ``Polygon``).
+Storage normalises them: polygons are stored as ``MultiPolygon`` (subdistricts have islands,
+e.g. 复兴岛 in 定海路街道), lines as ``LineString``, points as ``Point``. A layer that allows
+two families is stored with the generic ``Geometry`` type.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+__all__ = [
+    "BATCH_COLUMN",
+    "CATALOGUE",
+    "Column",
+    "Layer",
+    "get_layer",
+    "layer_names",
+]
+
+#: Column every stored row carries: the id of the load (batch) that wrote it.
+BATCH_COLUMN = "batch_id"
+
+COLUMN_TYPES = ("str", "int", "float", "bool", "date", "datetime")
+
+
+@dataclass(frozen=True)
+class Column:
+    """One attribute of a layer.
+
+    Parameters
+    ----------
+    name : str
+        Catalogue name (ASCII, snake_case), as stored.
+    type : str
+        One of ``str, int, float, bool, date, datetime``.
+    label : str
+        Chinese display name, used for map popups and reports.
+    required : bool
+        NOT NULL in storage; the load is refused if missing or empty.
+    allowed : tuple of str, optional
+        Enumeration of allowed values (a CHECK constraint in PostGIS).
+    value_aliases : dict, optional
+        Source values accepted for an enumeration and the catalogue value they mean
+        (e.g. ``主干路 -> arterial``).
+    min, max : float, optional
+        Inclusive numeric bounds.
+    aliases : tuple of str
+        Source column names mapped to this column automatically (e.g. ``道路名称``).
+    """
+
+    name: str
+    type: str
+    label: str
+    required: bool = False
+    allowed: tuple[str, ...] | None = None
+    value_aliases: dict[str, str] = field(default_factory=dict)
+    min: float | None = None
+    max: float | None = None
+    aliases: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.type not in COLUMN_TYPES:
+            raise ValueError(f"column {self.name}: unknown type {self.type!r}")
+
+
+@dataclass(frozen=True)
+class Layer:
+    """One registry layer.
+
+    Parameters
+    ----------
+    name : str
+        Layer (table) name.
+    label : str
+        Chinese display name.
+    geometry : tuple of str
+        Allowed geometry families: ``Point``, ``LineString``, ``Polygon``.
+    id_column : str
+        Primary key column.
+    columns : tuple of Column
+        Attributes, the id column first.
+    """
+
+    name: str
+    label: str
+    geometry: tuple[str, ...]
+    id_column: str
+    columns: tuple[Column, ...]
+
+    @property
+    def storage_geometry(self) -> str:
+        """Geometry type as stored: ``Point``, ``LineString``, ``MultiPolygon`` or ``Geometry``."""
+        if len(self.geometry) > 1:
+            return "Geometry"
+        return {"Polygon": "MultiPolygon"}.get(self.geometry[0], self.geometry[0])
+
+    @property
+    def column_names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+    @property
+    def required(self) -> list[Column]:
+        return [c for c in self.columns if c.required]
+
+    def column(self, name: str) -> Column:
+        for c in self.columns:
+            if c.name == name:
+                return c
+        raise KeyError(f"layer {self.name} has no column {name!r}")
+
+    def labels(self) -> dict[str, str]:
+        """Catalogue name -> Chinese display name, for popups and report headers."""
+        return {c.name: c.label for c in self.columns}
+
+
+def _c(name: str, type_: str, label: str, **kw) -> Column:
+    return Column(name=name, type=type_, label=label, **kw)
+
+
+_NAME_ALIASES = ("名称", "name_cn", "NAME", "Name", "mc", "MC")
+
+ROAD_CLASS_ALIASES = {
+    "快速路": "expressway",
+    "高速": "expressway",
+    "高架": "expressway",
+    "主干路": "arterial",
+    "主干道": "arterial",
+    "次干路": "secondary",
+    "次干道": "secondary",
+    "支路": "branch",
+    "弄堂": "alley",
+    "里弄": "alley",
+    "街坊路": "alley",
+    "内部道路": "internal",
+    "小区道路": "internal",
+}
+UTILITY_ALIASES = {
+    "给水": "water",
+    "供水": "water",
+    "上水": "water",
+    "雨水": "drainage",
+    "排水": "drainage",
+    "污水": "sewage",
+    "燃气": "gas",
+    "煤气": "gas",
+    "天然气": "gas",
+    "电力": "power",
+    "供电": "power",
+    "通信": "telecom",
+    "电信": "telecom",
+    "通讯": "telecom",
+    "热力": "heat",
+    "供热": "heat",
+}
+UTILITIES = ("water", "drainage", "sewage", "gas", "power", "telecom", "heat")
+PARKING_KINDS = ("public", "residential", "commercial", "office", "hospital", "school", "on_street")
+PARKING_KIND_ALIASES = {
+    "公共": "public",
+    "公共停车场": "public",
+    "住宅": "residential",
+    "小区": "residential",
+    "商业": "commercial",
+    "办公": "office",
+    "医院": "hospital",
+    "学校": "school",
+    "道路停车": "on_street",
+    "路内": "on_street",
+    "路边": "on_street",
+}
+POI_KINDS = ("hospital", "school", "office", "commercial", "metro_station", "other")
+POI_KIND_ALIASES = {
+    "医院": "hospital",
+    "学校": "school",
+    "办公": "office",
+    "商业": "commercial",
+    "地铁站": "metro_station",
+    "其他": "other",
+}
+
+CATALOGUE: dict[str, Layer] = {
+    layer.name: layer
+    for layer in [
+        Layer(
+            "subdistricts",
+            "街道",
+            ("Polygon",),
+            "subdistrict_id",
+            (
+                _c("subdistrict_id", "str", "街道代码", required=True, aliases=("code", "代码", "街道代码")),
+                _c("name", "str", "街道名称", required=True, aliases=("街道名称", *_NAME_ALIASES)),
+                _c("population", "int", "常住人口", min=0, aliases=("人口", "常住人口")),
+                _c("area_km2", "float", "面积(km²)", min=0),
+            ),
+        ),
+        Layer(
+            "grid_cells",
+            "网格",
+            ("Polygon",),
+            "grid_id",
+            (
+                _c("grid_id", "str", "网格编号", required=True, aliases=("网格编号", "网格号")),
+                _c("subdistrict_id", "str", "街道代码", required=True, aliases=("街道代码",)),
+                _c("name", "str", "网格名称", aliases=("网格名称",)),
+                _c("manager", "str", "网格长"),
+            ),
+        ),
+        Layer(
+            "roads",
+            "道路",
+            ("LineString",),
+            "road_id",
+            (
+                _c("road_id", "str", "道路编号", required=True, aliases=("道路编号", "编号")),
+                _c("name", "str", "道路名称", required=True, aliases=("道路名称", "路名", *_NAME_ALIASES)),
+                _c(
+                    "road_class",
+                    "str",
+                    "道路等级",
+                    required=True,
+                    allowed=("expressway", "arterial", "secondary", "branch", "alley", "internal"),
+                    value_aliases=ROAD_CLASS_ALIASES,
+                    aliases=("道路等级", "等级"),
+                ),
+                _c("width_m", "float", "路幅宽度(m)", min=0, max=200, aliases=("路幅宽度", "宽度")),
+                _c("maintainer", "str", "养护单位", aliases=("养护单位",)),
+                _c("built_date", "date", "建成日期", aliases=("建成日期", "通车日期")),
+                _c("last_major_repair_date", "date", "最近大修日期", aliases=("大修日期", "最近大修日期")),
+                _c("pci", "float", "路面状况指数PCI", min=0, max=100, aliases=("PCI",)),
+            ),
+        ),
+        Layer(
+            "pipelines",
+            "管线",
+            ("LineString",),
+            "pipe_id",
+            (
+                _c("pipe_id", "str", "管线编号", required=True, aliases=("管线编号", "编号")),
+                _c(
+                    "utility",
+                    "str",
+                    "管线类别",
+                    required=True,
+                    allowed=UTILITIES,
+                    value_aliases=UTILITY_ALIASES,
+                    aliases=("管线类别", "管类", "类别"),
+                ),
+                _c("pressure_class", "str", "压力等级", aliases=("压力等级",)),
+                _c("diameter_mm", "float", "管径(mm)", min=0, max=5000, aliases=("管径",)),
+                _c("material", "str", "材质", aliases=("材质",)),
+                _c("install_year", "int", "敷设年份", min=1850, max=2100, aliases=("敷设年份", "埋设年代")),
+                _c("depth_m", "float", "埋深(m)", min=0, max=60, aliases=("埋深",)),
+                _c("owner", "str", "权属单位", aliases=("权属单位",)),
+            ),
+        ),
+        Layer(
+            "rivers",
+            "河道",
+            ("LineString", "Polygon"),
+            "river_id",
+            (
+                _c("river_id", "str", "河道编号", required=True, aliases=("河道编号", "编号")),
+                _c("name", "str", "河道名称", required=True, aliases=("河道名称", "河名", *_NAME_ALIASES)),
+                _c("river_chief", "str", "河长", aliases=("河长",)),
+                _c("grade", "str", "河道等级", aliases=("河道等级", "等级")),
+            ),
+        ),
+        Layer(
+            "parking_facilities",
+            "停车设施",
+            ("Point", "Polygon"),
+            "facility_id",
+            (
+                _c("facility_id", "str", "停车场编号", required=True, aliases=("编号", "停车场编号")),
+                _c("name", "str", "停车场名称", required=True, aliases=("停车场名称", *_NAME_ALIASES)),
+                _c(
+                    "kind",
+                    "str",
+                    "类型",
+                    required=True,
+                    allowed=PARKING_KINDS,
+                    value_aliases=PARKING_KIND_ALIASES,
+                    aliases=("类型", "停车场类型"),
+                ),
+                _c("capacity", "int", "泊位数", required=True, min=0, aliases=("泊位数", "车位数")),
+                _c("shared_offpeak", "bool", "错峰共享", aliases=("错峰共享",)),
+                _c("open_hours", "str", "开放时间", aliases=("开放时间",)),
+                _c("address", "str", "地址", aliases=("地址",)),
+            ),
+        ),
+        Layer(
+            "beautiful_blocks",
+            "美丽街区",
+            ("Polygon",),
+            "block_id",
+            (
+                _c("block_id", "str", "街区编号", required=True, aliases=("街区编号", "编号")),
+                _c("name", "str", "街区名称", required=True, aliases=("街区名称", *_NAME_ALIASES)),
+                _c("year", "int", "建设年度", required=True, min=1990, max=2100, aliases=("年度", "建设年度")),
+                _c("level", "str", "等级", aliases=("等级",)),
+                _c("status", "str", "状态", aliases=("状态",)),
+            ),
+        ),
+        Layer(
+            "residential_compounds",
+            "住宅小区",
+            ("Polygon",),
+            "compound_id",
+            (
+                _c("compound_id", "str", "小区编号", required=True, aliases=("小区编号", "编号")),
+                _c("name", "str", "小区名称", required=True, aliases=("小区名称", *_NAME_ALIASES)),
+                _c("households", "int", "户数", required=True, min=0, aliases=("户数",)),
+                _c("built_year", "int", "建成年份", min=1850, max=2100, aliases=("建成年份",)),
+                _c("renovated_year", "int", "改造年份", min=1950, max=2100, aliases=("改造年份",)),
+                _c("parking_spaces", "int", "小区泊位数", min=0, aliases=("泊位数",)),
+            ),
+        ),
+        Layer(
+            "pois",
+            "兴趣点",
+            ("Point",),
+            "poi_id",
+            (
+                _c("poi_id", "str", "编号", required=True, aliases=("编号",)),
+                _c("name", "str", "名称", required=True, aliases=_NAME_ALIASES),
+                _c(
+                    "kind",
+                    "str",
+                    "类型",
+                    required=True,
+                    allowed=POI_KINDS,
+                    value_aliases=POI_KIND_ALIASES,
+                    aliases=("类型",),
+                ),
+                _c("beds", "int", "床位数", min=0, aliases=("床位数",)),
+                _c("students", "int", "学生数", min=0, aliases=("学生数",)),
+                _c("staff", "int", "教职工数", min=0, aliases=("教职工数",)),
+                _c("floor_area_m2", "float", "建筑面积(m²)", min=0, aliases=("建筑面积",)),
+                _c("address", "str", "地址", aliases=("地址",)),
+            ),
+        ),
+        Layer(
+            "excavation_permits",
+            "掘路许可",
+            ("Polygon", "LineString"),
+            "permit_id",
+            (
+                _c("permit_id", "str", "许可编号", required=True, aliases=("许可编号", "编号")),
+                _c("applicant", "str", "申请单位", required=True, aliases=("申请单位",)),
+                _c("utility", "str", "管线类别", required=True, aliases=("管线类别",)),
+                _c("planned_start", "date", "计划开工", required=True, aliases=("计划开工", "开工日期")),
+                _c("planned_end", "date", "计划完工", required=True, aliases=("计划完工", "完工日期")),
+                _c("road_id", "str", "道路编号", aliases=("道路编号",)),
+                _c("status", "str", "状态", aliases=("状态",)),
+            ),
+        ),
+        Layer(
+            "complaints",
+            "12345热线工单",
+            ("Point",),
+            "complaint_id",
+            (
+                _c("complaint_id", "str", "工单编号", required=True, aliases=("工单编号", "工单号")),
+                _c("received_at", "datetime", "受理时间", required=True, aliases=("受理时间", "来电时间")),
+                _c("category", "str", "问题类别", required=True, aliases=("问题类别", "类别")),
+                _c("text", "str", "诉求内容", aliases=("诉求内容", "内容")),
+                _c("status", "str", "状态", aliases=("状态", "办理状态")),
+                _c("closed_at", "datetime", "办结时间", aliases=("办结时间",)),
+                _c("address", "str", "地址", aliases=("地址",)),
+            ),
+        ),
+    ]
+}
+
+
+def layer_names() -> list[str]:
+    """Names of every catalogue layer, in catalogue order."""
+    return list(CATALOGUE)
+
+
+def get_layer(name: str) -> Layer:
+    """Return the catalogue entry for ``name``.
+
+    Raises
+    ------
+    yangpu_gis.errors.ValidationError
+        If the layer is not in the catalogue; the message lists the known layers.
+    """
+    from .errors import ValidationError
+
+    try:
+        return CATALOGUE[name]
+    except KeyError:
+        raise ValidationError(
+            f"unknown layer {name!r}",
+            hint="choose one of: " + ", ".join(CATALOGUE),
+        ) from None

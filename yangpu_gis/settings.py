@@ -1,0 +1,41 @@
+"""Every tunable of the package in one place (osmnx's ``settings`` is the model).
+
+Each value can be overridden by an environment variable, read when this module is imported,
+or by assigning to the attribute at run time (``yangpu_gis.settings.working_crs = ...``).
+"""
+
+from __future__ import annotations
+
+import os
+
+
+def _env(name: str, default: str) -> str:
+    return os.environ.get(name, default)
+
+
+#: Default registry: a GeoPackage path or a ``postgresql://`` URL (``$YANGPU_GIS_REGISTRY``).
+default_registry: str = _env("YANGPU_GIS_REGISTRY", "yangpu.gpkg")
+
+#: Working CRS for storage and metric analysis: CGCS2000 / 3-degree Gauss-Kruger CM 120E.
+#: Yangpu lies on the zone's eastern edge; scale factor there ~1.00025 (DOMAIN.md).
+working_crs: str = _env("YANGPU_GIS_WORKING_CRS", "EPSG:4549")
+
+#: Geographic CRS used for maps and for GCJ-02 / BD-09 conversions.
+geographic_crs: str = "EPSG:4326"
+
+#: Yangpu's extent in WGS84 lon/lat (minx, miny, maxx, maxy), DOMAIN.md "The district".
+district_bounds_lonlat: tuple[float, float, float, float] = (121.485, 31.245, 121.575, 31.350)
+
+#: How far outside the district extent data may lie before a load is refused, in metres
+#: (``$YANGPU_GIS_MARGIN_M``). 3 km keeps neighbouring roads at the border loadable.
+district_margin_m: float = float(_env("YANGPU_GIS_MARGIN_M", "3000"))
+
+#: Maximum number of GCJ-02 / BD-09 inverse iterations; tolerance in degrees (~1 mm).
+gcj_inverse_max_iter: int = 30
+gcj_inverse_tol_deg: float = 1e-9
+
+#: Encodings tried, in order, for DBF and CSV files without a declared encoding.
+fallback_encodings: tuple[str, ...] = ("utf-8", "gb18030")
+
+#: Tile URL for online maps; ``amap`` and a custom template are options of the map builders.
+default_tiles: str = _env("YANGPU_GIS_TILES", "OpenStreetMap")
