@@ -1,0 +1,246 @@
+"""Shapefile structure checks and DBF encoding detection, before GDAL reads anything.
+
+GDAL opens a shapefile whose ``.dbf`` is missing (without attributes), silently stops at a
+truncated ``.shp`` and, without a ``.cpg``, decodes GBK text as Latin-1. Each of those is a
+silent loss for a registry, so the parts are checked here first and every problem named.
+"""
+
+from __future__ import annotations
+
+import struct
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import Problem, SourceError
+from .encoding import EncodingGuess, cpg_to_codec, detect_bytes_encoding, normalise_codec
+
+__all__ = ["ShapefileParts", "check_shapefile", "dbf_encoding"]
+
+SHP_MAGIC = 9994
+
+
+@dataclass(frozen=True)
+class ShapefileParts:
+    """Paths of one shapefile's component files (``None`` where absent)."""
+
+    shp: Path
+    shx: Path | None
+    dbf: Path | None
+    prj: Path | None
+    cpg: Path | None
+
+
+def _sibling(shp: Path, ext: str) -> Path | None:
+    for candidate in shp.parent.glob(shp.stem + ".*"):
+        if candidate.stem == shp.stem and candidate.suffix.lower() == ext:
+            return candidate
+    return None
+
+
+def find_parts(shp: Path) -> ShapefileParts:
+    """Locate the component files of ``shp`` (extensions matched case-insensitively)."""
+    return ShapefileParts(
+        shp=shp,
+        shx=_sibling(shp, ".shx"),
+        dbf=_sibling(shp, ".dbf"),
+        prj=_sibling(shp, ".prj"),
+        cpg=_sibling(shp, ".cpg"),
+    )
+
+
+def _dbf_header(path: Path) -> tuple[int, int, int, list[tuple[str, str, int, int]]]:
+    """Record count, header length, record length and (name, type, offset, length) fields."""
+    with path.open("rb") as fh:
+        head = fh.read(32)
+        if len(head) < 32:
+            raise ValueError("shorter than a DBF header")
+        n_records, header_len, record_len = struct.unpack("<IHH", head[4:12])
+        descriptors = fh.read(max(header_len - 32, 0))
+    fields = []
+    offset = 1  # byte 0 of every record is the deletion flag
+    for i in range(0, len(descriptors) - 31, 32):
+        desc = descriptors[i : i + 32]
+        if desc[0] == 0x0D:
+            break
+        name = desc[:11].split(b"\x00", 1)[0].decode("ascii", "replace")
+        ftype = chr(desc[11])
+        length = desc[16]
+        fields.append((name, ftype, offset, length))
+        offset += length
+    return n_records, header_len, record_len, fields
+
+
+def check_shapefile(shp: Path) -> ShapefileParts:
+    """Check that a shapefile is whole: all parts present, none truncated, counts agreeing.
+
+    Raises
+    ------
+    SourceError
+        Naming the missing or damaged part and what to do.
+    """
+    parts = find_parts(shp)
+    src = str(shp)
+    missing = [ext for ext, p in ((".shx", parts.shx), (".dbf", parts.dbf)) if p is None]
+    if missing:
+        raise SourceError(
+            "incomplete shapefile: " + " and ".join(f"{shp.stem}{e}" for e in missing)
+            + " missing beside the .shp",
+            source=src,
+            hint="a shapefile is several files with the same name (.shp geometry, .shx index, "
+            ".dbf attributes, .prj CRS, .cpg encoding); copy all of them, or send a zip",
+        )
+    size = shp.stat().st_size
+    if size == 0:
+        raise SourceError("empty file (0 bytes)", source=src, hint="re-export or re-copy it")
+    with shp.open("rb") as fh:
+        header = fh.read(100)
+    if len(header) < 100 or struct.unpack(">i", header[:4])[0] != SHP_MAGIC:
+        raise SourceError(
+            "not a shapefile: the .shp header is missing or damaged",
+            source=src,
+            hint="re-export the layer as ESRI Shapefile, or check it is not another format renamed",
+        )
+    declared = struct.unpack(">i", header[24:28])[0] * 2
+    if size < declared:
+        raise SourceError(
+            f"truncated .shp: its header declares {declared:,} bytes but the file has {size:,}",
+            source=src,
+            hint="the copy was cut off (interrupted download or full disk); copy the file again",
+        )
+    shx_size = parts.shx.stat().st_size
+    n_shx = max((shx_size - 100) // 8, 0)
+    if shx_size < 100 or (shx_size - 100) % 8:
+        raise SourceError(
+            f"damaged .shx index ({shx_size} bytes is not 100 + 8 per record)",
+            source=str(parts.shx),
+            hint="copy the .shx again; GDAL can also rebuild it (SHAPE_RESTORE_SHX=YES)",
+        )
+    if n_shx:
+        with parts.shx.open("rb") as fh:
+            fh.seek(100)
+            index = np.frombuffer(fh.read(n_shx * 8), dtype=">i4").reshape(-1, 2).astype("int64")
+        ends = (index[:, 0] + index[:, 1]) * 2 + 8
+        beyond = np.flatnonzero(ends > size)
+        if beyond.size:
+            raise SourceError(
+                f"truncated .shp: records {beyond[0] + 1}–{n_shx} lie beyond the end of the file "
+                f"({size:,} bytes)",
+                source=src,
+                problems=[Problem("geometry missing", rows=(beyond + 1).tolist(), row_label="feature")],
+                hint="the copy was cut off; copy the .shp again",
+            )
+    try:
+        n_dbf, header_len, record_len, _ = _dbf_header(parts.dbf)
+    except (ValueError, struct.error) as exc:
+        raise SourceError(
+            f"damaged .dbf attribute table ({exc})", source=str(parts.dbf), hint="copy it again"
+        ) from exc
+    dbf_size = parts.dbf.stat().st_size
+    if dbf_size < header_len + n_dbf * record_len:
+        raise SourceError(
+            f"truncated .dbf: header declares {n_dbf:,} records of {record_len} bytes but the file "
+            f"has {dbf_size:,} bytes",
+            source=str(parts.dbf),
+            hint="the copy was cut off; copy the .dbf again",
+        )
+    if n_dbf != n_shx:
+        raise SourceError(
+            f"the .dbf has {n_dbf:,} records but the .shx indexes {n_shx:,} shapes",
+            source=src,
+            hint="the parts come from different exports; copy .shp, .shx and .dbf together",
+        )
+    return parts
+
+
+def _text_columns(dbf: Path) -> dict[str, np.ndarray]:
+    """Raw bytes of every character field: name -> (n_records, width) uint8 array."""
+    n, header_len, record_len, fields = _dbf_header(dbf)
+    with dbf.open("rb") as fh:
+        fh.seek(header_len)
+        raw = np.frombuffer(fh.read(n * record_len), dtype=np.uint8)
+    records = raw[: n * record_len].reshape(n, record_len) if n else raw.reshape(0, record_len)
+    return {
+        name: records[:, off : off + length]
+        for name, ftype, off, length in fields
+        if ftype in "CM"
+    }
+
+
+def _undecodable(columns: dict[str, np.ndarray], codec: str) -> list[Problem]:
+    problems = []
+    for name, block in columns.items():
+        rows = np.flatnonzero((block >= 0x80).any(axis=1))
+        bad = []
+        for r in rows:
+            value = bytes(block[r]).rstrip(b" \x00")
+            try:
+                value.decode(codec)
+            except UnicodeDecodeError:
+                bad.append(int(r) + 1)
+        if bad:
+            problems.append(
+                Problem(f"text is not valid {codec}", rows=bad, field=name, row_label="feature")
+            )
+    return problems
+
+
+def dbf_encoding(parts: ShapefileParts, override: str | None = None) -> EncodingGuess:
+    """Decide the DBF text encoding: ``override``, else the ``.cpg``, else detection.
+
+    Raises
+    ------
+    SourceError
+        When the declared (or given) encoding does not decode some values, naming rows and
+        fields, or when no candidate decodes them.
+    """
+    assert parts.dbf is not None
+    columns = _text_columns(parts.dbf)
+    if override:
+        guess = EncodingGuess(normalise_codec(override), "given with --encoding")
+    elif parts.cpg is not None:
+        text = parts.cpg.read_text("ascii", "replace").strip()
+        codec = cpg_to_codec(text)
+        if codec is None:
+            raise SourceError(
+                f"the .cpg names an unknown encoding {text!r}",
+                source=str(parts.cpg),
+                hint="pass --encoding UTF-8 or --encoding GBK",
+            )
+        guess = EncodingGuess(codec, f"declared in {parts.cpg.name}")
+    else:
+        chunks = [
+            bytes(block[r]).rstrip(b" \x00")
+            for block in columns.values()
+            for r in np.flatnonzero((block >= 0x80).any(axis=1))
+        ]
+        guess = detect_bytes_encoding(chunks)
+        if guess is None:
+            raise SourceError(
+                "cannot tell the text encoding of the .dbf (neither UTF-8 nor GBK/GB18030 "
+                "decodes every value)",
+                source=str(parts.dbf),
+                problems=_undecodable(columns, "gb18030"),
+                hint="pass --encoding with the encoding the file was written in",
+            )
+        return EncodingGuess(guess.codec, f"no .cpg; {guess.how}")
+    problems = _undecodable(columns, guess.codec)
+    if problems:
+        alt = next(
+            (
+                c
+                for c in ("utf-8", "gb18030")
+                if c != guess.codec and not _undecodable(columns, c)
+            ),
+            None,
+        )
+        raise SourceError(
+            f"encoding mix-up: the text is not {guess.codec} ({guess.how})",
+            source=str(parts.dbf),
+            problems=problems,
+            hint=(f"the values decode as {alt}: pass --encoding {alt}" if alt else
+                  "pass --encoding with the encoding the file was written in")
+            + (" (and fix or delete the .cpg)" if parts.cpg is not None else ""),
+        )
+    return guess

@@ -1,0 +1,361 @@
+"""Read a bureau's file into a raw GeoDataFrame, keeping its own column names.
+
+Formats: ESRI Shapefile (also zipped), GeoPackage (choose the layer), GeoJSON, CSV and XLSX
+with coordinate columns. Nothing is validated against the catalogue here; the reader only
+makes sure the file is whole, decodes its text right and knows which row is which, so that
+later messages can point at the row the user sees in QGIS or Excel.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import tempfile
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyogrio
+import pyproj
+import shapely
+
+from ..errors import Problem, SourceError
+from .encoding import EncodingGuess, detect_bytes_encoding, normalise_codec
+from .shapefile import check_shapefile, dbf_encoding
+
+__all__ = ["RawSource", "read_source", "sha256_file", "from_frame"]
+
+VECTOR_SUFFIXES = {".shp", ".gpkg", ".geojson", ".json", ".zip"}
+TABLE_SUFFIXES = {".csv", ".txt", ".xlsx", ".xlsm", ".xls"}
+
+#: Column names recognised as coordinates in CSV/XLSX, in order of preference.
+X_NAMES = ("lon", "lng", "longitude", "经度", "x", "x坐标", "横坐标", "point_x", "gcj_lon", "bd_lon")
+Y_NAMES = ("lat", "latitude", "纬度", "y", "y坐标", "纵坐标", "point_y", "gcj_lat", "bd_lat")
+
+
+@dataclass
+class RawSource:
+    """A file as read, before validation.
+
+    Attributes
+    ----------
+    path : str
+        What the user named (shown in messages).
+    frame : geopandas.GeoDataFrame
+        Source columns as in the file, plus geometry (CRS as declared, possibly none).
+    rows : numpy.ndarray
+        The row number the user sees for each record (1-based feature number, or the
+        spreadsheet/CSV line including the header).
+    row_label : str
+        ``feature``, ``line`` or ``row``: what ``rows`` count.
+    crs : pyproj.CRS or None
+        The CRS the file declares.
+    encoding : EncodingGuess or None
+        Text encoding used, and how it was decided.
+    sha256 : str
+        Checksum of the source file(s), recorded with the batch.
+    notes : list of str
+        Things the user should know (e.g. the encoding detected).
+    """
+
+    path: str
+    frame: gpd.GeoDataFrame
+    rows: np.ndarray
+    row_label: str
+    crs: pyproj.CRS | None
+    encoding: EncodingGuess | None = None
+    sha256: str = ""
+    notes: list[str] = field(default_factory=list)
+
+
+def sha256_file(*paths: Path) -> str:
+    """SHA-256 over the bytes of one or more files, in the order given."""
+    digest = hashlib.sha256()
+    for p in paths:
+        with open(p, "rb") as fh:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                digest.update(block)
+    return digest.hexdigest()
+
+
+def from_frame(gdf: gpd.GeoDataFrame, name: str = "<GeoDataFrame>") -> RawSource:
+    """Wrap an in-memory GeoDataFrame (from a notebook) as a source; rows count from 1."""
+    frame = gdf.reset_index(drop=True)
+    if not isinstance(frame, gpd.GeoDataFrame) or frame.geometry.name not in frame:
+        raise SourceError("not a GeoDataFrame with a geometry column", source=name)
+    digest = hashlib.sha256(
+        pd.util.hash_pandas_object(frame.drop(columns=frame.geometry.name), index=False).values
+    )
+    digest.update(shapely.to_wkb(frame.geometry.values).astype(bytes).tobytes())
+    return RawSource(
+        path=name,
+        frame=frame,
+        rows=np.arange(1, len(frame) + 1),
+        row_label="row",
+        crs=frame.crs,
+        sha256=digest.hexdigest(),
+    )
+
+
+def read_source(
+    path: str | Path,
+    *,
+    source_layer: str | None = None,
+    encoding: str | None = None,
+    x: str | None = None,
+    y: str | None = None,
+) -> RawSource:
+    """Read a vector or tabular file as the user gave it.
+
+    Parameters
+    ----------
+    path : str or Path
+        ``.shp``, ``.zip`` (a zipped shapefile), ``.gpkg``, ``.geojson``/``.json``, ``.csv``,
+        ``.xlsx``.
+    source_layer : str, optional
+        Layer of a GeoPackage, or sheet of a workbook; required when there are several.
+    encoding : str, optional
+        Overrides the ``.cpg`` / detection (shapefiles, CSV).
+    x, y : str, optional
+        Coordinate columns of CSV/XLSX; detected from common names when omitted.
+
+    Raises
+    ------
+    SourceError
+        For missing, empty, damaged or unreadable files, with a hint.
+    """
+    p = Path(path)
+    if not p.exists():
+        raise SourceError("file not found", source=str(p), hint="check the path and its spelling")
+    if p.is_dir():
+        raise SourceError(
+            "this is a folder", source=str(p), hint="name one file, or use scripts/load_folder.py"
+        )
+    if p.stat().st_size == 0:
+        raise SourceError("empty file (0 bytes)", source=str(p), hint="re-export or re-copy it")
+    suffix = p.suffix.lower()
+    if suffix == ".zip":
+        return _read_zip(p, source_layer=source_layer, encoding=encoding)
+    if suffix == ".shp":
+        return _read_shapefile(p, encoding=encoding)
+    if suffix in (".gpkg", ".geojson", ".json"):
+        return _read_vector(p, source_layer=source_layer)
+    if suffix in TABLE_SUFFIXES:
+        return _read_table(p, sheet=source_layer, encoding=encoding, x=x, y=y)
+    raise SourceError(
+        f"unsupported format {suffix!r}",
+        source=str(p),
+        hint="load a Shapefile (.shp or .zip), GeoPackage, GeoJSON, CSV or XLSX",
+    )
+
+
+def _vector_frame(path: Path, **kwargs) -> gpd.GeoDataFrame:
+    try:
+        return pyogrio.read_dataframe(path, use_arrow=True, **kwargs)
+    except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as exc:
+        raise SourceError(f"GDAL cannot read it: {exc}", source=str(path)) from exc
+
+
+def _rows(n: int) -> np.ndarray:
+    return np.arange(1, n + 1)
+
+
+def _read_shapefile(p: Path, *, encoding: str | None, shown: str | None = None) -> RawSource:
+    parts = check_shapefile(p)
+    guess = dbf_encoding(parts, encoding)
+    frame = _vector_frame(p, encoding=guess.codec)
+    crs = frame.crs if parts.prj is not None else None
+    files = [f for f in (parts.shp, parts.shx, parts.dbf, parts.prj, parts.cpg) if f is not None]
+    return RawSource(
+        path=shown or str(p),
+        frame=frame,
+        rows=_rows(len(frame)),
+        row_label="feature",
+        crs=crs,
+        encoding=guess,
+        sha256=sha256_file(*files),
+        notes=[f"text encoding {guess.display} ({guess.how})"],
+    )
+
+
+def _read_zip(p: Path, *, source_layer: str | None, encoding: str | None) -> RawSource:
+    try:
+        archive = zipfile.ZipFile(p)
+    except zipfile.BadZipFile as exc:
+        raise SourceError("damaged zip archive", source=str(p), hint="copy it again") from exc
+    with archive, tempfile.TemporaryDirectory(prefix="yangpu-zip-") as tmp:
+        members = [m for m in archive.namelist() if not m.endswith("/") and "__MACOSX" not in m]
+        shps = [m for m in members if m.lower().endswith(".shp")]
+        if source_layer:
+            shps = [m for m in shps if Path(m).stem == source_layer]
+        if len(shps) != 1:
+            names = ", ".join(Path(m).stem for m in shps) or "none"
+            raise SourceError(
+                f"the zip must hold exactly one shapefile to load (found: {names})",
+                source=str(p),
+                hint="choose one with --source-layer NAME" if len(shps) > 1 else None,
+            )
+        stem = shps[0][: -len(".shp")]
+        for m in members:
+            if m.startswith(stem + ".") or m == stem:
+                archive.extract(m, tmp)
+        raw = _read_shapefile(Path(tmp) / shps[0], encoding=encoding, shown=f"{p}!{shps[0]}")
+    raw.sha256 = sha256_file(p)
+    return raw
+
+
+def _read_vector(p: Path, *, source_layer: str | None) -> RawSource:
+    try:
+        layers = pyogrio.list_layers(p)
+    except pyogrio.errors.DataSourceError as exc:
+        raise SourceError(
+            f"GDAL cannot open it: {exc}", source=str(p), hint="is the file complete and of this format?"
+        ) from exc
+    names = [str(n) for n in layers[:, 0]]
+    if source_layer is None:
+        if len(names) != 1:
+            raise SourceError(
+                f"the file holds {len(names)} layers: {', '.join(names)}",
+                source=str(p),
+                hint="choose one with --source-layer NAME",
+            )
+        source_layer = names[0]
+    elif source_layer not in names:
+        raise SourceError(
+            f"no layer {source_layer!r} in the file (it has: {', '.join(names)})", source=str(p)
+        )
+    frame = _vector_frame(p, layer=source_layer)
+    return RawSource(
+        path=str(p) if len(names) == 1 else f"{p}:{source_layer}",
+        frame=frame,
+        rows=_rows(len(frame)),
+        row_label="feature",
+        crs=frame.crs,
+        sha256=sha256_file(p),
+    )
+
+
+def _decode_text_file(p: Path, encoding: str | None) -> tuple[str, EncodingGuess]:
+    data = p.read_bytes()
+    if encoding:
+        codec = normalise_codec(encoding)
+        guess = EncodingGuess(codec, "given with --encoding")
+    elif data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+        guess = EncodingGuess("utf-8", "UTF-8 byte-order mark")
+    else:
+        found = detect_bytes_encoding([data] if re.search(rb"[\x80-\xff]", data) else [])
+        if found is None:
+            raise SourceError(
+                "cannot tell the text encoding (neither UTF-8 nor GBK/GB18030)",
+                source=str(p),
+                hint="pass --encoding with the encoding the file was written in",
+            )
+        guess = EncodingGuess(found.codec, f"detected: {found.how.split(': ', 1)[-1]}")
+    try:
+        return data.decode(guess.codec), guess
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise SourceError(
+            f"text is not valid {guess.codec} ({guess.how})",
+            source=str(p),
+            problems=[Problem("undecodable bytes", rows=[line], row_label="line")],
+            hint="pass the right --encoding (UTF-8 or GBK)",
+        ) from exc
+
+
+def _pick(columns: list[str], wanted: str | None, candidates: tuple[str, ...], axis: str) -> str:
+    if wanted is not None:
+        if wanted not in columns:
+            raise KeyError(wanted)
+        return wanted
+    lower = {str(c).strip().lower(): c for c in columns}
+    for name in candidates:
+        if name in lower:
+            return lower[name]
+    raise LookupError(axis)
+
+
+def _read_table(
+    p: Path, *, sheet: str | None, encoding: str | None, x: str | None, y: str | None
+) -> RawSource:
+    suffix = p.suffix.lower()
+    notes: list[str] = []
+    guess = None
+    if suffix in (".csv", ".txt"):
+        import io
+
+        text, guess = _decode_text_file(p, encoding)
+        notes.append(f"text encoding {guess.display} ({guess.how})")
+        try:
+            table = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, sep=None,
+                                engine="python")
+        except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+            raise SourceError(f"cannot parse the CSV: {exc}", source=str(p)) from exc
+        label = "line"
+    else:
+        try:
+            book = pd.read_excel(p, sheet_name=None, dtype=object)
+        except Exception as exc:  # openpyxl raises many kinds for damaged files
+            raise SourceError(f"cannot read the workbook: {exc}", source=str(p)) from exc
+        names = list(book)
+        if sheet is None:
+            if len(names) != 1:
+                raise SourceError(
+                    f"the workbook has {len(names)} sheets: {', '.join(names)}",
+                    source=str(p),
+                    hint="choose one with --source-layer SHEET",
+                )
+            sheet = names[0]
+        if sheet not in book:
+            raise SourceError(f"no sheet {sheet!r} (sheets: {', '.join(names)})", source=str(p))
+        table = book[sheet]
+        label = "row"
+    table.columns = [str(c).strip() for c in table.columns]
+    if table.empty:
+        raise SourceError("the table has a header but no rows", source=str(p))
+    cols = list(table.columns)
+    try:
+        xcol = _pick(cols, x, X_NAMES, "x")
+        ycol = _pick(cols, y, Y_NAMES, "y")
+    except KeyError as exc:
+        raise SourceError(
+            f"no column {exc.args[0]!r}", source=str(p), hint="columns are: " + ", ".join(cols)
+        ) from None
+    except LookupError as exc:
+        raise SourceError(
+            f"cannot find the {exc.args[0]} coordinate column",
+            source=str(p),
+            hint="name them with --x COLUMN --y COLUMN (columns are: " + ", ".join(cols) + ")",
+        ) from None
+    rows = np.arange(2, len(table) + 2)  # line/row 1 is the header
+    xs = pd.to_numeric(table[xcol].astype(str).str.strip(), errors="coerce").to_numpy(float)
+    ys = pd.to_numeric(table[ycol].astype(str).str.strip(), errors="coerce").to_numpy(float)
+    problems = []
+    for col, vals in ((xcol, xs), (ycol, ys)):
+        bad = ~np.isfinite(vals)
+        if bad.any():
+            problems.append(
+                Problem("missing or non-numeric coordinate", rows=rows[bad].tolist(), field=col,
+                        row_label=label,
+                        hint="fill in the coordinates, or remove these rows from the sheet")
+            )
+    if problems:
+        raise SourceError("rows without usable coordinates", source=str(p), problems=problems)
+    notes.append(f"coordinates from columns {xcol!r} (x) and {ycol!r} (y)")
+    frame = gpd.GeoDataFrame(
+        table.drop(columns=[xcol, ycol]), geometry=shapely.points(xs, ys), crs=None
+    )
+    return RawSource(
+        path=str(p) if sheet is None or suffix in (".csv", ".txt") else f"{p}:{sheet}",
+        frame=frame,
+        rows=rows,
+        row_label=label,
+        crs=None,
+        encoding=guess,
+        sha256=sha256_file(p),
+        notes=notes,
+    )

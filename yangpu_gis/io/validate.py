@@ -1,0 +1,316 @@
+"""Turn a raw source into a catalogue-conforming GeoDataFrame, or refuse it with every reason.
+
+Steps: map columns (``--map``, a mapping file, the catalogue's Chinese aliases), check the
+required columns, convert types, check enumerations, bounds, blanks and duplicate ids,
+check and repair geometries, transform to the working CRS and check the extent. Problems are
+collected across all steps so the user sees everything at once, each with rows and field.
+"""
+
+from __future__ import annotations
+
+import json
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyproj
+
+from .. import settings
+from ..catalogue import Layer, get_layer
+from ..crs import crs_label, parse_crs
+from ..errors import Problem, ValidationError
+from .extent import to_working
+from .geometry import check_geometries
+from .sources import RawSource
+from .types import coerce, is_blank
+
+__all__ = ["Prepared", "prepare", "read_mapping_file", "parse_mapping"]
+
+
+@dataclass
+class Prepared:
+    """A validated source, ready for a registry backend.
+
+    Attributes
+    ----------
+    layer : Layer
+    frame : geopandas.GeoDataFrame
+        Catalogue columns (canonical dtypes) and geometry, in the working CRS.
+    raw : RawSource
+    mapping : dict
+        Source column -> catalogue column, as applied.
+    ignored : list of str
+        Source columns not in the catalogue (not stored).
+    repairs : list of Problem
+        What ``repair`` changed, by row.
+    source_crs : str
+        Label of the CRS the coordinates were read in.
+    """
+
+    layer: Layer
+    frame: gpd.GeoDataFrame
+    raw: RawSource
+    mapping: dict[str, str] = field(default_factory=dict)
+    ignored: list[str] = field(default_factory=list)
+    repairs: list[Problem] = field(default_factory=list)
+    source_crs: str = ""
+
+    def summary(self) -> dict:
+        """JSON-ready description of what was read and decided."""
+        return {
+            "source": self.raw.path,
+            "layer": self.layer.name,
+            "rows": len(self.frame),
+            "encoding": self.raw.encoding.display if self.raw.encoding else None,
+            "source_crs": self.source_crs,
+            "mapping": self.mapping,
+            "ignored_columns": self.ignored,
+            "repairs": [r.as_dict() for r in self.repairs],
+            "notes": self.raw.notes,
+        }
+
+
+def parse_mapping(items: list[str] | None) -> dict[str, str]:
+    """Parse ``SRC=DST`` strings from the command line.
+
+    Raises
+    ------
+    ValidationError
+        For an item without ``=``.
+    """
+    out: dict[str, str] = {}
+    for item in items or []:
+        if "=" not in item:
+            raise ValidationError(f"--map {item!r} is not SRC=DST", hint="e.g. --map 道路名称=name")
+        src, dst = item.split("=", 1)
+        out[src.strip()] = dst.strip()
+    return out
+
+
+def read_mapping_file(path: str | Path) -> dict[str, str]:
+    """Read a column mapping: TOML/JSON ``{source = "target"}`` or a two-column CSV.
+
+    Raises
+    ------
+    ValidationError
+        If the file cannot be read as a mapping.
+    """
+    p = Path(path)
+    try:
+        if p.suffix.lower() == ".toml":
+            data = tomllib.loads(p.read_text("utf-8"))
+            data = data.get("map", data)
+        elif p.suffix.lower() == ".json":
+            data = json.loads(p.read_text("utf-8"))
+        else:
+            table = pd.read_csv(p, dtype=str, header=None, comment="#", encoding="utf-8-sig")
+            data = dict(zip(table[0].str.strip(), table[1].str.strip(), strict=True))
+    except (OSError, ValueError, KeyError, tomllib.TOMLDecodeError) as exc:
+        raise ValidationError(f"cannot read the mapping file: {exc}", source=str(p)) from exc
+    if not isinstance(data, dict) or not all(isinstance(v, str) for v in data.values()):
+        raise ValidationError("a mapping file holds source = \"target\" pairs", source=str(p))
+    return {str(k): v for k, v in data.items()}
+
+
+def _map_columns(
+    frame: pd.DataFrame, layer: Layer, mapping: dict[str, str], source: str
+) -> tuple[pd.DataFrame, dict[str, str], list[str]]:
+    geom_name = frame.geometry.name
+    columns = [c for c in frame.columns if c != geom_name]
+    unknown_dst = [d for d in mapping.values() if d not in layer.column_names]
+    if unknown_dst:
+        raise ValidationError(
+            f"--map targets {', '.join(map(repr, unknown_dst))} are not columns of {layer.name}",
+            source=source,
+            hint=f"{layer.name} columns: " + ", ".join(layer.column_names),
+        )
+    missing_src = [s for s in mapping if s not in columns]
+    if missing_src:
+        raise ValidationError(
+            f"--map sources {', '.join(map(repr, missing_src))} are not in the file",
+            source=source,
+            hint="the file's columns: " + ", ".join(map(str, columns)),
+        )
+    applied = dict(mapping)
+    taken = set(applied.values())
+    lower = {str(c).strip().lower(): c for c in columns if c not in applied}
+    for col in layer.columns:
+        if col.name in taken:
+            continue
+        if col.name in columns and col.name not in applied:
+            applied[col.name] = col.name
+            taken.add(col.name)
+            continue
+        for alias in (col.name, *col.aliases):
+            src = lower.get(alias.lower())
+            if src is not None and src not in applied:
+                applied[src] = col.name
+                taken.add(col.name)
+                break
+    ignored = [str(c) for c in columns if c not in applied]
+    renamed = frame[list(applied)].rename(columns=applied)
+    return renamed, {k: v for k, v in applied.items() if k != v}, ignored
+
+
+def _enum(values: pd.Series, col) -> tuple[pd.Series, np.ndarray]:
+    aliases = {k.lower(): v for k, v in col.value_aliases.items()}
+    aliases.update({a.lower(): a for a in col.allowed})
+    mapped = values.map(lambda v: aliases.get(v.strip().lower(), v) if isinstance(v, str) else v)
+    bad = mapped.notna().to_numpy() & ~mapped.isin(col.allowed).to_numpy()
+    return mapped, bad
+
+
+def prepare(
+    raw: RawSource,
+    layer: str | Layer,
+    *,
+    crs: str | pyproj.CRS | None = None,
+    mapping: dict[str, str] | None = None,
+    repair: bool = False,
+) -> Prepared:
+    """Validate ``raw`` against a catalogue layer.
+
+    Parameters
+    ----------
+    raw : RawSource
+        From :func:`yangpu_gis.io.read_source` or :func:`yangpu_gis.io.from_frame`.
+    layer : str or Layer
+        Target catalogue layer.
+    crs : str or pyproj.CRS, optional
+        ``--crs``: for files without a CRS, or ``gcj02``/``bd09`` for offset lon/lat
+        (accepted over a file that declares WGS84/CGCS2000 lon/lat, as GeoJSON always does).
+    mapping : dict, optional
+        Source column -> catalogue column.
+    repair : bool
+        Repair geometries where possible and report the changes.
+
+    Returns
+    -------
+    Prepared
+
+    Raises
+    ------
+    ValidationError
+        Listing every problem with rows and field.
+    CRSError
+        When there is no CRS to read the coordinates in.
+    """
+    spec = layer if isinstance(layer, Layer) else get_layer(layer)
+    src = raw.path
+    label = raw.row_label
+    if len(raw.frame) == 0:
+        raise ValidationError("the file has no features", source=src,
+                              hint="check that you chose the right file or layer")
+    frame, applied, ignored = _map_columns(raw.frame, spec, mapping or {}, src)
+    rows = raw.rows
+    problems: list[Problem] = []
+
+    missing = [c for c in spec.required if c.name not in frame.columns]
+    if missing:
+        names = ", ".join(f"'{c.name}' ({c.label})" for c in missing)
+        raise ValidationError(
+            f"missing required column{'s' if len(missing) > 1 else ''} {names} for layer "
+            f"{spec.name}",
+            source=src,
+            hint="the file's columns: "
+            + ", ".join(map(str, [c for c in raw.frame.columns if c != raw.frame.geometry.name]))
+            + f"; map one with --map SOURCE={missing[0].name}",
+        )
+
+    out = pd.DataFrame(index=frame.index)
+    for col in spec.columns:
+        if col.name not in frame.columns:
+            out[col.name] = coerce(pd.Series([None] * len(frame), index=frame.index), col)[0]
+            continue
+        values, bad = coerce(frame[col.name], col)
+        if bad.any():
+            samples = frame[col.name][bad].astype(str).unique()[:3]
+            problems.append(Problem(
+                f"not a valid {col.type} (e.g. {', '.join(map(repr, samples))})",
+                rows=rows[bad].tolist(), field=col.name, row_label=label,
+                hint={"int": "write whole numbers without units",
+                      "float": "write plain numbers without units",
+                      "date": "write dates as YYYY-MM-DD",
+                      "datetime": "write times as YYYY-MM-DD HH:MM[:SS][+08:00]",
+                      "bool": "write 是/否 or true/false"}.get(col.type),
+            ))
+        if col.allowed:
+            values, bad_enum = _enum(values, col)
+            if bad_enum.any():
+                samples = values[bad_enum].astype(str).unique()[:5]
+                problems.append(Problem(
+                    f"value not allowed: {', '.join(map(repr, samples))}",
+                    rows=rows[bad_enum].tolist(), field=col.name, row_label=label,
+                    hint="allowed: " + ", ".join(col.allowed)
+                    + (f" (or in Chinese: {', '.join(col.value_aliases)})" if col.value_aliases else ""),
+                ))
+        if col.min is not None or col.max is not None:
+            num = values.astype("float64")
+            with np.errstate(invalid="ignore"):
+                low = (num < col.min).to_numpy(bool) if col.min is not None else False
+                high = (num > col.max).to_numpy(bool) if col.max is not None else False
+            out_of = np.asarray(low | high, dtype=bool) & num.notna().to_numpy()
+            if out_of.any():
+                problems.append(Problem(
+                    f"out of range [{col.min if col.min is not None else '-∞'}, "
+                    f"{col.max if col.max is not None else '∞'}] (e.g. {num[out_of].iloc[0]:g})",
+                    rows=rows[out_of].tolist(), field=col.name, row_label=label,
+                ))
+        if col.required:
+            blank = is_blank(frame[col.name]) & ~bad
+            if blank.any():
+                problems.append(Problem("required value is empty", rows=rows[blank].tolist(),
+                                        field=col.name, row_label=label,
+                                        hint=f"every {spec.label} needs a {col.label}"))
+        out[col.name] = values.astype(object) if col.type == "str" else values
+
+    ids = out[spec.id_column]
+    dup = ids.duplicated(keep=False).to_numpy() & ids.notna().to_numpy()
+    if dup.any():
+        examples = ", ".join(map(repr, ids[dup].unique()[:5]))
+        problems.append(Problem(
+            f"duplicate ids ({examples})", rows=rows[dup].tolist(), field=spec.id_column,
+            row_label=label, hint="each id must be unique; fix the duplicates or use new ids"))
+
+    geom = check_geometries(np.asarray(raw.frame.geometry.values, dtype=object), spec, rows,
+                            repair=repair, row_label=label)
+    problems.extend(geom.problems)
+
+    src_crs = _source_crs(raw, crs)
+    working, extent_problems = to_working(geom.geoms, src_crs, rows, source=src,
+                                          declared=raw.crs, row_label=label)
+    problems.extend(extent_problems)
+    if problems:
+        n = len({r for p in problems for r in p.rows})
+        raise ValidationError(
+            f"{n} {label}{'s' if n != 1 else ''} refused for layer {spec.name} ({spec.label}); "
+            "nothing was loaded",
+            source=src,
+            problems=problems,
+        )
+    gdf = gpd.GeoDataFrame(out.reset_index(drop=True), geometry=working,
+                           crs=pyproj.CRS.from_user_input(settings.working_crs))
+    return Prepared(spec, gdf, raw, applied, ignored, geom.repairs, crs_label(src_crs))
+
+
+def _source_crs(raw: RawSource, given: str | pyproj.CRS | None) -> pyproj.CRS | str | None:
+    if given is None or given == "":
+        return raw.crs
+    parsed = parse_crs(given)
+    if raw.crs is not None and not isinstance(parsed, str) and not parsed.equals(raw.crs):
+        raw.notes.append(
+            f"the file declares {crs_label(raw.crs)}; read as {crs_label(parsed)} as --crs asks"
+        )
+    if isinstance(parsed, str) and raw.crs is not None and not raw.crs.is_geographic:
+        from ..errors import CRSError
+
+        raise CRSError(
+            f"--crs {parsed} means offset lon/lat, but the file declares projected "
+            f"{crs_label(raw.crs)}",
+            source=raw.path,
+            hint="GCJ-02/BD-09 apply to lon/lat degrees only; drop --crs",
+        )
+    return parsed

@@ -1,0 +1,208 @@
+"""folium elements the map builders use: compact data layers, legend, title box, assets.
+
+Every element renders plain HTML/JS; text that comes from data is HTML-escaped before it
+gets here (:func:`yangpu_gis.maps.encode.format_value`).
+"""
+
+from __future__ import annotations
+
+import html
+
+import folium
+from branca.element import Element, MacroElement
+from folium.template import Template
+
+from . import assets
+from .encode import js_json
+
+__all__ = ["CompactLayer", "HeadAssets", "Legend", "TitleBox"]
+
+#: Styles of the title box, legend, popups and name labels.
+MAP_CSS = """
+<style>
+.yp-title{position:absolute;top:10px;left:50%;transform:translateX(-50%);z-index:1000;
+ background:rgba(255,255,255,.93);padding:6px 16px;border-radius:6px;
+ box-shadow:0 1px 5px rgba(0,0,0,.35);text-align:center;pointer-events:none;
+ font-family:"Noto Sans CJK SC","Microsoft YaHei","PingFang SC",sans-serif}
+.yp-title h1{margin:0;font-size:20px;font-weight:700;color:#1a1a1a;letter-spacing:1px}
+.yp-title .yp-sub{font-size:12px;color:#555;margin-top:2px}
+.yp-legend{background:rgba(255,255,255,.94);padding:8px 10px;border-radius:6px;
+ box-shadow:0 1px 5px rgba(0,0,0,.35);font:12px/1.5 "Noto Sans CJK SC","Microsoft YaHei",sans-serif;
+ max-height:70vh;overflow-y:auto;min-width:120px;color:#222}
+.yp-legend h4{margin:0 0 4px;font-size:13px}
+.yp-legend .yp-sec{margin:2px 0 6px}
+.yp-legend .yp-sec-title{font-weight:700;margin-top:4px}
+.yp-legend .yp-item{display:flex;align-items:center;gap:6px;white-space:nowrap}
+.yp-legend svg{flex:none}
+.yp-popup table{border-collapse:collapse;font-size:12px}
+.yp-popup th{text-align:left;color:#555;font-weight:400;padding:1px 8px 1px 0;white-space:nowrap}
+.yp-popup td{padding:1px 0;word-break:break-all}
+.yp-popup-title{font-weight:700;margin-bottom:4px}
+.yp-label{background:transparent;border:none;box-shadow:none;font-weight:700;font-size:13px;
+ color:#333;text-shadow:0 0 3px #fff,0 0 3px #fff,0 0 3px #fff}
+.yp-label::before{display:none}
+.leaflet-container{background:#eef0ec;font-family:"Noto Sans CJK SC","Microsoft YaHei",sans-serif}
+</style>
+"""
+
+
+class HeadAssets(Element):
+    """Everything the ``<head>`` needs: library code (inlined offline), our runtime and CSS.
+
+    Parameters
+    ----------
+    offline : bool
+        Inline Leaflet (and markercluster when ``cluster``). Online, the map's own
+        ``default_js``/``default_css`` link them from a CDN instead.
+    cluster : bool
+        Whether Leaflet.markercluster is needed.
+    """
+
+    def __init__(self, *, offline: bool, cluster: bool = False) -> None:
+        super().__init__()
+        self._name = "YangpuHeadAssets"
+        self.offline = offline
+        self.cluster = cluster
+
+    def render(self, **kwargs) -> str:
+        parts = []
+        if self.offline:
+            parts += [assets.inline_css("leaflet"), assets.inline_js("leaflet")]
+            if self.cluster:
+                parts += [assets.inline_css("markercluster"), assets.inline_js("markercluster")]
+        parts += [MAP_CSS, assets.runtime_js()]
+        return "\n".join(parts)
+
+
+class CompactLayer(folium.map.Layer):
+    """An overlay drawn by the runtime from a compact payload (see :mod:`.encode`).
+
+    Parameters
+    ----------
+    payload : dict
+        The compact layer: geometry, class per feature, styles, popup columns.
+    name : str
+        Name in the layer switcher (HTML-escaped by the caller).
+    show : bool
+        Shown on opening.
+    """
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        var {{ this.get_name() }} = yangpuLayer({{ this._parent.get_name() }}, {{ this.payload_js }});
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, payload: dict, *, name: str, show: bool = True) -> None:
+        super().__init__(name=name, overlay=True, control=True, show=show)
+        self._name = "YangpuLayer"
+        self.payload_js = js_json(payload)
+
+
+class TitleBox(MacroElement):
+    """A title box centred at the top of the map, with the data date below the title."""
+
+    _template = Template(
+        """
+        {% macro html(this, kwargs) %}
+        <div class="yp-title" id="{{ this.get_name() }}"><h1>{{ this.title }}</h1>
+        {%- if this.subtitle %}<div class="yp-sub">{{ this.subtitle }}</div>{% endif %}</div>
+        {% endmacro %}
+        {% macro script(this, kwargs) %}
+        {{ this._parent.get_name() }}.getContainer().appendChild(
+            document.getElementById("{{ this.get_name() }}"));
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, title: str, subtitle: str | None = None) -> None:
+        super().__init__()
+        self._name = "TitleBox"
+        self.title = html.escape(title)
+        self.subtitle = html.escape(subtitle) if subtitle else None
+
+
+class Legend(MacroElement):
+    """A Chinese legend, as a Leaflet control at the bottom right.
+
+    Sections are added by each layer drawn; the HTML is in the page itself (not built by
+    script), so it reads without JavaScript and tests can find it in the string.
+    """
+
+    _template = Template(
+        """
+        {% macro html(this, kwargs) %}
+        <div class="yp-legend leaflet-control" id="{{ this.get_name() }}">
+        <h4>图例</h4>{{ this.body }}</div>
+        {% endmacro %}
+        {% macro script(this, kwargs) %}
+        (function () {
+            var div = document.getElementById("{{ this.get_name() }}");
+            var ctl = L.control({position: "bottomright"});
+            ctl.onAdd = function () {
+                L.DomEvent.disableClickPropagation(div);
+                L.DomEvent.disableScrollPropagation(div);
+                return div;
+            };
+            ctl.addTo({{ this._parent.get_name() }});
+        })();
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._name = "Legend"
+        self.sections: list[str] = []
+
+    @property
+    def body(self) -> str:
+        return "\n".join(self.sections)
+
+    def add_section(self, title: str, items: list[str], *, attrs: str = "") -> None:
+        """Add a section; ``title`` is escaped, ``items`` are trusted HTML from :func:`swatch`."""
+        self.sections.append(
+            f'<div class="yp-sec"{attrs}><div class="yp-sec-title">{html.escape(title)}</div>'
+            + "".join(items)
+            + "</div>"
+        )
+
+
+def swatch(label: str, opts: dict, kind: str, *, radius: float | None = None) -> str:
+    """One legend row: an SVG symbol drawn like the map draws it, then the label (escaped).
+
+    Parameters
+    ----------
+    label : str
+        Legend text.
+    opts : dict
+        Leaflet path options of the class (``color``, ``weight``, ``fillColor`` ...).
+    kind : {"line", "area", "point"}
+        Symbol shape.
+    radius : float, optional
+        Circle radius for point symbols (defaults to the class radius).
+    """
+    c, w = html.escape(opts["color"]), min(float(opts["weight"]), 6.0)
+    dash = f' stroke-dasharray="{html.escape(opts["dashArray"])}"' if opts.get("dashArray") else ""
+    fill, fo = html.escape(opts["fillColor"]), opts["fillOpacity"] if opts["fill"] else 0
+    if kind == "line":
+        svg = (
+            f'<svg width="28" height="14"><line x1="1" y1="7" x2="27" y2="7" stroke="{c}" '
+            f'stroke-width="{w}"{dash}/></svg>'
+        )
+    elif kind == "point":
+        r = min(radius if radius is not None else float(opts["radius"]), 16.0)
+        size = int(2 * r + 4)
+        svg = (
+            f'<svg width="{max(size, 28)}" height="{size}"><circle cx="{max(size, 28) / 2}" '
+            f'cy="{size / 2}" r="{r}" stroke="{c}" stroke-width="{min(w, 2)}" fill="{fill}" '
+            f'fill-opacity="{fo}"/></svg>'
+        )
+    else:
+        svg = (
+            f'<svg width="28" height="16"><rect x="2" y="2" width="24" height="12" stroke="{c}" '
+            f'stroke-width="{min(w, 3)}" fill="{fill}" fill-opacity="{max(fo, 0.0)}"{dash}/></svg>'
+        )
+    return f'<div class="yp-item">{svg}<span>{html.escape(label)}</span></div>'

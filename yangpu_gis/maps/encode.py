@@ -1,0 +1,228 @@
+"""Geometry preparation and compact encoding of features for the browser.
+
+A layer travels to the page as one JSON object instead of a GeoJSON FeatureCollection:
+
+* coordinates are rounded to ``precision`` decimals of a degree (6 ≈ 0.1 m) and stored as
+  integers; every path stores its first vertex relative to the layer's origin and the rest
+  as differences from the previous vertex (small numbers, few characters);
+* geometries nest as Leaflet wants them: a line feature is a list of paths, a polygon
+  feature a list of polygons, each a list of rings; a point feature is one ``[x, y]`` pair;
+* only the attributes the popup shows are kept, as columns, already HTML-escaped.
+
+The decoder is ``assets/yangpu_layers.js``.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import html
+import json
+import math
+from collections.abc import Sequence
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from .. import crs as _crs
+from ..errors import CRSError
+
+__all__ = [
+    "encode_geometries",
+    "format_value",
+    "js_json",
+    "to_display_crs",
+]
+
+
+def to_display_crs(
+    gdf: gpd.GeoDataFrame, *, shift: str | None = None, simplify_m: float = 0.0
+) -> gpd.GeoSeries:
+    """Geometries in WGS84 lon/lat (or GCJ-02 for Amap tiles), optionally simplified.
+
+    Parameters
+    ----------
+    gdf : GeoDataFrame
+        Any CRS pyproj knows; the registry stores EPSG:4549.
+    shift : {None, "gcj02"}
+        ``"gcj02"`` applies :func:`yangpu_gis.crs.wgs84_to_gcj02` after reprojection, so the
+        data lines up with Amap/Gaode tiles.
+    simplify_m : float
+        Topology-preserving simplification tolerance in metres, applied in the working CRS
+        before reprojection; 0 leaves the geometries alone.
+
+    Returns
+    -------
+    GeoSeries
+        In EPSG:4326 (its coordinates are GCJ-02 when ``shift="gcj02"``).
+
+    Raises
+    ------
+    CRSError
+        If the GeoDataFrame has no CRS.
+    """
+    if gdf.crs is None:
+        raise CRSError(
+            "cannot draw a GeoDataFrame without a CRS",
+            hint="set one with gdf.set_crs('EPSG:4549') (registry layers) or 'EPSG:4326'",
+        )
+    geoms = gdf.geometry
+    if simplify_m > 0:
+        work = _crs.working_crs()
+        metric = geoms.to_crs(work) if not gdf.crs.equals(work) else geoms
+        metric = metric.simplify(simplify_m, preserve_topology=True)
+        geoms = metric
+    wgs84 = geoms.to_crs("EPSG:4326")
+    if shift is None:
+        return wgs84
+    arr = _crs.transform_geometries(wgs84.values, wgs84.crs, shift)
+    return gpd.GeoSeries(arr, index=gdf.index, crs="EPSG:4326")
+
+
+def _split(values: np.ndarray, index: np.ndarray, n: int) -> list[np.ndarray]:
+    """Split ``values`` (sorted by ``index``) into ``n`` groups, empty groups included."""
+    bounds = np.searchsorted(index, np.arange(n + 1))
+    return [values[bounds[i] : bounds[i + 1]] for i in range(n)]
+
+
+def encode_geometries(
+    geoms: Sequence | np.ndarray, *, precision: int = 6
+) -> tuple[list[int], str, list]:
+    """Encode geometries compactly (see the module docstring).
+
+    Parameters
+    ----------
+    geoms : array-like of shapely geometries
+        Lon/lat; ``None`` and empty geometries become empty features.
+    precision : int
+        Decimals of a degree kept; 6 ≈ 0.1 m, 5 ≈ 1 m.
+
+    Returns
+    -------
+    origin : list of int
+        ``[x0, y0]`` in units of 10^-precision degree.
+    types : str
+        One character per feature: ``P`` point, ``L`` line, ``A`` polygon, ``-`` empty.
+    geometries : list
+        One nested list per feature.
+
+    Examples
+    --------
+    >>> from shapely import LineString
+    >>> encode_geometries([LineString([(121.5, 31.3), (121.500001, 31.300002)])])
+    ([121500000, 31300000], 'L', [[[0, 0, 1, 2]]])
+    """
+    arr = np.asarray(geoms, dtype=object)
+    n = len(arr)
+    arr = np.where(pd.isna(arr), shapely.from_wkt("GEOMETRYCOLLECTION EMPTY"), arr)
+    scale = 10**precision
+    type_ids = shapely.get_type_id(arr)
+    types = "".join(
+        {0: "P", 1: "L", 2: "L", 3: "A", 4: "P", 5: "L", 6: "A"}.get(int(t), "-")
+        for t in type_ids
+    )
+    allxy = shapely.get_coordinates(arr)
+    if len(allxy) == 0:
+        return [0, 0], "-" * n, [[] for _ in range(n)]
+    q_all = np.rint(allxy * scale).astype(np.int64)
+    origin = q_all.min(axis=0)
+
+    # parts (points, lines, polygons) -> rings/paths -> vertices, with their owners
+    parts, part_owner = shapely.get_parts(arr, return_index=True)
+    is_poly = shapely.get_type_id(parts) == 3
+    paths = np.empty(0, dtype=object)
+    path_part = np.empty(0, dtype=np.int64)
+    path_list, owner_list = [], []
+    poly_idx = np.flatnonzero(is_poly)
+    if len(poly_idx):
+        rings, ring_owner = shapely.get_rings(parts[poly_idx], return_index=True)
+        path_list.append(rings)
+        owner_list.append(poly_idx[ring_owner])
+    other_idx = np.flatnonzero(~is_poly)
+    if len(other_idx):
+        path_list.append(parts[other_idx])
+        owner_list.append(other_idx)
+    if path_list:
+        paths = np.concatenate(path_list)
+        path_part = np.concatenate(owner_list)
+        order = np.argsort(path_part, kind="stable")
+        paths, path_part = paths[order], path_part[order]
+
+    xy, vertex_path = shapely.get_coordinates(paths, return_index=True)
+    q = np.rint(xy * scale).astype(np.int64) - origin
+    delta = q.copy()
+    delta[1:] -= q[:-1]
+    first = np.ones(len(q), dtype=bool)
+    first[1:] = vertex_path[1:] != vertex_path[:-1]
+    delta[first] = q[first]
+    # drop vertices that rounding made identical to their predecessor (keep path starts)
+    keep = first | np.any(delta != 0, axis=1)
+    delta, vertex_path = delta[keep], vertex_path[keep]
+    flat_by_path = [d.ravel().tolist() for d in _split(delta, vertex_path, len(paths))]
+
+    # nest: feature -> parts -> (rings for polygons | flat path for lines | xy for points)
+    part_paths: list[list] = [[] for _ in range(len(parts))]
+    for flat, p in zip(flat_by_path, path_part.tolist(), strict=True):
+        part_paths[p].append(flat)
+    out: list[list] = [[] for _ in range(n)]
+    for p, (owner, poly) in enumerate(zip(part_owner.tolist(), is_poly.tolist(), strict=True)):
+        if poly:
+            out[owner].append(part_paths[p])
+        elif part_paths[p] and part_paths[p][0]:
+            if types[owner] == "P":
+                out[owner].extend(part_paths[p][0])
+            else:
+                out[owner].append(part_paths[p][0])
+    return origin.tolist(), types, out
+
+
+def format_value(value: object) -> str | None:
+    """Text shown in a popup for one attribute value, HTML-escaped; ``None`` for missing.
+
+    Examples
+    --------
+    >>> format_value("<img src=x onerror=alert(1)>")
+    '&lt;img src=x onerror=alert(1)&gt;'
+    >>> format_value(3.50), format_value(float("nan")), format_value(True)
+    ('3.5', None, '是')
+    """
+    if value is None:
+        return None
+    if isinstance(value, bool | np.bool_):
+        return "是" if value else "否"
+    if isinstance(value, float | np.floating):
+        if math.isnan(value):
+            return None
+        text = format(float(value), ".10g")
+    elif isinstance(value, int | np.integer):
+        text = str(int(value))
+    elif isinstance(value, pd.Timestamp | _dt.datetime):
+        if pd.isna(value):
+            return None
+        text = value.isoformat()
+    elif isinstance(value, _dt.date):
+        text = value.isoformat()
+    else:
+        try:
+            if pd.isna(value):
+                return None
+        except (TypeError, ValueError):
+            pass
+        text = str(value)
+    return html.escape(text, quote=True)
+
+
+def js_json(obj: object) -> str:
+    """JSON for embedding in a ``<script>``: no raw ``<``, ``>`` or line separators.
+
+    ``<`` and ``>`` become ``\\u003c``/``\\u003e``, so no string can close the script element or
+    open a comment; attribute values are HTML-escaped before they get here.
+    """
+    text = json.dumps(obj, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    return (
+        text.replace("<", "\\u003c")
+        .replace(">", "\\u003e")
+        .replace("\u2028", "\\u2028")
+        .replace("\u2029", "\\u2029")
+    )

@@ -1,0 +1,340 @@
+"""The registry interface both backends implement, and the load logic they share.
+
+A load is: read the source, validate it against the catalogue (:func:`yangpu_gis.io.prepare`),
+check ids against what the registry holds (``append``), then hand the frame to the backend,
+which writes rows and the batch record in one all-or-nothing step, serialised per layer.
+"""
+
+from __future__ import annotations
+
+import getpass
+import time
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from .. import __version__
+from ..catalogue import CATALOGUE, Layer, get_layer
+from ..errors import Problem, ValidationError
+from ..io import Prepared, from_frame, prepare, read_mapping_file, read_source
+from ..io.types import TIMEZONE
+
+__all__ = ["BATCH_FIELDS", "LOAD_MODES", "LoadResult", "Registry"]
+
+LOAD_MODES = ("append", "replace", "upsert")
+
+#: Columns of the batches table (every load is recorded), in order.
+BATCH_FIELDS = (
+    "batch_id",
+    "layer",
+    "mode",
+    "source",
+    "source_sha256",
+    "rows_read",
+    "rows_inserted",
+    "rows_updated",
+    "rows_deleted",
+    "encoding",
+    "source_crs",
+    "repaired_rows",
+    "os_user",
+    "tool_version",
+    "loaded_at",
+)
+
+
+@dataclass
+class LoadResult:
+    """What a load did (or, for a dry run, would do)."""
+
+    layer: str
+    mode: str
+    source: str
+    rows_read: int
+    batch_id: int | None = None
+    rows_inserted: int = 0
+    rows_updated: int = 0
+    rows_deleted: int = 0
+    dry_run: bool = False
+    seconds: float = 0.0
+    details: dict[str, Any] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "layer": self.layer,
+            "mode": self.mode,
+            "source": self.source,
+            "batch_id": self.batch_id,
+            "rows_read": self.rows_read,
+            "rows_inserted": self.rows_inserted,
+            "rows_updated": self.rows_updated,
+            "rows_deleted": self.rows_deleted,
+            "dry_run": self.dry_run,
+            "seconds": round(self.seconds, 3),
+            **self.details,
+        }
+
+
+class Registry(ABC):
+    """A store of catalogue layers in the working CRS, with a batches table.
+
+    Use :func:`yangpu_gis.open_registry` to get one. Backends implement :meth:`read`,
+    :meth:`layers`, :meth:`batches`, :meth:`existing_ids` and :meth:`_write`.
+    """
+
+    #: ``geopackage`` or ``postgis``.
+    kind: str = ""
+    #: Path or URL (password masked).
+    target: str = ""
+
+    # ----------------------------------------------------------------- interface
+    @abstractmethod
+    def read(
+        self,
+        layer: str,
+        *,
+        bbox: tuple[float, float, float, float] | None = None,
+        bbox_crs: str | None = None,
+        columns: list[str] | None = None,
+        crs: str | None = None,
+    ) -> gpd.GeoDataFrame:
+        """Read a layer as a GeoDataFrame.
+
+        Parameters
+        ----------
+        layer : str
+            Catalogue layer name.
+        bbox : tuple, optional
+            (minx, miny, maxx, maxy); rows whose geometry's envelope intersects it.
+        bbox_crs : str, optional
+            CRS of ``bbox``; defaults to ``crs`` if given, else the working CRS.
+        columns : list of str, optional
+            Catalogue columns to read (the id column is always included).
+        crs : str, optional
+            CRS of the result (default the working CRS, EPSG:4549); ``gcj02`` gives
+            Amap-offset lon/lat.
+
+        Returns
+        -------
+        geopandas.GeoDataFrame
+            Catalogue dtypes (see :mod:`yangpu_gis.io.types`), ordered by id. An empty
+            frame with the right columns if nothing was loaded yet.
+        """
+
+    @abstractmethod
+    def layers(self) -> pd.DataFrame:
+        """One row per catalogue layer: ``layer, label, geometry, features``."""
+
+    @abstractmethod
+    def batches(self) -> pd.DataFrame:
+        """The batches table: one row per load, oldest first (columns ``BATCH_FIELDS``)."""
+
+    @abstractmethod
+    def existing_ids(self, layer: str, ids: list[str]) -> set[str]:
+        """Which of ``ids`` the layer already holds."""
+
+    @abstractmethod
+    def _write(self, prepared: Prepared, mode: str, batch: dict[str, Any]) -> dict[str, int]:
+        """Write rows and the batch record atomically; return counts and ``batch_id``."""
+
+    def close(self) -> None:
+        """Release connections (no-op for GeoPackage)."""
+
+    def __enter__(self) -> Registry:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.target}>"
+
+    # ----------------------------------------------------------------- loading
+    def validate(
+        self,
+        source: str | Path | gpd.GeoDataFrame,
+        layer: str,
+        *,
+        crs: str | None = None,
+        encoding: str | None = None,
+        mapping: dict[str, str] | None = None,
+        mapping_file: str | Path | None = None,
+        repair: bool = False,
+        source_layer: str | None = None,
+        x: str | None = None,
+        y: str | None = None,
+        mode: str = "append",
+    ) -> Prepared:
+        """Read and validate without writing (the registry's ids are checked too).
+
+        Raises
+        ------
+        yangpu_gis.YangpuGisError
+            Any refusal, naming file, rows, field and hint.
+        """
+        spec = get_layer(layer)
+        if mode not in LOAD_MODES:
+            raise ValidationError(f"unknown mode {mode!r}", hint="use append, replace or upsert")
+        if isinstance(source, gpd.GeoDataFrame):
+            raw = from_frame(source)
+        else:
+            raw = read_source(source, source_layer=source_layer, encoding=encoding, x=x, y=y)
+        maps = dict(read_mapping_file(mapping_file)) if mapping_file else {}
+        maps.update(mapping or {})
+        prepared = prepare(raw, spec, crs=crs, mapping=maps, repair=repair)
+        if mode == "append":
+            self._check_new_ids(prepared, spec)
+        return prepared
+
+    def _check_new_ids(self, prepared: Prepared, spec: Layer) -> None:
+        ids = prepared.frame[spec.id_column]
+        clash = self.existing_ids(spec.name, ids.tolist())
+        if clash:
+            mask = ids.isin(clash).to_numpy()
+            raise ValidationError(
+                f"{int(mask.sum())} ids already in the registry's {spec.name}; nothing was loaded",
+                source=prepared.raw.path,
+                problems=[Problem(
+                    f"id already loaded (e.g. {', '.join(map(repr, sorted(clash)[:5]))})",
+                    rows=prepared.raw.rows[mask].tolist(), field=spec.id_column,
+                    row_label=prepared.raw.row_label)],
+                hint="use --mode upsert to update those rows, or --mode replace to reload the layer",
+            )
+
+    def load(
+        self,
+        source: str | Path | gpd.GeoDataFrame,
+        layer: str,
+        *,
+        mode: str = "append",
+        dry_run: bool = False,
+        **options: Any,
+    ) -> LoadResult:
+        """Validate a file (or GeoDataFrame) and load it into ``layer``, all or nothing.
+
+        Parameters
+        ----------
+        source : path or GeoDataFrame
+            A Shapefile (.shp/.zip), GeoPackage, GeoJSON, CSV or XLSX, or a GeoDataFrame.
+        layer : str
+            Catalogue layer.
+        mode : {'append', 'replace', 'upsert'}
+            ``append`` refuses ids already present; ``replace`` swaps the layer's contents;
+            ``upsert`` updates rows by id and inserts new ones.
+        dry_run : bool
+            Validate only; nothing is written.
+        **options
+            ``crs``, ``encoding``, ``mapping``, ``mapping_file``, ``repair``,
+            ``source_layer``, ``x``, ``y``: see :meth:`validate`.
+
+        Returns
+        -------
+        LoadResult
+
+        Raises
+        ------
+        yangpu_gis.YangpuGisError
+            Nothing is written when anything is refused.
+
+        Examples
+        --------
+        >>> reg = open_registry("yangpu.gpkg")                       # doctest: +SKIP
+        >>> reg.load("roads.shp", "roads", mode="replace", map={"道路名称": "name"})  # doctest: +SKIP
+        """
+        started = time.perf_counter()
+        prepared = self.validate(source, layer, mode=mode, **options)
+        result = LoadResult(layer, mode, prepared.raw.path, len(prepared.frame), dry_run=dry_run,
+                            details=prepared.summary())
+        if dry_run:
+            result.seconds = time.perf_counter() - started
+            return result
+        batch = {
+            "layer": layer,
+            "mode": mode,
+            "source": prepared.raw.path,
+            "source_sha256": prepared.raw.sha256,
+            "rows_read": len(prepared.frame),
+            "encoding": prepared.raw.encoding.display if prepared.raw.encoding else None,
+            "source_crs": prepared.source_crs,
+            "repaired_rows": len({r for p in prepared.repairs for r in p.rows}),
+            "os_user": _os_user(),
+            "tool_version": __version__,
+            "loaded_at": datetime.now(ZoneInfo(TIMEZONE)),
+        }
+        counts = self._write(prepared, mode, batch)
+        result.batch_id = counts.get("batch_id")
+        result.rows_inserted = counts.get("inserted", 0)
+        result.rows_updated = counts.get("updated", 0)
+        result.rows_deleted = counts.get("deleted", 0)
+        result.seconds = time.perf_counter() - started
+        return result
+
+    def info(self) -> dict[str, Any]:
+        """Backend, target, working CRS, layer counts and the number of batches."""
+        from .. import settings
+
+        table = self.layers()
+        return {
+            "backend": self.kind,
+            "target": self.target,
+            "working_crs": settings.working_crs,
+            "layers": {r.layer: int(r.features) for r in table.itertuples()},
+            "batches": len(self.batches()),
+        }
+
+    def export(self, layer: str, out: str | Path, *, crs: str | None = None) -> Path:
+        """Write a layer to a file; the format follows the extension (.gpkg, .geojson, .shp,
+        .csv). Shapefiles get a UTF-8 ``.cpg``.
+        """
+        import pyogrio
+
+        gdf = self.read(layer, crs=crs)
+        out = Path(out)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        if out.suffix.lower() == ".csv":
+            frame = pd.DataFrame(gdf.drop(columns=gdf.geometry.name))
+            frame["wkt"] = gdf.geometry.to_wkt()
+            frame.to_csv(out, index=False, encoding="utf-8-sig")
+            return out
+        kwargs: dict[str, Any] = {"layer": layer} if out.suffix.lower() == ".gpkg" else {}
+        if out.suffix.lower() == ".shp":
+            kwargs["encoding"] = "UTF-8"
+        pyogrio.write_dataframe(_exportable(gdf), out, use_arrow=True, **kwargs)
+        return out
+
+
+def _exportable(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    out = gdf.copy()
+    for name in out.columns:
+        if out[name].dtype == "boolean":
+            out[name] = out[name].astype(object)
+    return out
+
+
+def _os_user() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"
+
+
+def empty_layers_table(counts: dict[str, int]) -> pd.DataFrame:
+    """The ``layers()`` table from a name -> count dict (0 for layers never loaded)."""
+    rows = [
+        {"layer": name, "label": spec.label, "geometry": spec.storage_geometry,
+         "features": int(counts.get(name, 0))}
+        for name, spec in CATALOGUE.items()
+    ]
+    return pd.DataFrame(rows)
+
+
+def ids_in(values: np.ndarray, wanted: list[str]) -> set[str]:
+    """Members of ``wanted`` present in ``values``."""
+    return set(pd.Index(values).intersection(pd.Index(wanted)).tolist())

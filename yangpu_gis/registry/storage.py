@@ -1,0 +1,83 @@
+"""Frames in and out of storage: one place that fixes column order and dtypes.
+
+Both backends store exactly the catalogue columns, then ``batch_id``, then the geometry, and
+read them back through :func:`from_storage`, so a layer read from GeoPackage equals the same
+layer read from PostGIS.
+"""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import pandas as pd
+import pyarrow as pa
+import pyproj
+
+from .. import settings
+from ..catalogue import BATCH_COLUMN, Layer
+from ..io.types import coerce
+
+__all__ = ["GEOMETRY_COLUMN", "from_storage", "select_columns", "to_storage"]
+
+#: Name of the geometry column in both backends.
+GEOMETRY_COLUMN = "geom"
+
+
+def select_columns(layer: Layer, columns: list[str] | None) -> list[str]:
+    """Catalogue columns to read: the id column always, then those asked for (all if None).
+
+    Raises
+    ------
+    KeyError
+        For a column the layer does not have.
+    """
+    if columns is None:
+        return [*layer.column_names, BATCH_COLUMN]
+    unknown = [c for c in columns if c not in layer.column_names and c != BATCH_COLUMN]
+    if unknown:
+        raise KeyError(", ".join(unknown))
+    return [layer.id_column, *[c for c in columns if c != layer.id_column]]
+
+
+def to_storage(frame: gpd.GeoDataFrame, layer: Layer, batch_id: int | None) -> gpd.GeoDataFrame:
+    """Catalogue frame -> storage frame (dates as Arrow date32 so GeoPackage gets DATE fields).
+
+    ``batch_id`` None keeps the frame's own ``batch_id`` column (rows already stored).
+    """
+    out = pd.DataFrame(index=frame.index)
+    for col in layer.columns:
+        values = frame[col.name]
+        if col.type == "date":
+            values = pd.Series(values.dt.date.where(values.notna(), None), index=frame.index,
+                               dtype=pd.ArrowDtype(pa.date32()))
+        out[col.name] = values
+    out[BATCH_COLUMN] = (frame[BATCH_COLUMN] if batch_id is None else
+                         pd.Series(batch_id, index=frame.index)).astype("int64")
+    return gpd.GeoDataFrame(out, geometry=gpd.GeoSeries(frame.geometry.values, index=frame.index),
+                            crs=frame.crs).rename_geometry(GEOMETRY_COLUMN)
+
+
+def from_storage(
+    df: pd.DataFrame, geoms, layer: Layer, columns: list[str], crs: str | pyproj.CRS | None
+) -> gpd.GeoDataFrame:
+    """Backend rows -> catalogue frame in the requested CRS (working CRS by default)."""
+    out = pd.DataFrame(index=pd.RangeIndex(len(df)))
+    for name in columns:
+        values = df[name].reset_index(drop=True)
+        if name == BATCH_COLUMN:
+            out[name] = values.astype("Int64")
+            continue
+        col = layer.column(name)
+        converted = coerce(values, col)[0]
+        out[name] = converted.astype(object) if col.type == "str" else converted
+    working = pyproj.CRS.from_user_input(settings.working_crs)
+    gdf = gpd.GeoDataFrame(out, geometry=gpd.GeoSeries(list(geoms), crs=working), crs=working)
+    if crs is not None:
+        from ..crs import parse_crs, transform_geometries
+
+        target = parse_crs(crs)
+        if isinstance(target, str):
+            gdf = gdf.set_geometry(transform_geometries(gdf.geometry.values, working, target),
+                                   crs="EPSG:4326")
+        else:
+            gdf = gdf.to_crs(target)
+    return gdf
