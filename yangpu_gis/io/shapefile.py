@@ -50,8 +50,8 @@ def find_parts(shp: Path) -> ShapefileParts:
     )
 
 
-def _dbf_header(path: Path) -> tuple[int, int, int, list[tuple[str, str, int, int]]]:
-    """Record count, header length, record length and (name, type, offset, length) fields."""
+def _dbf_header(path: Path) -> tuple[int, int, int, list[tuple[bytes, str, int, int]]]:
+    """Record count, header length, record length and (raw name, type, offset, length) fields."""
     with path.open("rb") as fh:
         head = fh.read(32)
         if len(head) < 32:
@@ -64,7 +64,7 @@ def _dbf_header(path: Path) -> tuple[int, int, int, list[tuple[str, str, int, in
         desc = descriptors[i : i + 32]
         if desc[0] == 0x0D:
             break
-        name = desc[:11].split(b"\x00", 1)[0].decode("ascii", "replace")
+        name = desc[:11].split(b"\x00", 1)[0]
         ftype = chr(desc[11])
         length = desc[16]
         fields.append((name, ftype, offset, length))
@@ -154,8 +154,8 @@ def check_shapefile(shp: Path) -> ShapefileParts:
     return parts
 
 
-def _text_columns(dbf: Path) -> dict[str, np.ndarray]:
-    """Raw bytes of every character field: name -> (n_records, width) uint8 array."""
+def _text_columns(dbf: Path) -> dict[bytes, np.ndarray]:
+    """Raw bytes of every character field: raw name -> (n_records, width) uint8 array."""
     n, header_len, record_len, fields = _dbf_header(dbf)
     with dbf.open("rb") as fh:
         fh.seek(header_len)
@@ -168,9 +168,19 @@ def _text_columns(dbf: Path) -> dict[str, np.ndarray]:
     }
 
 
-def _undecodable(columns: dict[str, np.ndarray], codec: str) -> list[Problem]:
+def _field_name(raw: bytes) -> str:
+    for codec in ("utf-8", "gb18030"):
+        try:
+            return raw.decode(codec)
+        except UnicodeDecodeError:
+            continue
+    return raw.decode("latin-1")
+
+
+def _undecodable(columns: dict[bytes, np.ndarray], codec: str) -> list[Problem]:
     problems = []
-    for name, block in columns.items():
+    for raw_name, block in columns.items():
+        name = _field_name(raw_name)
         rows = np.flatnonzero((block >= 0x80).any(axis=1))
         bad = []
         for r in rows:
@@ -210,7 +220,8 @@ def dbf_encoding(parts: ShapefileParts, override: str | None = None) -> Encoding
             )
         guess = EncodingGuess(codec, f"declared in {parts.cpg.name}")
     else:
-        chunks = [
+        names = [f[0] for f in _dbf_header(parts.dbf)[3] if any(b >= 0x80 for b in f[0])]
+        chunks = names + [
             bytes(block[r]).rstrip(b" \x00")
             for block in columns.values()
             for r in np.flatnonzero((block >= 0x80).any(axis=1))

@@ -10,6 +10,7 @@ from __future__ import annotations
 import getpass
 import time
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -144,7 +145,7 @@ class Registry(ABC):
     def _write(self, prepared: Prepared, mode: str, batch: dict[str, Any]) -> dict[str, int]:
         """Write rows and the batch record atomically; return counts and ``batch_id``."""
 
-    def close(self) -> None:
+    def close(self) -> None:  # noqa: B027 - optional hook, GeoPackage has nothing to close
         """Release connections (no-op for GeoPackage)."""
 
     def __enter__(self) -> Registry:
@@ -215,6 +216,7 @@ class Registry(ABC):
         *,
         mode: str = "append",
         dry_run: bool = False,
+        on_stage: Callable[[str], None] | None = None,
         **options: Any,
     ) -> LoadResult:
         """Validate a file (or GeoDataFrame) and load it into ``layer``, all or nothing.
@@ -230,6 +232,8 @@ class Registry(ABC):
             ``upsert`` updates rows by id and inserts new ones.
         dry_run : bool
             Validate only; nothing is written.
+        on_stage : callable, optional
+            Called with ``"validating"`` and ``"writing"`` (for progress display).
         **options
             ``crs``, ``encoding``, ``mapping``, ``mapping_file``, ``repair``,
             ``source_layer``, ``x``, ``y``: see :meth:`validate`.
@@ -249,6 +253,8 @@ class Registry(ABC):
         >>> reg.load("roads.shp", "roads", mode="replace", map={"道路名称": "name"})  # doctest: +SKIP
         """
         started = time.perf_counter()
+        stage = on_stage or (lambda _name: None)
+        stage("validating")
         prepared = self.validate(source, layer, mode=mode, **options)
         result = LoadResult(layer, mode, prepared.raw.path, len(prepared.frame), dry_run=dry_run,
                             details=prepared.summary())
@@ -268,6 +274,7 @@ class Registry(ABC):
             "tool_version": __version__,
             "loaded_at": datetime.now(ZoneInfo(TIMEZONE)),
         }
+        stage("writing")
         counts = self._write(prepared, mode, batch)
         result.batch_id = counts.get("batch_id")
         result.rows_inserted = counts.get("inserted", 0)

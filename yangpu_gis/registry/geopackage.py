@@ -36,8 +36,15 @@ __all__ = ["GeoPackageRegistry", "BATCHES_TABLE"]
 
 BATCHES_TABLE = "yangpu_batches"
 
-_BATCHES_DDL = f"""
-CREATE TABLE IF NOT EXISTS {BATCHES_TABLE} (
+_BATCH_INSERT_FIELDS = BATCH_FIELDS[1:]
+# constant SQL: the table and column names are fixed here, never user input
+_SELECT_BATCHES = "SELECT " + ", ".join(BATCH_FIELDS) + " FROM yangpu_batches ORDER BY batch_id"  # noqa: S608
+_INSERT_BATCH = (
+    "INSERT INTO yangpu_batches (" + ", ".join(_BATCH_INSERT_FIELDS) + ") VALUES ("  # noqa: S608
+    + ", ".join("?" for _ in _BATCH_INSERT_FIELDS) + ")"
+)
+_BATCHES_DDL = """
+CREATE TABLE IF NOT EXISTS yangpu_batches (
     batch_id INTEGER PRIMARY KEY AUTOINCREMENT,
     layer TEXT NOT NULL, mode TEXT NOT NULL, source TEXT NOT NULL, source_sha256 TEXT,
     rows_read INTEGER, rows_inserted INTEGER, rows_updated INTEGER, rows_deleted INTEGER,
@@ -104,9 +111,7 @@ class GeoPackageRegistry(Registry):
             ).fetchone()
             if not exists:
                 return pd.DataFrame(columns=list(BATCH_FIELDS))
-            df = pd.read_sql_query(
-                f"SELECT {', '.join(BATCH_FIELDS)} FROM {BATCHES_TABLE} ORDER BY batch_id", con
-            )
+            df = pd.read_sql_query(_SELECT_BATCHES, con)
         df["loaded_at"] = pd.to_datetime(df["loaded_at"], format="ISO8601")
         return df
 
@@ -231,19 +236,14 @@ def _insert_batch(path: Path, batch: dict[str, Any]) -> int:
     with sqlite3.connect(path) as con:
         _ensure_batches(con)
         row = {**batch, "loaded_at": batch["loaded_at"].isoformat()}
-        names = [f for f in BATCH_FIELDS if f in row]
-        cur = con.execute(
-            f"INSERT INTO {BATCHES_TABLE} ({', '.join(names)}) "
-            f"VALUES ({', '.join('?' for _ in names)})",
-            [row[n] for n in names],
-        )
+        cur = con.execute(_INSERT_BATCH, [row.get(n) for n in _BATCH_INSERT_FIELDS])
         return int(cur.lastrowid)
 
 
 def _finish_batch(path: Path, batch_id: int, counts: dict[str, int]) -> None:
     with sqlite3.connect(path) as con:
         con.execute(
-            f"UPDATE {BATCHES_TABLE} SET rows_inserted=?, rows_updated=?, rows_deleted=? "
+            "UPDATE yangpu_batches SET rows_inserted=?, rows_updated=?, rows_deleted=? "
             "WHERE batch_id=?",
             (counts["inserted"], counts["updated"], counts["deleted"], batch_id),
         )

@@ -1,0 +1,125 @@
+"""Shared fixtures: a throwaway PostGIS database per run, a schema per test, both backends.
+
+The PostGIS admin URL comes from one place, ``$YANGPU_GIS_TEST_PG`` (default
+``postgresql://postgres@127.0.0.1:5432/postgres``). With ``CI=true`` a PostGIS test that
+cannot run fails, and a run in which any PostGIS test was skipped fails too: a missing
+server can never pass for green (geopandas and geoalchemy2 do the same).
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED_REAL = REPO.parent / "shared" / "data" / "real"
+FIXTURES = REPO / "data" / "fixtures"
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+ADMIN_URL = os.environ.get("YANGPU_GIS_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
+
+
+def _with_db(url: str, db: str, schema: str | None = None) -> str:
+    parts = urlsplit(url)
+    query = parts.query
+    if schema:
+        opt = f"options=-csearch_path%3D{schema}%2Cpublic"
+        query = f"{query}&{opt}" if query else opt
+    return urlunsplit(parts._replace(path="/" + db, query=query))
+
+
+def _unavailable(reason: str):
+    if IN_CI:
+        pytest.fail(f"PostGIS tests cannot run in CI: {reason}", pytrace=False)
+    pytest.skip(f"PostGIS not available: {reason}")
+
+
+@pytest.fixture(scope="session")
+def pg_database():
+    """A throwaway database with PostGIS, created for this test run and dropped after it."""
+    import psycopg
+
+    name = f"yangpu_test_{uuid.uuid4().hex[:10]}"
+    try:
+        admin = psycopg.connect(ADMIN_URL, autocommit=True)
+    except psycopg.OperationalError as exc:
+        _unavailable(f"cannot connect to {ADMIN_URL}: {exc}")
+    with admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    url = _with_db(ADMIN_URL, name)
+    try:
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute("CREATE EXTENSION IF NOT EXISTS postgis")
+    except psycopg.Error as exc:
+        _drop(name)
+        _unavailable(f"CREATE EXTENSION postgis failed: {exc}")
+    yield url
+    _drop(name)
+
+
+def _drop(name: str) -> None:
+    import psycopg
+
+    with psycopg.connect(ADMIN_URL, autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def pg_url(pg_database):
+    """URL of a fresh schema in the run's database (one per test, dropped afterwards)."""
+    import psycopg
+
+    schema = f"t_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(pg_database, autocommit=True) as conn:
+        conn.execute(f'CREATE SCHEMA "{schema}"')
+    db = urlsplit(pg_database).path.lstrip("/")
+    yield _with_db(ADMIN_URL, db, schema)
+    with psycopg.connect(pg_database, autocommit=True) as conn:
+        conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+
+
+@pytest.fixture(params=["geopackage", pytest.param("postgis", marks=pytest.mark.postgis)])
+def registry_target(request, tmp_path):
+    """A registry target of each backend: a fresh .gpkg path, or a fresh PostGIS schema."""
+    if request.param == "geopackage":
+        return str(tmp_path / "registry.gpkg")
+    return request.getfixturevalue("pg_url")
+
+
+@pytest.fixture
+def registry(registry_target):
+    """An open, empty registry of each backend."""
+    from yangpu_gis import open_registry
+
+    reg = open_registry(registry_target)
+    yield reg
+    reg.close()
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if "pg_url" in getattr(item, "fixturenames", ()) or "pg_database" in getattr(
+            item, "fixturenames", ()
+        ):
+            item.add_marker(pytest.mark.postgis)
+
+
+_skipped_postgis: list[str] = []
+
+
+def pytest_runtest_logreport(report):
+    if report.skipped and "postgis" in report.keywords:
+        _skipped_postgis.append(report.nodeid)
+
+
+def pytest_sessionfinish(session, exitstatus):
+    if IN_CI and _skipped_postgis:
+        session.exitstatus = 1
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        if reporter:
+            reporter.write_line(
+                f"FAILED: {len(_skipped_postgis)} PostGIS tests were skipped with CI=true "
+                f"(first: {_skipped_postgis[0]})", red=True)

@@ -1,0 +1,279 @@
+"""``yangpu-gis``: the command line. Thin: parses options, calls the library, formats output.
+
+Errors of the package (:class:`yangpu_gis.YangpuGisError`) are printed without a traceback
+and exit non-zero (2 for refused input, 1 otherwise); ``--debug`` shows the traceback.
+``--json`` prints machine-readable results for scripts.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from . import settings
+from .errors import CRSError, SourceError, ValidationError, YangpuGisError
+
+app = typer.Typer(
+    help="杨浦区城市资产登记与空间分析 — Yangpu urban-asset registry and GIS toolkit.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+out = Console()
+err = Console(stderr=True)
+_state = {"debug": False}
+
+RegistryOpt = Annotated[
+    str | None,
+    typer.Option("--registry", "-r", help="GeoPackage path or postgresql:// URL "
+                 "[default: $YANGPU_GIS_REGISTRY or ./yangpu.gpkg]"),
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
+
+
+def _registry(value: str | None):
+    from .registry import open_registry
+
+    return open_registry(value or settings.default_registry)
+
+
+def _print_json(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n")
+
+
+@contextmanager
+def _errors(as_json: bool = False):
+    try:
+        yield
+    except YangpuGisError as exc:
+        if _state["debug"]:
+            raise
+        if as_json:
+            _print_json(exc.as_dict())
+        else:
+            err.print(f"[bold red]error:[/] {exc.render()}", markup=True, highlight=False,
+                      soft_wrap=True)
+        code = 2 if isinstance(exc, (ValidationError, SourceError, CRSError)) else 1
+        raise typer.Exit(code) from None
+
+
+@contextmanager
+def _progress(enabled: bool, label: str):
+    """A spinner with the current stage, shown on a terminal only."""
+    if not enabled or not err.is_terminal:
+        yield lambda _stage: None
+        return
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
+                  console=err, transient=True) as bar:
+        task = bar.add_task(label)
+        yield lambda stage: bar.update(task, description=f"{label}: {stage}")
+
+
+@app.callback()
+def _main(debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False) -> None:
+    _state["debug"] = debug
+
+
+def _load_options(crs, encoding, mapping, map_file, repair, source_layer, x, y) -> dict[str, Any]:
+    from .io import parse_mapping
+
+    return {
+        "crs": crs,
+        "encoding": encoding,
+        "mapping": parse_mapping(mapping),
+        "mapping_file": map_file,
+        "repair": repair,
+        "source_layer": source_layer,
+        "x": x,
+        "y": y,
+    }
+
+
+def _report(result, as_json: bool) -> None:
+    data = result.as_dict()
+    if as_json:
+        _print_json(data)
+        return
+    verb = "would load" if result.dry_run else "loaded"
+    out.print(f"[bold green]{verb}[/] {result.rows_read} rows from {result.source} into "
+              f"[bold]{result.layer}[/] (mode {result.mode})", highlight=False)
+    if not result.dry_run:
+        out.print(f"  batch {result.batch_id}: {result.rows_inserted} inserted, "
+                  f"{result.rows_updated} updated, {result.rows_deleted} replaced "
+                  f"in {result.seconds:.2f} s", highlight=False)
+    for note in data.get("notes", []):
+        out.print(f"  {note}", highlight=False)
+    out.print(f"  coordinates read as {data.get('source_crs')}", highlight=False)
+    if data.get("mapping"):
+        pairs = ", ".join(f"{k}→{v}" for k, v in data["mapping"].items())
+        out.print(f"  columns mapped: {pairs}", highlight=False)
+    if data.get("ignored_columns"):
+        out.print(f"  columns not in the catalogue (not stored): {', '.join(data['ignored_columns'])}",
+                  highlight=False)
+    for rep in data.get("repairs", []):
+        from .errors import format_rows
+
+        out.print(f"  [yellow]repaired[/] rows {format_rows(rep['rows'])}: {rep['message']}",
+                  highlight=False)
+
+
+_crs_help = "CRS of the coordinates: EPSG code, or gcj02 (Amap/Tencent) / bd09 (Baidu)."
+
+
+@app.command()
+def load(
+    source: Annotated[Path, typer.Argument(help="Shapefile (.shp/.zip), GeoPackage, GeoJSON, CSV or XLSX.")],
+    layer: Annotated[str, typer.Option("--layer", "-l", help="Catalogue layer to load into.")],
+    registry: RegistryOpt = None,
+    crs: Annotated[str | None, typer.Option(help=_crs_help)] = None,
+    encoding: Annotated[str | None, typer.Option(help="Text encoding (overrides .cpg / detection).")] = None,
+    mode: Annotated[str, typer.Option(help="append | replace | upsert")] = "append",
+    mapping: Annotated[list[str] | None, typer.Option("--map", help="SOURCE=TARGET column mapping (repeatable).")] = None,
+    map_file: Annotated[Path | None, typer.Option(help="Mapping file (TOML, JSON or 2-column CSV).")] = None,
+    repair: Annotated[bool, typer.Option("--repair", help="Repair geometries and report the changes.")] = False,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Validate only; write nothing.")] = False,
+    source_layer: Annotated[str | None, typer.Option(help="GeoPackage layer or workbook sheet.")] = None,
+    x: Annotated[str | None, typer.Option("--x", help="x / longitude column (CSV, XLSX).")] = None,
+    y: Annotated[str | None, typer.Option("--y", help="y / latitude column (CSV, XLSX).")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Validate a file and load it into a registry layer, all or nothing."""
+    with _errors(as_json):
+        options = _load_options(crs, encoding, mapping, map_file, repair, source_layer, x, y)
+        with _registry(registry) as reg, _progress(not as_json, f"loading {source.name}") as stage:
+            result = reg.load(source, layer, mode=mode, dry_run=dry_run, on_stage=stage, **options)
+        _report(result, as_json)
+
+
+@app.command()
+def validate(
+    source: Annotated[Path, typer.Argument(help="File to check.")],
+    layer: Annotated[str, typer.Option("--layer", "-l", help="Catalogue layer.")],
+    registry: RegistryOpt = None,
+    crs: Annotated[str | None, typer.Option(help=_crs_help)] = None,
+    encoding: Annotated[str | None, typer.Option(help="Text encoding.")] = None,
+    mode: Annotated[str, typer.Option(help="append | replace | upsert")] = "append",
+    mapping: Annotated[list[str] | None, typer.Option("--map", help="SOURCE=TARGET (repeatable).")] = None,
+    map_file: Annotated[Path | None, typer.Option(help="Mapping file.")] = None,
+    repair: Annotated[bool, typer.Option("--repair")] = False,
+    source_layer: Annotated[str | None, typer.Option(help="GeoPackage layer or sheet.")] = None,
+    x: Annotated[str | None, typer.Option("--x")] = None,
+    y: Annotated[str | None, typer.Option("--y")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Check a file as `load` would, without writing (a dry run)."""
+    load(source, layer, registry, crs, encoding, mode, mapping, map_file, repair, True,
+         source_layer, x, y, as_json)
+
+
+@app.command()
+def layers(registry: RegistryOpt = None, as_json: JsonOpt = False) -> None:
+    """Feature counts per catalogue layer."""
+    with _errors(as_json), _registry(registry) as reg:
+        table = reg.layers()
+        if as_json:
+            _print_json(table.to_dict(orient="records"))
+            return
+        t = Table(title=f"{reg.target}")
+        for c in ("layer", "图层", "geometry", "features"):
+            t.add_column(c, justify="right" if c == "features" else "left")
+        for r in table.itertuples():
+            t.add_row(r.layer, r.label, r.geometry, f"{r.features:,}")
+        out.print(t)
+
+
+@app.command()
+def export(
+    layer: Annotated[str, typer.Argument(help="Catalogue layer.")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Output file (.gpkg, .geojson, .shp, .csv).")],
+    registry: RegistryOpt = None,
+    crs: Annotated[str | None, typer.Option(help="Output CRS (default the working CRS); gcj02 for Amap.")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Write a layer to a file."""
+    with _errors(as_json), _registry(registry) as reg:
+        path = reg.export(layer, output, crs=crs)
+        n = len(reg.read(layer, columns=[]))
+        if as_json:
+            _print_json({"layer": layer, "output": str(path), "features": n})
+        else:
+            out.print(f"wrote {n} features of {layer} to {path}", highlight=False)
+
+
+@app.command()
+def info(registry: RegistryOpt = None, as_json: JsonOpt = False) -> None:
+    """Backend, working CRS, layer counts and recent loads."""
+    with _errors(as_json), _registry(registry) as reg:
+        data = reg.info()
+        batches = reg.batches()
+        data["recent_batches"] = batches.tail(5).to_dict(orient="records")
+        if as_json:
+            _print_json(data)
+            return
+        out.print(f"[bold]{data['backend']}[/] registry {data['target']}", highlight=False)
+        out.print(f"working CRS {data['working_crs']}; {data['batches']} loads recorded",
+                  highlight=False)
+        for name, n in data["layers"].items():
+            out.print(f"  {name:<24}{n:>10,}", highlight=False)
+        for b in data["recent_batches"]:
+            out.print(f"  batch {b['batch_id']}: {b['layer']} {b['mode']} {b['rows_read']} rows "
+                      f"from {b['source']} by {b['os_user']} at {b['loaded_at']}", highlight=False)
+
+
+@app.command()
+def batches(registry: RegistryOpt = None, as_json: JsonOpt = False) -> None:
+    """Every recorded load (source, checksum, counts, mode, time, user)."""
+    with _errors(as_json), _registry(registry) as reg:
+        table = reg.batches()
+        if as_json:
+            _print_json(table.to_dict(orient="records"))
+            return
+        out.print(table.to_string(index=False))
+
+
+@app.command()
+def demo(
+    registry: Annotated[str, typer.Option("--registry", "-r", help="Where to build the demo registry.")] = "yangpu.gpkg",
+    output: Annotated[Path, typer.Option("--output", "-o", help="Overview map (HTML).")] = Path("yangpu_overview.html"),
+    offline: Annotated[bool, typer.Option("--offline", help="Self-contained map for intranets.")] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Build a registry from the demo dataset of the district and write an overview map."""
+    from .demo import run_demo
+
+    with _errors(as_json):
+        with _progress(not as_json, "demo") as stage:
+            result = run_demo(registry, map_path=output, offline=offline,
+                              on_file=lambda e: stage(f"{e.layer} ← {e.file.name}"))
+        if as_json:
+            _print_json({"registry": result.registry,
+                         "layers": result.layers.to_dict(orient="records"),
+                         "loads": [r.as_dict() for r in result.loads],
+                         "maps": [str(p) for p in result.maps]})
+            return
+        for r in result.loads:
+            out.print(f"loaded {r.rows_read:>7,} {r.layer:<22} from {Path(r.source).name}"
+                      f" ({r.details.get('source_crs')}"
+                      + (f", {r.details['encoding']}" if r.details.get("encoding") else "") + ")",
+                      highlight=False)
+        out.print(f"[bold green]demo registry[/] {result.registry}", highlight=False)
+        for p in result.maps:
+            out.print(f"[bold green]overview map[/] {p.resolve()}", highlight=False)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()
+
+
+if __name__ == "__main__":
+    main()

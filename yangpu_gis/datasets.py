@@ -1,0 +1,57 @@
+"""Find the project's own data: the demo dataset and test fixtures (momepy's ``datasets``).
+
+The demo source files live in the repository's ``data/demo/`` (made by
+``scripts/make_demo_data.py``). An installation without the repository regenerates them,
+deterministically, into a cache folder on first use.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+__all__ = ["demo_dir", "get_path", "repo_data_dir"]
+
+
+def repo_data_dir() -> Path:
+    """``data/`` of the source checkout this package was installed from."""
+    return Path(__file__).resolve().parents[1] / "data"
+
+
+def _cache_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "yangpu_gis"
+
+
+def demo_dir() -> Path:
+    """Folder with the demo source files and their ``manifest.toml``.
+
+    Uses the repository's ``data/demo`` when present, otherwise generates the dataset into
+    ``~/.cache/yangpu_gis/demo`` (same seed, same content).
+    """
+    here = repo_data_dir() / "demo"
+    if (here / "manifest.toml").exists():
+        return here
+    cached = _cache_dir() / "demo"
+    if not (cached / "manifest.toml").exists():
+        from .demo_data import generate, write_sources
+
+        write_sources(generate(), cached)
+    return cached
+
+
+def get_path(name: str) -> Path:
+    """Path of a named dataset: ``demo`` (the folder) or ``demo/<file>``.
+
+    Raises
+    ------
+    FileNotFoundError
+        If the name is not a file of the dataset.
+    """
+    if name == "demo":
+        return demo_dir()
+    if name.startswith("demo/"):
+        path = demo_dir() / name.split("/", 1)[1]
+        if path.exists():
+            return path
+    raise FileNotFoundError(f"no dataset file {name!r}")

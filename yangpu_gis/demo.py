@@ -1,0 +1,77 @@
+"""Build the demo registry from the demo dataset and write the first overview map.
+
+This is the project's main job on the embedded default: ``yangpu-gis demo``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from .catalogue import layer_names
+from .datasets import demo_dir
+from .errors import YangpuGisError
+from .manifest import ManifestEntry, load_manifest
+from .registry import LoadResult, open_registry
+
+__all__ = ["DemoResult", "run_demo"]
+
+
+@dataclass
+class DemoResult:
+    """What the demo built."""
+
+    registry: str
+    layers: pd.DataFrame
+    loads: list[LoadResult] = field(default_factory=list)
+    maps: list[Path] = field(default_factory=list)
+
+
+def run_demo(
+    registry: str | Path = "yangpu.gpkg",
+    *,
+    map_path: str | Path | None = "yangpu_overview.html",
+    offline: bool = False,
+    on_file: Callable[[ManifestEntry], None] | None = None,
+) -> DemoResult:
+    """Load every demo file into ``registry`` (replacing its layers) and draw the overview.
+
+    Parameters
+    ----------
+    registry : str or Path
+        GeoPackage path (default ``yangpu.gpkg``) or PostGIS URL.
+    map_path : path, optional
+        Where to write the overview HTML map; None for no map.
+    offline : bool
+        Write a self-contained map that opens without internet.
+    on_file : callable, optional
+        Progress callback per file.
+
+    Returns
+    -------
+    DemoResult
+
+    Raises
+    ------
+    YangpuGisError
+        If a demo file is refused (which would be a bug in the demo data).
+    """
+    manifest = demo_dir() / "manifest.toml"
+    with open_registry(str(registry)) as reg:
+        loads, failures = load_manifest(reg, manifest, on_file=on_file)
+        if failures:
+            entry, error = failures[0]
+            raise YangpuGisError(f"demo file {entry.file.name} was refused:\n{error.render()}")
+        result = DemoResult(str(registry), reg.layers(), loads)
+        if map_path is not None:
+            from . import maps
+
+            layers = {name: reg.read(name) for name in layer_names()}
+            layers = {k: v for k, v in layers.items() if len(v)}
+            m = maps.overview_map(layers, offline=offline)
+            maps.save(m, map_path)
+            result.maps.append(Path(map_path))
+    return result

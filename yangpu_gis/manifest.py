@@ -1,0 +1,141 @@
+"""Load a whole folder of bureau files described by a ``manifest.toml``.
+
+Format (one ``[[load]]`` table per file; paths relative to the manifest)::
+
+    [[load]]
+    file = "roads.shp"
+    layer = "roads"
+    mode = "replace"                # append | replace | upsert (default append)
+    crs = "EPSG:4549"               # optional: files without a CRS, or gcj02 / bd09
+    encoding = "GBK"                # optional
+    source_layer = "pipe_network"   # optional: GeoPackage layer or workbook sheet
+    x = "经度"                       # optional: coordinate columns of CSV/XLSX
+    y = "纬度"
+    map = { "道路名称" = "name" }     # optional: source column -> catalogue column
+    map_file = "roads_map.toml"     # optional
+    repair = false                  # optional
+
+Each entry is its own all-or-nothing load. The whole manifest is validated first (nothing is
+written if any file is refused), unless ``keep_going`` asks to load what is valid.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .catalogue import get_layer
+from .errors import ValidationError, YangpuGisError
+from .registry import LOAD_MODES, LoadResult, Registry
+
+__all__ = ["ManifestEntry", "load_manifest", "read_manifest"]
+
+_KEYS = {"file", "layer", "mode", "crs", "encoding", "source_layer", "x", "y", "map", "map_file",
+         "repair"}
+
+
+@dataclass
+class ManifestEntry:
+    """One file to load."""
+
+    file: Path
+    layer: str
+    mode: str = "append"
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+def read_manifest(path: str | Path) -> list[ManifestEntry]:
+    """Parse and check a manifest.
+
+    Raises
+    ------
+    ValidationError
+        For TOML errors, unknown keys, unknown layers or modes, or missing files.
+    """
+    p = Path(path)
+    try:
+        data = tomllib.loads(p.read_text("utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise ValidationError(f"cannot read the manifest: {exc}", source=str(p)) from exc
+    entries = []
+    for i, item in enumerate(data.get("load", []), start=1):
+        where = f"{p} [[load]] #{i}"
+        unknown = set(item) - _KEYS
+        if unknown:
+            raise ValidationError(f"unknown keys {sorted(unknown)}", source=where,
+                                  hint="keys: " + ", ".join(sorted(_KEYS)))
+        if "file" not in item or "layer" not in item:
+            raise ValidationError("every [[load]] needs file and layer", source=where)
+        get_layer(item["layer"])
+        mode = item.get("mode", "append")
+        if mode not in LOAD_MODES:
+            raise ValidationError(f"unknown mode {mode!r}", source=where,
+                                  hint="use append, replace or upsert")
+        options = {k: v for k, v in item.items() if k not in ("file", "layer", "mode")}
+        if "map" in options:
+            options["mapping"] = options.pop("map")
+        if "map_file" in options:
+            options["mapping_file"] = p.parent / options["map_file"]
+            options.pop("map_file")
+        entries.append(ManifestEntry(p.parent / item["file"], item["layer"], mode, options))
+    if not entries:
+        raise ValidationError("the manifest has no [[load]] entries", source=str(p))
+    return entries
+
+
+def load_manifest(
+    registry: Registry,
+    manifest: str | Path,
+    *,
+    dry_run: bool = False,
+    keep_going: bool = False,
+    on_file: Callable[[ManifestEntry], None] | None = None,
+) -> tuple[list[LoadResult], list[tuple[ManifestEntry, YangpuGisError]]]:
+    """Validate every file of a manifest, then load them in order.
+
+    Parameters
+    ----------
+    registry : Registry
+    manifest : path
+    dry_run : bool
+        Validate only.
+    keep_going : bool
+        Load the valid files even if some are refused (default: refuse all).
+    on_file : callable, optional
+        Called before each file (progress display).
+
+    Returns
+    -------
+    results : list of LoadResult
+    failures : list of (entry, error)
+    """
+    entries = read_manifest(manifest)
+    failures: list[tuple[ManifestEntry, YangpuGisError]] = []
+    for entry in entries:
+        if on_file:
+            on_file(entry)
+        try:
+            # ids are checked against the registry only for appends into layers not
+            # replaced earlier in the same manifest
+            registry.validate(entry.file, entry.layer, mode="replace", **entry.options)
+        except YangpuGisError as exc:
+            failures.append((entry, exc))
+    if dry_run or (failures and not keep_going):
+        return [], failures
+    failed = {id(e) for e, _ in failures}
+    results = []
+    for entry in entries:
+        if id(entry) in failed:
+            continue
+        if on_file:
+            on_file(entry)
+        try:
+            results.append(registry.load(entry.file, entry.layer, mode=entry.mode, **entry.options))
+        except YangpuGisError as exc:
+            failures.append((entry, exc))
+            if not keep_going:
+                break
+    return results, failures
