@@ -83,18 +83,21 @@ def _main(debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks."
     _state["debug"] = debug
 
 
-def _load_options(crs, encoding, mapping, map_file, repair, source_layer, x, y) -> dict[str, Any]:
-    from .io import parse_mapping
+def _load_options(crs, encoding, mapping, map_file, value, repair, source_layer, x, y,
+                  where) -> dict[str, Any]:
+    from .io import parse_mapping, parse_value_mapping
 
     return {
         "crs": crs,
         "encoding": encoding,
         "mapping": parse_mapping(mapping),
         "mapping_file": map_file,
+        "values": parse_value_mapping(value),
         "repair": repair,
         "source_layer": source_layer,
         "x": x,
         "y": y,
+        "where": where,
     }
 
 
@@ -139,16 +142,19 @@ def load(
     mode: Annotated[str, typer.Option(help="append | replace | upsert")] = "append",
     mapping: Annotated[list[str] | None, typer.Option("--map", help="SOURCE=TARGET column mapping (repeatable).")] = None,
     map_file: Annotated[Path | None, typer.Option(help="Mapping file (TOML, JSON or 2-column CSV).")] = None,
+    value: Annotated[list[str] | None, typer.Option("--value", help="COLUMN:SOURCE=TARGET value translation (repeatable).")] = None,
     repair: Annotated[bool, typer.Option("--repair", help="Repair geometries and report the changes.")] = False,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Validate only; write nothing.")] = False,
-    source_layer: Annotated[str | None, typer.Option(help="GeoPackage layer or workbook sheet.")] = None,
+    source_layer: Annotated[str | None, typer.Option(help="GeoPackage/OSM layer or workbook sheet.")] = None,
     x: Annotated[str | None, typer.Option("--x", help="x / longitude column (CSV, XLSX).")] = None,
     y: Annotated[str | None, typer.Option("--y", help="y / latitude column (CSV, XLSX).")] = None,
+    where: Annotated[str | None, typer.Option(help="OGR SQL attribute filter (vector files).")] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Validate a file and load it into a registry layer, all or nothing."""
     with _errors(as_json):
-        options = _load_options(crs, encoding, mapping, map_file, repair, source_layer, x, y)
+        options = _load_options(crs, encoding, mapping, map_file, value, repair, source_layer, x,
+                                y, where)
         with _registry(registry) as reg, _progress(not as_json, f"loading {source.name}") as stage:
             result = reg.load(source, layer, mode=mode, dry_run=dry_run, on_stage=stage, **options)
         _report(result, as_json)
@@ -164,15 +170,17 @@ def validate(
     mode: Annotated[str, typer.Option(help="append | replace | upsert")] = "append",
     mapping: Annotated[list[str] | None, typer.Option("--map", help="SOURCE=TARGET (repeatable).")] = None,
     map_file: Annotated[Path | None, typer.Option(help="Mapping file.")] = None,
+    value: Annotated[list[str] | None, typer.Option("--value", help="COLUMN:SOURCE=TARGET.")] = None,
     repair: Annotated[bool, typer.Option("--repair")] = False,
-    source_layer: Annotated[str | None, typer.Option(help="GeoPackage layer or sheet.")] = None,
+    source_layer: Annotated[str | None, typer.Option(help="GeoPackage/OSM layer or sheet.")] = None,
     x: Annotated[str | None, typer.Option("--x")] = None,
     y: Annotated[str | None, typer.Option("--y")] = None,
+    where: Annotated[str | None, typer.Option(help="OGR SQL attribute filter.")] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Check a file as `load` would, without writing (a dry run)."""
-    load(source, layer, registry, crs, encoding, mode, mapping, map_file, repair, True,
-         source_layer, x, y, as_json)
+    load(source, layer, registry, crs, encoding, mode, mapping, map_file, value, repair, True,
+         source_layer, x, y, where, as_json)
 
 
 @app.command()

@@ -13,6 +13,8 @@ Format (one ``[[load]]`` table per file; paths relative to the manifest)::
     y = "纬度"
     map = { "道路名称" = "name" }     # optional: source column -> catalogue column
     map_file = "roads_map.toml"     # optional
+    values = { road_class = { "主干" = "arterial" } }   # optional value translations
+    where = "name IS NOT NULL"      # optional OGR SQL filter (vector files)
     repair = false                  # optional
 
 Each entry is its own all-or-nothing load. The whole manifest is validated first (nothing is
@@ -34,7 +36,7 @@ from .registry import LOAD_MODES, LoadResult, Registry
 __all__ = ["ManifestEntry", "load_manifest", "read_manifest"]
 
 _KEYS = {"file", "layer", "mode", "crs", "encoding", "source_layer", "x", "y", "map", "map_file",
-         "repair"}
+         "values", "repair", "where"}
 
 
 @dataclass

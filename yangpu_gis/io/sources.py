@@ -28,7 +28,7 @@ from .shapefile import check_shapefile, dbf_encoding
 
 __all__ = ["RawSource", "read_source", "sha256_file", "from_frame"]
 
-VECTOR_SUFFIXES = {".shp", ".gpkg", ".geojson", ".json", ".zip"}
+VECTOR_SUFFIXES = {".shp", ".gpkg", ".geojson", ".json", ".zip", ".osm", ".pbf"}
 TABLE_SUFFIXES = {".csv", ".txt", ".xlsx", ".xlsm", ".xls"}
 
 #: Column names recognised as coordinates in CSV/XLSX, in order of preference.
@@ -107,6 +107,7 @@ def read_source(
     encoding: str | None = None,
     x: str | None = None,
     y: str | None = None,
+    where: str | None = None,
 ) -> RawSource:
     """Read a vector or tabular file as the user gave it.
 
@@ -121,6 +122,10 @@ def read_source(
         Overrides the ``.cpg`` / detection (shapefiles, CSV).
     x, y : str, optional
         Coordinate columns of CSV/XLSX; detected from common names when omitted.
+    where : str, optional
+        Attribute filter in OGR SQL (``ogr2ogr -where``), for vector formats, e.g.
+        ``"highway IN ('primary', 'secondary') AND name IS NOT NULL"``. Row numbers in
+        messages still count the file's features.
 
     Raises
     ------
@@ -137,12 +142,15 @@ def read_source(
     if p.stat().st_size == 0:
         raise SourceError("empty file (0 bytes)", source=str(p), hint="re-export or re-copy it")
     suffix = p.suffix.lower()
+    if where and suffix in TABLE_SUFFIXES:
+        raise SourceError("--where filters vector formats only", source=str(p),
+                          hint="filter the sheet in Excel, or save it as GeoPackage")
     if suffix == ".zip":
-        return _read_zip(p, source_layer=source_layer, encoding=encoding)
+        return _read_zip(p, source_layer=source_layer, encoding=encoding, where=where)
     if suffix == ".shp":
-        return _read_shapefile(p, encoding=encoding)
-    if suffix in (".gpkg", ".geojson", ".json"):
-        return _read_vector(p, source_layer=source_layer)
+        return _read_shapefile(p, encoding=encoding, where=where)
+    if suffix in (".gpkg", ".geojson", ".json", ".osm", ".pbf"):
+        return _read_vector(p, source_layer=source_layer, where=where)
     if suffix in TABLE_SUFFIXES:
         return _read_table(p, sheet=source_layer, encoding=encoding, x=x, y=y)
     raise SourceError(
@@ -152,27 +160,35 @@ def read_source(
     )
 
 
-def _vector_frame(path: Path, **kwargs) -> gpd.GeoDataFrame:
+def _vector_frame(path: Path, where: str | None = None, **kwargs) -> tuple[gpd.GeoDataFrame, np.ndarray]:
+    """Features and their 1-based feature numbers (kept through a ``where`` filter)."""
     try:
-        return pyogrio.read_dataframe(path, use_arrow=True, **kwargs)
+        frame = pyogrio.read_dataframe(path, use_arrow=True, where=where or None, fid_as_index=True,
+                                       **kwargs)
     except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as exc:
-        raise SourceError(f"GDAL cannot read it: {exc}", source=str(path)) from exc
+        raise SourceError(f"GDAL cannot read it: {exc}", source=str(path),
+                          hint="check the --where expression" if where else None) from exc
+    except pyogrio.errors.FieldError as exc:
+        raise SourceError(f"--where refers to an unknown field: {exc}", source=str(path)) from exc
+    fids = np.asarray(frame.index, dtype="int64")
+    # Shapefile and GeoJSON FIDs count from 0, GeoPackage FIDs from 1, OSM FIDs are OSM ids:
+    # rows are the 1-based feature numbers QGIS shows (the OSM id for OSM files)
+    if path.suffix.lower() in (".shp", ".geojson", ".json"):
+        fids = fids + 1
+    return frame.reset_index(drop=True), fids
 
 
-def _rows(n: int) -> np.ndarray:
-    return np.arange(1, n + 1)
-
-
-def _read_shapefile(p: Path, *, encoding: str | None, shown: str | None = None) -> RawSource:
+def _read_shapefile(p: Path, *, encoding: str | None, shown: str | None = None,
+                    where: str | None = None) -> RawSource:
     parts = check_shapefile(p)
     guess = dbf_encoding(parts, encoding)
-    frame = _vector_frame(p, encoding=guess.codec)
+    frame, rows = _vector_frame(p, where=where, encoding=guess.codec)
     crs = frame.crs if parts.prj is not None else None
     files = [f for f in (parts.shp, parts.shx, parts.dbf, parts.prj, parts.cpg) if f is not None]
     return RawSource(
         path=shown or str(p),
         frame=frame,
-        rows=_rows(len(frame)),
+        rows=rows,
         row_label="feature",
         crs=crs,
         encoding=guess,
@@ -181,7 +197,8 @@ def _read_shapefile(p: Path, *, encoding: str | None, shown: str | None = None) 
     )
 
 
-def _read_zip(p: Path, *, source_layer: str | None, encoding: str | None) -> RawSource:
+def _read_zip(p: Path, *, source_layer: str | None, encoding: str | None,
+              where: str | None) -> RawSource:
     try:
         archive = zipfile.ZipFile(p)
     except zipfile.BadZipFile as exc:
@@ -202,12 +219,13 @@ def _read_zip(p: Path, *, source_layer: str | None, encoding: str | None) -> Raw
         for m in members:
             if m.startswith(stem + ".") or m == stem:
                 archive.extract(m, tmp)
-        raw = _read_shapefile(Path(tmp) / shps[0], encoding=encoding, shown=f"{p}!{shps[0]}")
+        raw = _read_shapefile(Path(tmp) / shps[0], encoding=encoding, shown=f"{p}!{shps[0]}",
+                              where=where)
     raw.sha256 = sha256_file(p)
     return raw
 
 
-def _read_vector(p: Path, *, source_layer: str | None) -> RawSource:
+def _read_vector(p: Path, *, source_layer: str | None, where: str | None) -> RawSource:
     try:
         layers = pyogrio.list_layers(p)
     except pyogrio.errors.DataSourceError as exc:
@@ -227,12 +245,12 @@ def _read_vector(p: Path, *, source_layer: str | None) -> RawSource:
         raise SourceError(
             f"no layer {source_layer!r} in the file (it has: {', '.join(names)})", source=str(p)
         )
-    frame = _vector_frame(p, layer=source_layer)
+    frame, rows = _vector_frame(p, where=where, layer=source_layer)
     return RawSource(
         path=str(p) if len(names) == 1 else f"{p}:{source_layer}",
         frame=frame,
-        rows=_rows(len(frame)),
-        row_label="feature",
+        rows=rows,
+        row_label="OSM id" if p.suffix.lower() in (".osm", ".pbf") else "feature",
         crs=frame.crs,
         sha256=sha256_file(p),
     )

@@ -27,7 +27,7 @@ from .geometry import check_geometries
 from .sources import RawSource
 from .types import coerce, is_blank
 
-__all__ = ["Prepared", "prepare", "read_mapping_file", "parse_mapping"]
+__all__ = ["Prepared", "parse_mapping", "parse_value_mapping", "prepare", "read_mapping_file"]
 
 
 @dataclass
@@ -90,8 +90,42 @@ def parse_mapping(items: list[str] | None) -> dict[str, str]:
     return out
 
 
-def read_mapping_file(path: str | Path) -> dict[str, str]:
-    """Read a column mapping: TOML/JSON ``{source = "target"}`` or a two-column CSV.
+def parse_value_mapping(items: list[str] | None) -> dict[str, dict[str, str]]:
+    """Parse ``COLUMN:SOURCE=TARGET`` strings (e.g. ``road_class:主干=arterial``).
+
+    Raises
+    ------
+    ValidationError
+        For an item not of that form.
+    """
+    out: dict[str, dict[str, str]] = {}
+    for item in items or []:
+        col, sep, rest = item.partition(":")
+        if not sep or "=" not in rest:
+            raise ValidationError(f"--value {item!r} is not COLUMN:SOURCE=TARGET",
+                                  hint="e.g. --value road_class:主干=arterial")
+        src, dst = rest.split("=", 1)
+        out.setdefault(col.strip(), {})[src.strip()] = dst.strip()
+    return out
+
+
+def read_mapping_file(path: str | Path) -> tuple[dict[str, str], dict[str, dict[str, str]]]:
+    """Read a mapping file: column renames, and value translations per catalogue column.
+
+    TOML (or the same structure in JSON)::
+
+        [map]                       # source column -> catalogue column
+        highway = "road_class"
+        [values.road_class]         # source value -> catalogue value
+        primary = "arterial"
+
+    A two-column CSV (``source,target``) gives column renames only; a TOML/JSON file
+    without ``map`` or ``values`` tables is read as column renames.
+
+    Returns
+    -------
+    columns : dict
+    values : dict of dict
 
     Raises
     ------
@@ -100,19 +134,28 @@ def read_mapping_file(path: str | Path) -> dict[str, str]:
     """
     p = Path(path)
     try:
-        if p.suffix.lower() == ".toml":
-            data = tomllib.loads(p.read_text("utf-8"))
-            data = data.get("map", data)
-        elif p.suffix.lower() == ".json":
-            data = json.loads(p.read_text("utf-8"))
+        if p.suffix.lower() in (".toml", ".json"):
+            text = p.read_text("utf-8")
+            data = tomllib.loads(text) if p.suffix.lower() == ".toml" else json.loads(text)
+            if "map" in data or "values" in data:
+                columns, values = data.get("map", {}), data.get("values", {})
+            else:
+                columns, values = data, {}
         else:
             table = pd.read_csv(p, dtype=str, header=None, comment="#", encoding="utf-8-sig")
-            data = dict(zip(table[0].str.strip(), table[1].str.strip(), strict=True))
+            columns = dict(zip(table[0].str.strip(), table[1].str.strip(), strict=True))
+            values = {}
     except (OSError, ValueError, KeyError, tomllib.TOMLDecodeError) as exc:
         raise ValidationError(f"cannot read the mapping file: {exc}", source=str(p)) from exc
-    if not isinstance(data, dict) or not all(isinstance(v, str) for v in data.values()):
-        raise ValidationError("a mapping file holds source = \"target\" pairs", source=str(p))
-    return {str(k): v for k, v in data.items()}
+    ok = (isinstance(columns, dict) and all(isinstance(v, str) for v in columns.values())
+          and isinstance(values, dict)
+          and all(isinstance(m, dict) and all(isinstance(v, str) for v in m.values())
+                  for m in values.values()))
+    if not ok:
+        raise ValidationError("a mapping file holds [map] source = \"target\" pairs and "
+                              "[values.<column>] source = \"target\" tables", source=str(p))
+    return ({str(k): v for k, v in columns.items()},
+            {str(c): {str(k): v for k, v in m.items()} for c, m in values.items()})
 
 
 def _map_columns(
@@ -169,6 +212,7 @@ def prepare(
     *,
     crs: str | pyproj.CRS | None = None,
     mapping: dict[str, str] | None = None,
+    values: dict[str, dict[str, str]] | None = None,
     repair: bool = False,
 ) -> Prepared:
     """Validate ``raw`` against a catalogue layer.
@@ -184,6 +228,9 @@ def prepare(
         (accepted over a file that declares WGS84/CGCS2000 lon/lat, as GeoJSON always does).
     mapping : dict, optional
         Source column -> catalogue column.
+    values : dict of dict, optional
+        Catalogue column -> {source value -> catalogue value}, applied before type and
+        enumeration checks (values not listed pass through unchanged).
     repair : bool
         Repair geometries where possible and report the changes.
 
@@ -205,6 +252,14 @@ def prepare(
         raise ValidationError("the file has no features", source=src,
                               hint="check that you chose the right file or layer")
     frame, applied, ignored = _map_columns(raw.frame, spec, mapping or {}, src)
+    unknown = [c for c in (values or {}) if c not in spec.column_names]
+    if unknown:
+        raise ValidationError(f"value mappings for unknown columns {unknown}", source=src,
+                              hint=f"{spec.name} columns: " + ", ".join(spec.column_names))
+    for name, table in (values or {}).items():
+        if name in frame.columns:
+            frame[name] = frame[name].map(
+                lambda v, t=table: t.get(str(v), v) if v is not None and not pd.isna(v) else v)
     rows = raw.rows
     problems: list[Problem] = []
 

@@ -167,13 +167,41 @@ class Registry(ABC):
         encoding: str | None = None,
         mapping: dict[str, str] | None = None,
         mapping_file: str | Path | None = None,
+        values: dict[str, dict[str, str]] | None = None,
         repair: bool = False,
         source_layer: str | None = None,
         x: str | None = None,
         y: str | None = None,
+        where: str | None = None,
         mode: str = "append",
     ) -> Prepared:
         """Read and validate without writing (the registry's ids are checked too).
+
+        Parameters
+        ----------
+        source : path or GeoDataFrame
+        layer : str
+            Catalogue layer.
+        crs : str, optional
+            CRS of the coordinates for files without one, or ``gcj02`` / ``bd09``.
+        encoding : str, optional
+            Text encoding, overriding ``.cpg`` and detection.
+        mapping : dict, optional
+            Source column -> catalogue column (``--map``).
+        mapping_file : path, optional
+            TOML/JSON/CSV mapping file (see :func:`yangpu_gis.io.read_mapping_file`).
+        values : dict of dict, optional
+            Catalogue column -> {source value -> catalogue value} (``--value``).
+        repair : bool
+            Repair geometries and report what changed.
+        source_layer : str, optional
+            Layer of a GeoPackage / OSM file, or sheet of a workbook.
+        x, y : str, optional
+            Coordinate columns of CSV/XLSX.
+        where : str, optional
+            OGR SQL attribute filter for vector files (``ogr2ogr -where``).
+        mode : str
+            ``append`` also checks ids against the registry.
 
         Raises
         ------
@@ -186,10 +214,13 @@ class Registry(ABC):
         if isinstance(source, gpd.GeoDataFrame):
             raw = from_frame(source)
         else:
-            raw = read_source(source, source_layer=source_layer, encoding=encoding, x=x, y=y)
-        maps = dict(read_mapping_file(mapping_file)) if mapping_file else {}
+            raw = read_source(source, source_layer=source_layer, encoding=encoding, x=x, y=y,
+                              where=where)
+        maps, vals = read_mapping_file(mapping_file) if mapping_file else ({}, {})
         maps.update(mapping or {})
-        prepared = prepare(raw, spec, crs=crs, mapping=maps, repair=repair)
+        for col, table in (values or {}).items():
+            vals.setdefault(col, {}).update(table)
+        prepared = prepare(raw, spec, crs=crs, mapping=maps, values=vals, repair=repair)
         if mode == "append":
             self._check_new_ids(prepared, spec)
         return prepared
@@ -235,8 +266,8 @@ class Registry(ABC):
         on_stage : callable, optional
             Called with ``"validating"`` and ``"writing"`` (for progress display).
         **options
-            ``crs``, ``encoding``, ``mapping``, ``mapping_file``, ``repair``,
-            ``source_layer``, ``x``, ``y``: see :meth:`validate`.
+            ``crs``, ``encoding``, ``mapping``, ``mapping_file``, ``values``, ``repair``,
+            ``source_layer``, ``x``, ``y``, ``where``: see :meth:`validate`.
 
         Returns
         -------
