@@ -195,6 +195,16 @@ CATALOGUE: dict[str, Layer] = {
     layer.name: layer
     for layer in [
         Layer(
+            "districts",
+            "区",
+            ("Polygon",),
+            "district_id",
+            (
+                _c("district_id", "str", "区划代码", required=True, aliases=("adcode", "区划代码")),
+                _c("name", "str", "区名", required=True, aliases=("区名", *_NAME_ALIASES)),
+            ),
+        ),
+        Layer(
             "subdistricts",
             "街道",
             ("Polygon",),
