@@ -26,6 +26,11 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+analyze_app = typer.Typer(
+    help="Analyses on a registry; results as CSV, GeoPackage and HTML maps in --out.",
+    no_args_is_help=True,
+)
+app.add_typer(analyze_app, name="analyze")
 out = Console()
 err = Console(stderr=True)
 _state = {"debug": False}
@@ -36,6 +41,11 @@ RegistryOpt = Annotated[
                  "[default: $YANGPU_GIS_REGISTRY or ./yangpu.gpkg]"),
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
+
+
+def open_cli_registry(value: str | None):
+    """Open ``--registry`` (or the default) for a command; shared by analysis commands."""
+    return _registry(value)
 
 
 def _registry(value: str | None):
@@ -276,6 +286,27 @@ def demo(
         out.print(f"[bold green]demo registry[/] {result.registry}", highlight=False)
         for p in result.maps:
             out.print(f"[bold green]overview map[/] {p.resolve()}", highlight=False)
+
+
+def _register_topic_commands() -> None:
+    """Add the commands of every ``yangpu_gis.analysis.<topic>_cli`` module."""
+    import importlib
+    import pkgutil
+
+    from . import analysis
+
+    for mod in sorted(pkgutil.iter_modules(analysis.__path__), key=lambda m: m.name):
+        if mod.name.endswith("_cli"):
+            importlib.import_module(f"{analysis.__name__}.{mod.name}").register(app, analyze_app)
+
+
+_register_topic_commands()
+
+#: Public helpers for topic command modules.
+errors_to_exit = _errors
+print_json = _print_json
+RegistryOption = RegistryOpt
+JsonOption = JsonOpt
 
 
 def main() -> None:
