@@ -24,10 +24,11 @@ python -m pip install --quiet --upgrade pip
 python -m pip install --quiet -e ".[test]"
 
 # --- system packages ---------------------------------------------------------------
+installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
 need=()
 ls /usr/share/postgresql/*/extension/postgis.control >/dev/null 2>&1 || need+=(postgresql-15-postgis-3)
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
-fc-list 2>/dev/null | grep -qi "Noto Sans CJK" || need+=(fonts-noto-cjk)
+installed fonts-noto-cjk || need+=(fonts-noto-cjk)
 if (( ${#need[@]} )); then
     log "installing Debian packages: ${need[*]}"
     if [[ $(id -u) -ne 0 ]]; then SUDO=sudo; else SUDO=; fi
@@ -47,6 +48,6 @@ fi
 
 # --- lint, then tests ----------------------------------------------------------------
 log "ruff"
-ruff check yangpu_gis tests scripts benchmarks
+ruff check .
 log "pytest"
 python -m pytest "$@"
