@@ -113,9 +113,10 @@ def encode_geometries(
     >>> encode_geometries([LineString([(121.5, 31.3), (121.500001, 31.300002)])])
     ([121500000, 31300000], 'L', [[[0, 0, 1, 2]]])
     """
-    arr = np.asarray(geoms, dtype=object)
+    empty = shapely.from_wkt("GEOMETRYCOLLECTION EMPTY")
+    arr = np.empty(len(geoms), dtype=object)
+    arr[:] = [g if isinstance(g, shapely.Geometry) else empty for g in geoms]
     n = len(arr)
-    arr = np.where(pd.isna(arr), shapely.from_wkt("GEOMETRYCOLLECTION EMPTY"), arr)
     scale = 10**precision
     type_ids = shapely.get_type_id(arr)
     types = "".join(

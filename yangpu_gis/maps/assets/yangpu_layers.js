@@ -3,6 +3,7 @@
 (function (global) {
   "use strict";
   var state = global.__yangpu = global.__yangpu || { layers: {}, map: null };
+  if (global.L) { L.Control.Scale.mergeOptions({ imperial: false, maxWidth: 150 }); }
 
   function decodePath(flat, o, s) {
     var out = new Array(flat.length / 2), x = 0, y = 0;
@@ -35,6 +36,7 @@
     var styles = d.classes.map(function (c) {
       return L.extend({}, c, { renderer: renderer, interactive: d.interactive });
     });
+    var lineStyles = styles.map(function (st) { return L.extend({}, st, { fill: false }); });
     var o = d.o, s = d.s, layers = [];
     for (var i = 0; i < d.t.length; i++) {
       var t = d.t.charAt(i), g = d.g[i];
@@ -49,7 +51,8 @@
         continue;
       }
       var ll = nest(g, o, s);
-      var lyr = t === "A" ? L.polygon(ll, st) : L.polyline(ll.length === 1 ? ll[0] : ll, st);
+      var lyr = t === "A" ? L.polygon(ll, st)
+        : L.polyline(ll.length === 1 ? ll[0] : ll, lineStyles[d.k ? d.k[i] : 0]);
       lyr._yi = i; layers.push(lyr);
     }
     if (d.cluster && group.addLayers) { group.addLayers(layers); }

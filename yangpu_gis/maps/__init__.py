@@ -1,0 +1,28 @@
+"""Maps of the registry layers: interactive folium maps and static PNG exports.
+
+The builders take GeoDataFrames (the caller reads layers from the registry) in any CRS and
+return :class:`folium.Map` objects:
+
+* :func:`layer_map` — one layer with its default style, Chinese popups and legend;
+* :func:`overview_map` — several layers, each an overlay in the layer switcher;
+* :func:`choropleth_map` — a numeric column classified with ``mapclassify``;
+* :func:`save` — write one HTML file; with ``offline=True`` it needs no network at all;
+* :func:`static_map` — a PNG with a CJK font, north arrow and scale bar.
+"""
+
+from __future__ import annotations
+
+from .base import AMAP_TILES, save
+from .choropleth import choropleth_map
+from .layers import layer_map
+from .overview import overview_map
+from .static import static_map
+
+__all__ = [
+    "AMAP_TILES",
+    "choropleth_map",
+    "layer_map",
+    "overview_map",
+    "save",
+    "static_map",
+]

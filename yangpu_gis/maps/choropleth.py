@@ -1,0 +1,177 @@
+"""Classified thematic maps of a numeric column: :func:`choropleth_map`."""
+
+from __future__ import annotations
+
+import html
+import inspect
+import json
+
+import folium
+import geopandas as gpd
+import mapclassify
+import numpy as np
+from matplotlib import colormaps
+from matplotlib.colors import to_hex
+
+from ..catalogue import CATALOGUE
+from ..errors import ValidationError
+from . import base
+from .elements import swatch
+from .layers import add_layer, infer_layer
+from .styles import ClassStyle, LayerStyle
+
+__all__ = ["choropleth_map", "classify", "format_number"]
+
+NO_DATA = ClassStyle("无数据", "#8c8c8c", 0.8, fill_color="#d9d9d9", fill_opacity=0.6)
+
+
+def format_number(value: float) -> str:
+    """Compact legend number: thousands separators, at most two decimals.
+
+    Examples
+    --------
+    >>> format_number(1234.5678), format_number(3.0), format_number(0.126)
+    ('1,234.57', '3', '0.13')
+    """
+    text = f"{value:,.2f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def classify(values: np.ndarray, scheme: str, k: int) -> mapclassify.classifiers.MapClassifier:
+    """Classify with the ``mapclassify`` class named ``scheme`` (``k`` classes if it takes k).
+
+    Raises
+    ------
+    ValidationError
+        If ``scheme`` is not a mapclassify classifier.
+    """
+    cls = getattr(mapclassify, scheme, None)
+    if not (inspect.isclass(cls) and issubclass(cls, mapclassify.classifiers.MapClassifier)):
+        raise ValidationError(
+            f"unknown classification scheme {scheme!r}",
+            hint="use a mapclassify classifier name such as NaturalBreaks, Quantiles, "
+            "EqualInterval, FisherJenks",
+        )
+    kwargs = {"k": k} if "k" in inspect.signature(cls.__init__).parameters else {}
+    return cls(values, **kwargs)
+
+
+def _colours(cmap: str, n: int) -> list[str]:
+    ramp = colormaps[cmap]
+    return [to_hex(ramp(x)) for x in np.linspace(0.12, 0.95, n)]
+
+
+def choropleth_map(
+    gdf: gpd.GeoDataFrame,
+    column: str,
+    *,
+    scheme: str = "NaturalBreaks",
+    k: int = 5,
+    label: str | None = None,
+    layer: str | None = None,
+    cmap: str = "YlOrRd",
+    title: str | None = None,
+    data_date: object = None,
+    offline: bool = False,
+    basemap: str | None = None,
+    m: folium.Map | None = None,
+    precision: int = 6,
+) -> folium.Map:
+    """Classify a numeric column with ``mapclassify`` and colour the features by class.
+
+    The legend states each class interval (lower bound exclusive, except the first) and
+    how many features fall in it; features without a value are grey (``无数据``). The bins
+    are also in the legend element's ``data-bins`` attribute, as JSON.
+
+    Parameters
+    ----------
+    gdf : GeoDataFrame
+        Polygons, lines or points in any CRS.
+    column : str
+        Numeric column to classify.
+    scheme : str
+        A ``mapclassify`` classifier: ``NaturalBreaks``, ``Quantiles``, ``EqualInterval``,
+        ``FisherJenks`` ... (``NaturalBreaks`` starts from random seeds: seed NumPy for
+        repeatable breaks, or use ``FisherJenks``).
+    k : int
+        Number of classes (for classifiers that take one).
+    label : str, optional
+        Legend title; default the catalogue label of ``column``.
+    layer : str, optional
+        Catalogue layer, for popup labels.
+    cmap : str
+        Matplotlib colour map of the classes (sequential).
+    title, data_date, offline, basemap, m, precision
+        As in :func:`layer_map`.
+
+    Returns
+    -------
+    folium.Map
+
+    Raises
+    ------
+    ValidationError
+        If the column is missing, not numeric, or has no values.
+    """
+    if column not in gdf.columns:
+        raise ValidationError(f"no column {column!r} to classify", hint=f"columns: {list(gdf.columns)}")
+    try:
+        values = gdf[column].astype("float64").to_numpy()
+    except (TypeError, ValueError) as exc:
+        raise ValidationError(f"column {column!r} is not numeric", field=None) from exc
+    ok = ~np.isnan(values)
+    if not ok.any():
+        raise ValidationError(f"column {column!r} has no values to classify")
+    layer = layer or infer_layer(gdf)
+    cat = CATALOGUE.get(layer) if layer else None
+    if label is None:
+        label = column
+        if cat is not None and column in cat.column_names:
+            label = cat.column(column).label
+
+    classifier = classify(values[ok], scheme, k)
+    bins = np.asarray(classifier.bins, dtype=float)
+    nclass = len(bins)
+    index = np.full(len(values), nclass, dtype=np.int64)
+    index[ok] = classifier.yb
+    lower = [float(np.nanmin(values))] + bins[:-1].tolist()
+    counts = np.bincount(index, minlength=nclass + 1)
+    kind = "area" if gdf.geom_type.str.contains("Polygon").mean() > 0.5 else "line"
+    if gdf.geom_type.str.contains("Point").mean() > 0.5:
+        kind = "point"
+    classes = []
+    for i, colour in enumerate(_colours(cmap, nclass)):
+        text = f"{format_number(lower[i])} – {format_number(bins[i])}"
+        if kind == "area":
+            cs = ClassStyle(text, "#6b6b6b", 0.7, fill_color=colour, fill_opacity=0.8)
+        elif kind == "point":
+            cs = ClassStyle(text, "#444444", 1.0, fill_color=colour, fill_opacity=0.9, radius=6)
+        else:
+            cs = ClassStyle(text, colour, 4.0)
+        classes.append(cs)
+    classes.append(NO_DATA)
+    items = [
+        swatch(f"{c.label}（{counts[i]:,}）", c.leaflet(), kind)
+        for i, c in enumerate(classes)
+        if i < nclass or counts[i]
+    ]
+    if m is None:
+        m = base.new_map(
+            basemap=basemap, offline=offline,
+            title=title or f"杨浦区{label}分级图", data_date=data_date,
+        )
+    else:
+        base.state_of(m, offline=offline, basemap=basemap)
+        if title:
+            base.set_title(m, title, data_date)
+    attrs = (
+        f' data-scheme="{html.escape(type(classifier).__name__)}"'
+        f" data-bins='{html.escape(json.dumps(bins.tolist()))}'"
+    )
+    add_layer(
+        m, gdf, layer, name=f"{label}（{classifier.name if hasattr(classifier, 'name') else scheme}）",
+        precision=precision, style=LayerStyle(), classes=classes, class_index=index,
+        category_label=f"{label}分级", legend_title=f"{label}（{scheme}, {nclass} 级）",
+        legend_items=items, legend_attrs=attrs,
+    )
+    return base.finalise(m)
