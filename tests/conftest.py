@@ -111,7 +111,9 @@ _skipped_postgis: list[str] = []
 
 
 def pytest_runtest_logreport(report):
-    if report.skipped and "postgis" in report.keywords:
+    if report.skipped and "postgis" in report.keywords and "PostGIS not available" in str(
+        report.longrepr
+    ):
         _skipped_postgis.append(report.nodeid)
 
 
