@@ -298,3 +298,18 @@ def test_open_registry_errors(tmp_path):
         open_registry(str(tmp_path / "x.sqlite"))
     with pytest.raises(RegistryError, match="cannot connect"):
         open_registry("postgresql://postgres@127.0.0.1:1/nowhere")
+
+
+def test_geopackage_keeps_file_mode(tmp_path):
+    import os
+    import stat
+
+    path = tmp_path / "mode.gpkg"
+    reg = open_registry(str(path))
+    reg.load(random_pipes(5), "pipelines")
+    umask = os.umask(0)
+    os.umask(umask)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o666 & ~umask
+    path.chmod(0o640)
+    reg.load(random_pipes(5, seed=9, prefix="Z"), "pipelines")
+    assert stat.S_IMODE(path.stat().st_mode) == 0o640

@@ -262,7 +262,7 @@ def batches(registry: RegistryOpt = None, as_json: JsonOpt = False) -> None:
 def demo(
     registry: Annotated[str, typer.Option("--registry", "-r", help="Where to build the demo registry.")] = "yangpu.gpkg",
     output: Annotated[Path, typer.Option("--output", "-o", help="Overview map (HTML).")] = Path("yangpu_overview.html"),
-    offline: Annotated[bool, typer.Option("--offline", help="Self-contained map for intranets.")] = False,
+    offline: Annotated[bool, typer.Option("--offline/--online", help="Self-contained map that opens without internet (default), or CDN scripts and web tiles.")] = True,
     as_json: JsonOpt = False,
 ) -> None:
     """Build a registry from the demo dataset of the district and write an overview map."""

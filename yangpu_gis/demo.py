@@ -34,7 +34,7 @@ def run_demo(
     registry: str | Path = "yangpu.gpkg",
     *,
     map_path: str | Path | None = "yangpu_overview.html",
-    offline: bool = False,
+    offline: bool = True,
     on_file: Callable[[ManifestEntry], None] | None = None,
 ) -> DemoResult:
     """Load every demo file into ``registry`` (replacing its layers) and draw the overview.
@@ -46,7 +46,8 @@ def run_demo(
     map_path : path, optional
         Where to write the overview HTML map; None for no map.
     offline : bool
-        Write a self-contained map that opens without internet.
+        Write a self-contained map that opens without internet (default: a bureau may open
+        it on an intranet); False uses CDN scripts and OpenStreetMap tiles.
     on_file : callable, optional
         Progress callback per file.
 
@@ -71,7 +72,11 @@ def run_demo(
 
             layers = {name: reg.read(name) for name in layer_names()}
             layers = {k: v for k, v in layers.items() if len(v)}
-            m = maps.overview_map(layers, offline=offline)
+            batches = reg.batches()
+            data_date = batches["loaded_at"].max().date().isoformat() if len(batches) else None
+            m = maps.overview_map(layers, offline=offline, data_date=data_date,
+                                  title="杨浦区城市资产总览（演示数据）",
+                                  hidden=("districts", "grid_cells", "pipelines", "complaints"))
             maps.save(m, map_path)
             result.maps.append(Path(map_path))
     return result

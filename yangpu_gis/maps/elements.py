@@ -28,7 +28,7 @@ MAP_CSS = """
 .yp-title .yp-sub{font-size:12px;color:#555;margin-top:2px}
 .yp-legend{background:rgba(255,255,255,.94);padding:8px 10px;border-radius:6px;
  box-shadow:0 1px 5px rgba(0,0,0,.35);font:12px/1.5 "Noto Sans CJK SC","Microsoft YaHei",sans-serif;
- max-height:70vh;overflow-y:auto;min-width:120px;color:#222}
+ max-height:calc(100vh - 140px);overflow-y:auto;min-width:120px;color:#222}
 .yp-legend h4{margin:0 0 4px;font-size:13px}
 .yp-legend .yp-sec{margin:2px 0 6px}
 .yp-legend .yp-sec-title{font-weight:700;margin-top:4px}
@@ -140,7 +140,7 @@ class Legend(MacroElement):
         {% macro script(this, kwargs) %}
         (function () {
             var div = document.getElementById("{{ this.get_name() }}");
-            var ctl = L.control({position: "bottomright"});
+            var ctl = L.control({position: "bottomleft"});
             ctl.onAdd = function () {
                 L.DomEvent.disableClickPropagation(div);
                 L.DomEvent.disableScrollPropagation(div);

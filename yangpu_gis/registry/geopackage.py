@@ -137,12 +137,17 @@ class GeoPackageRegistry(Registry):
             tmp = Path(tmp_name)
             try:
                 if self.path.exists():
+                    mode = self.path.stat().st_mode & 0o7777
                     shutil.copyfile(self.path, tmp)
                 else:
+                    umask = os.umask(0)
+                    os.umask(umask)
+                    mode = 0o666 & ~umask
                     tmp.unlink()
                 yield tmp
                 with open(tmp, "rb+") as fh:
                     os.fsync(fh.fileno())
+                os.chmod(tmp, mode)  # mkstemp made it 0600: keep the registry's own mode
                 os.replace(tmp, self.path)
             finally:
                 if tmp.exists():
