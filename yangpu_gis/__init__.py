@@ -17,9 +17,19 @@ __all__ = [
     "YangpuGisError",
     "get_layer",
     "layer_names",
+    "maps",
     "open_registry",
     "settings",
 ]
+
+
+def __getattr__(name: str):
+    # folium and matplotlib load only when a notebook asks for maps
+    if name == "maps":
+        import importlib
+
+        return importlib.import_module(".maps", __name__)
+    raise AttributeError(f"module 'yangpu_gis' has no attribute {name!r}")
 
 
 def open_registry(target: str | None = None):

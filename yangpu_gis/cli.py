@@ -288,6 +288,102 @@ def demo(
             out.print(f"[bold green]overview map[/] {p.resolve()}", highlight=False)
 
 
+def _map_input(target: str, reg, join: str | None):
+    """A catalogue layer from the registry, or an analysis result file (``path[:layer]``),
+    optionally joined to a registry layer by that layer's id column."""
+    import geopandas as gpd
+    import pandas as pd
+    import pyogrio
+
+    from .catalogue import CATALOGUE, get_layer
+
+    if target in CATALOGUE:
+        return reg.read(target), target
+    path, _, sub = target.partition(":") if not Path(target).exists() else (target, "", "")
+    p = Path(path)
+    if not p.exists():
+        raise ValidationError(f"{target!r} is neither a catalogue layer nor a file",
+                              hint="layers: all, " + ", ".join(CATALOGUE))
+    if p.suffix.lower() == ".csv":
+        frame = pd.read_csv(p, encoding="utf-8-sig")
+    else:
+        frame = pyogrio.read_dataframe(p, layer=sub or None, use_arrow=True)
+    if join:
+        spec = get_layer(join)
+        if spec.id_column not in frame.columns:
+            raise ValidationError(f"{p.name} has no column {spec.id_column!r} to join {join}",
+                                  source=str(p), hint="columns: " + ", ".join(map(str, frame.columns)))
+        base = reg.read(join)
+        frame[spec.id_column] = frame[spec.id_column].astype(str)
+        data = pd.DataFrame(frame.drop(columns=[c for c in frame.columns
+                                                if c == "geometry" or c in base.columns
+                                                and c != spec.id_column]))
+        merged = base.merge(data, on=spec.id_column, how="left")
+        return gpd.GeoDataFrame(merged, geometry=base.geometry.name, crs=base.crs), join
+    if not isinstance(frame, gpd.GeoDataFrame):
+        raise ValidationError(f"{p.name} has no geometry",
+                              hint="join it to a layer with --join subdistricts (or grid_cells …)")
+    return frame, None
+
+
+@app.command("map")
+def map_command(
+    target: Annotated[str, typer.Argument(help="A catalogue layer, 'all', or a result file (path.gpkg[:layer], .geojson, .csv with --join).")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="map.html (interactive) or map.png (static).")] = Path("map.html"),
+    registry: RegistryOpt = None,
+    column: Annotated[str | None, typer.Option(help="Numeric column for a choropleth.")] = None,
+    scheme: Annotated[str, typer.Option(help="mapclassify scheme for --column.")] = "FisherJenks",
+    k: Annotated[int, typer.Option(help="Number of classes for --column.")] = 5,
+    join: Annotated[str | None, typer.Option(help="Join a table to this layer by its id column.")] = None,
+    offline: Annotated[bool, typer.Option("--offline", help="One self-contained file that opens without internet.")] = False,
+    basemap: Annotated[str | None, typer.Option(help="osm | amap (shifts data to GCJ-02) | none | tile URL template.")] = None,
+    title: Annotated[str | None, typer.Option(help="Map title.")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Draw a layer, all layers, or an analysis result as an HTML (or PNG) map."""
+    from . import maps
+    from .catalogue import CATALOGUE
+
+    with _errors(as_json), _registry(registry) as reg:
+        batches = reg.batches()
+        data_date = batches["loaded_at"].max().date().isoformat() if len(batches) else None
+        if target == "all":
+            layers = {n: reg.read(n) for n in CATALOGUE}
+            layers = {n: g for n, g in layers.items() if len(g)}
+            if output.suffix.lower() == ".png":
+                from .maps.styles import DENSE_LAYERS
+
+                layers = {n: g for n, g in layers.items() if n not in DENSE_LAYERS}
+                maps.static_map(layers, output, title=title or "杨浦区城市资产分布图",
+                                data_date=data_date)
+            else:
+                maps.save(maps.overview_map(layers, offline=offline, basemap=basemap,
+                                            data_date=data_date, **({"title": title} if title else {})),
+                          output)
+            n = sum(len(g) for g in layers.values())
+        else:
+            gdf, layer = _map_input(target, reg, join)
+            if output.suffix.lower() == ".png":
+                maps.static_map({layer or output.stem: gdf}, output,
+                                title=title or "杨浦区" + (CATALOGUE[layer].label if layer else ""),
+                                data_date=data_date)
+            elif column:
+                if column not in gdf.columns:
+                    raise ValidationError(f"no column {column!r}",
+                                          hint="columns: " + ", ".join(map(str, gdf.columns)))
+                maps.save(maps.choropleth_map(gdf, column, scheme=scheme, k=k, layer=layer,
+                                              title=title, data_date=data_date, offline=offline,
+                                              basemap=basemap), output)
+            else:
+                maps.save(maps.layer_map(gdf, layer, title=title, data_date=data_date,
+                                         offline=offline, basemap=basemap), output)
+            n = len(gdf)
+        if as_json:
+            _print_json({"target": target, "output": str(output), "features": n})
+        else:
+            out.print(f"wrote {output} ({n:,} features)", highlight=False)
+
+
 def _register_topic_commands() -> None:
     """Add the commands of every ``yangpu_gis.analysis.<topic>_cli`` module."""
     import importlib

@@ -76,7 +76,7 @@ def run_demo(
             data_date = batches["loaded_at"].max().date().isoformat() if len(batches) else None
             m = maps.overview_map(layers, offline=offline, data_date=data_date,
                                   title="杨浦区城市资产总览（演示数据）",
-                                  hidden=("districts", "grid_cells", "pipelines", "complaints"))
+                                  hidden=("districts", *maps.styles.DENSE_LAYERS))
             maps.save(m, map_path)
             result.maps.append(Path(map_path))
     return result

@@ -7,7 +7,7 @@ import geopandas as gpd
 
 from . import base
 from .layers import add_layer
-from .styles import DRAW_ORDER
+from .styles import DENSE_LAYERS, DRAW_ORDER
 
 __all__ = ["overview_map"]
 
@@ -19,7 +19,7 @@ def overview_map(
     data_date: object = None,
     offline: bool = False,
     basemap: str | None = None,
-    hidden: tuple[str, ...] = ("grid_cells", "pipelines", "complaints"),
+    hidden: tuple[str, ...] = DENSE_LAYERS,
 ) -> folium.Map:
     """Draw several layers on one map, fitted to their joint extent.
 

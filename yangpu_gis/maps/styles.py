@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 __all__ = [
+    "DENSE_LAYERS",
     "DRAW_ORDER",
     "STYLES",
     "VALUE_LABELS",
@@ -195,6 +196,9 @@ _POIS = {
 
 #: Default style of every catalogue layer.
 STYLES: dict[str, LayerStyle] = {
+    "districts": LayerStyle(
+        default=ClassStyle("区界", "#222222", 3.0, fill_opacity=0.0),
+    ),
     "subdistricts": LayerStyle(
         default=ClassStyle(
             "街道界线", "#4d4d4d", 2.0, fill_color="#f3efe4", fill_opacity=0.45, dash="7 4"
@@ -237,7 +241,12 @@ STYLES: dict[str, LayerStyle] = {
 }
 
 #: Order in which an overview draws layers, bottom first.
+#: Layers too dense to show at district scale on opening (overview maps start them hidden;
+#: static overviews leave them out).
+DENSE_LAYERS: tuple[str, ...] = ("grid_cells", "pipelines", "complaints")
+
 DRAW_ORDER: tuple[str, ...] = (
+    "districts",
     "subdistricts",
     "grid_cells",
     "residential_compounds",
