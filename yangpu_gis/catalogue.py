@@ -76,6 +76,20 @@ class Column:
         if self.type not in COLUMN_TYPES:
             raise ValueError(f"column {self.name}: unknown type {self.type!r}")
 
+    @property
+    def value_labels(self) -> dict[str, str]:
+        """Chinese display label of each enumerated value: its first alias (``主干路``).
+
+        Examples
+        --------
+        >>> get_layer("roads").column("road_class").value_labels["arterial"]
+        '主干路'
+        """
+        labels: dict[str, str] = {}
+        for alias, value in self.value_aliases.items():
+            labels.setdefault(value, alias)
+        return labels
+
 
 @dataclass(frozen=True)
 class Layer:

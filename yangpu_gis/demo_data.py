@@ -45,7 +45,7 @@ from shapely.geometry import LineString, Point, Polygon
 from shapely.ops import nearest_points, substring
 
 from . import settings
-from .catalogue import CATALOGUE
+from .catalogue import CATALOGUE, get_layer
 from .crs import wgs84_to_gcj02
 
 __all__ = [
@@ -114,23 +114,8 @@ SUBDISTRICTS: tuple[tuple[str, str, float, float], ...] = (
 )
 
 # Road classes as bureaus write them (catalogue.ROAD_CLASS_ALIASES, first alias per class).
-ROAD_CLASS_CN = {
-    "expressway": "快速路",
-    "arterial": "主干路",
-    "secondary": "次干路",
-    "branch": "支路",
-    "alley": "弄堂",
-    "internal": "内部道路",
-}
-PARKING_KIND_CN = {
-    "public": "公共",
-    "residential": "住宅",
-    "commercial": "商业",
-    "office": "办公",
-    "hospital": "医院",
-    "school": "学校",
-    "on_street": "道路停车",
-}
+ROAD_CLASS_CN = get_layer("roads").column("road_class").value_labels
+PARKING_KIND_CN = get_layer("parking_facilities").column("kind").value_labels
 
 # --------------------------------------------------------------------------------------------
 # Named features (WGS84, approximate, from general knowledge of the district)

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ..catalogue import get_layer
+
 __all__ = [
     "DENSE_LAYERS",
     "DRAW_ORDER",
@@ -113,23 +115,8 @@ class LayerStyle:
 #: Chinese labels of enumerated values, per column name, for columns whose values mean the
 #: same in every layer. (``kind`` differs between layers: its labels come from the classes.)
 VALUE_LABELS: dict[str, dict[str, str]] = {
-    "road_class": {
-        "expressway": "快速路",
-        "arterial": "主干路",
-        "secondary": "次干路",
-        "branch": "支路",
-        "alley": "弄堂",
-        "internal": "内部道路",
-    },
-    "utility": {
-        "water": "给水",
-        "drainage": "雨水",
-        "sewage": "污水",
-        "gas": "燃气",
-        "power": "电力",
-        "telecom": "通信",
-        "heat": "热力",
-    },
+    "road_class": get_layer("roads").column("road_class").value_labels,
+    "utility": get_layer("pipelines").column("utility").value_labels,
 }
 
 #: Utility colours (see module docstring).

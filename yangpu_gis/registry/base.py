@@ -23,7 +23,7 @@ import pandas as pd
 
 from .. import __version__
 from ..catalogue import CATALOGUE, Layer, get_layer
-from ..errors import Problem, ValidationError
+from ..errors import Problem, RegistryError, ValidationError
 from ..io import Prepared, from_frame, prepare, read_mapping_file, read_source
 from ..io.types import TIMEZONE
 
@@ -144,6 +144,18 @@ class Registry(ABC):
     @abstractmethod
     def _write(self, prepared: Prepared, mode: str, batch: dict[str, Any]) -> dict[str, int]:
         """Write rows and the batch record atomically; return counts and ``batch_id``."""
+
+    @staticmethod
+    def _read_plan(layer: str, columns: list[str] | None) -> tuple[Layer, list[str]]:
+        """The layer's catalogue entry and the columns to read, or a clear error."""
+        from .storage import select_columns
+
+        spec = get_layer(layer)
+        try:
+            return spec, select_columns(spec, columns)
+        except KeyError as exc:
+            raise RegistryError(f"layer {layer} has no column(s) {exc.args[0]}",
+                                hint="columns: " + ", ".join(spec.column_names)) from None
 
     def close(self) -> None:  # noqa: B027 - optional hook, GeoPackage has nothing to close
         """Release connections (no-op for GeoPackage)."""

@@ -30,7 +30,7 @@ from ..crs import parse_crs, transform_geometries
 from ..errors import RegistryError
 from ..io import Prepared
 from .base import BATCH_FIELDS, Registry, empty_layers_table, ids_in
-from .storage import from_storage, select_columns, to_storage
+from .storage import empty_frame, from_storage, select_columns, to_storage
 
 __all__ = ["GeoPackageRegistry", "BATCHES_TABLE"]
 
@@ -87,14 +87,9 @@ class GeoPackageRegistry(Registry):
         return empty_layers_table(counts)
 
     def read(self, layer, *, bbox=None, bbox_crs=None, columns=None, crs=None) -> gpd.GeoDataFrame:
-        spec = get_layer(layer)
-        try:
-            cols = select_columns(spec, columns)
-        except KeyError as exc:
-            raise RegistryError(f"layer {layer} has no column(s) {exc.args[0]}",
-                                hint="columns: " + ", ".join(spec.column_names)) from None
+        spec, cols = self._read_plan(layer, columns)
         if layer not in self._layer_names():
-            return from_storage(pd.DataFrame({c: [] for c in cols}), [], spec, cols, crs)
+            return empty_frame(spec, cols, crs)
         kwargs: dict[str, Any] = {}
         if bbox is not None:
             kwargs["bbox"] = _bbox_in_working(bbox, bbox_crs or crs)

@@ -28,7 +28,7 @@ from ..errors import RegistryError
 from ..io import Prepared
 from .base import BATCH_FIELDS, Registry, empty_layers_table
 from .geopackage import BATCHES_TABLE, _bbox_in_working
-from .storage import GEOMETRY_COLUMN, from_storage, select_columns
+from .storage import GEOMETRY_COLUMN, empty_frame, from_storage
 
 __all__ = ["PostGISRegistry", "layer_ddl"]
 
@@ -186,14 +186,9 @@ class PostGISRegistry(Registry):
         return empty_layers_table(counts)
 
     def read(self, layer, *, bbox=None, bbox_crs=None, columns=None, crs=None) -> gpd.GeoDataFrame:
-        spec = get_layer(layer)
-        try:
-            cols = select_columns(spec, columns)
-        except KeyError as exc:
-            raise RegistryError(f"layer {layer} has no column(s) {exc.args[0]}",
-                                hint="columns: " + ", ".join(spec.column_names)) from None
+        spec, cols = self._read_plan(layer, columns)
         if layer not in self._tables():
-            return from_storage(pd.DataFrame({c: [] for c in cols}), [], spec, cols, crs)
+            return empty_frame(spec, cols, crs)
         query = sql.SQL("SELECT {}, ST_AsBinary({}) FROM {}").format(
             sql.SQL(", ").join(sql.Identifier(c) for c in cols), sql.Identifier(GEOMETRY_COLUMN),
             sql.Identifier(layer))

@@ -16,7 +16,7 @@ from .. import settings
 from ..catalogue import BATCH_COLUMN, Layer
 from ..io.types import coerce
 
-__all__ = ["GEOMETRY_COLUMN", "from_storage", "select_columns", "to_storage"]
+__all__ = ["GEOMETRY_COLUMN", "empty_frame", "from_storage", "select_columns", "to_storage"]
 
 #: Name of the geometry column in both backends.
 GEOMETRY_COLUMN = "geom"
@@ -81,3 +81,8 @@ def from_storage(
         else:
             gdf = gdf.to_crs(target)
     return gdf
+
+
+def empty_frame(layer: Layer, columns: list[str], crs: str | pyproj.CRS | None) -> gpd.GeoDataFrame:
+    """The frame :func:`from_storage` gives for a layer that holds nothing yet."""
+    return from_storage(pd.DataFrame({c: [] for c in columns}), [], layer, columns, crs)
