@@ -41,7 +41,13 @@ def demo_dir() -> Path:
 
 
 def get_path(name: str) -> Path:
-    """Path of a named dataset: ``demo`` (the folder) or ``demo/<file>``.
+    """Path of a named dataset: ``demo`` (the folder), ``demo/<file>`` or ``fixtures/<file>``
+    (the small bureau-style test files of ``data/fixtures``).
+
+    Examples
+    --------
+    >>> get_path("fixtures/roads_gbk.zip").name
+    'roads_gbk.zip'
 
     Raises
     ------
@@ -52,6 +58,10 @@ def get_path(name: str) -> Path:
         return demo_dir()
     if name.startswith("demo/"):
         path = demo_dir() / name.split("/", 1)[1]
+        if path.exists():
+            return path
+    if name.startswith("fixtures/"):
+        path = repo_data_dir() / name
         if path.exists():
             return path
     raise FileNotFoundError(f"no dataset file {name!r}")
