@@ -396,13 +396,13 @@ def _register_topic_commands() -> None:
             importlib.import_module(f"{analysis.__name__}.{mod.name}").register(app, analyze_app)
 
 
-_register_topic_commands()
-
-#: Public helpers for topic command modules.
+#: Public helpers for topic command modules (defined before they are imported).
 errors_to_exit = _errors
 print_json = _print_json
 RegistryOption = RegistryOpt
 JsonOption = JsonOpt
+
+_register_topic_commands()
 
 
 def main() -> None:

@@ -75,8 +75,8 @@ def register(app: typer.Typer, analyze_app: typer.Typer) -> None:
 
     # cli.py binds the public aliases after registering topic commands: fall back to the
     # originals they alias while it is still being imported
-    RegistryOption = getattr(cli, "RegistryOption", cli.RegistryOpt)  # noqa: N806
-    JsonOption = getattr(cli, "JsonOption", cli.JsonOpt)  # noqa: N806
+    RegistryOption = cli.RegistryOption  # noqa: N806
+    JsonOption = cli.JsonOption  # noqa: N806
 
     @analyze_app.command("parking")
     def parking(
