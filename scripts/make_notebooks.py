@@ -38,12 +38,12 @@ import pandas as pd
 import yangpu_gis
 from yangpu_gis import maps
 from yangpu_gis.datasets import get_path
-from yangpu_gis.demo import run_demo
+from yangpu_gis.demo import ensure_demo
 
 Path(OUTPUT).mkdir(exist_ok=True)
-# build the demo registry from the demo dataset (the same loaders GIS staff use)
-run_demo(REGISTRY, map_path=None)
-reg = yangpu_gis.open_registry(REGISTRY)
+# opens the registry; the first time, builds it from the demo dataset with the same
+# loaders GIS staff use
+reg = ensure_demo(REGISTRY)
 reg"""),
     ("md", """## 图层与要素数 — Layers and feature counts
 
@@ -129,6 +129,72 @@ print(f"updated {result.rows_updated}, inserted {result.rows_inserted}")"""),
 写入它的 `batch_id`。 Every load is in the batches table, and every row carries its batch."""),
     ("code", """scratch.batches()[["batch_id", "layer", "mode", "source", "rows_read", "rows_inserted",
                    "rows_updated", "encoding", "source_crs", "os_user", "loaded_at"]]"""),
+]
+
+NOTEBOOKS["03_parking"] = [
+    ("md", """# 03 · 停车难：供需、步行可达与错峰共享 — Parking supply and demand
+
+十四五规划要求综合治理“停车难”：在老旧小区、医院、学校周边，哪里的停车需求超过了步行可达的
+泊位？白天和夜间各差多少？哪些办公、商业车库夜间开放（错峰共享）最能缓解缺口？
+
+Where does demand exceed the spaces people can walk to — by day and by night — and which
+office or commercial garages would close the gap if they opened at night?
+
+**方法 / Method.** 需求按上海《建筑工程交通设计及停车库（场）设置标准》（DG/TJ 08-7）的配建
+指标估算（每个比率都是可改的默认值，见 `PARKING_DEFAULTS.table()`）；供给来自停车设施图层；
+可达性用两步移动搜索法（2SFCA，Luo & Wang 2003），沿道路步行 500 米。
+`access_ratio` = 步行范围内可用泊位 ÷ 需求；`shortfall` = 缺口泊位数。"""),
+    ("code", """REGISTRY = "yangpu_demo.gpkg"   # or "postgresql://postgres@127.0.0.1:5432/yangpu"
+OUTPUT = "output"   # HTML maps to send to the subdistricts"""),
+    ("code", """from pathlib import Path
+
+from yangpu_gis.analysis.parking import PARKING_DEFAULTS, analyze_parking
+from yangpu_gis.demo import ensure_demo
+from yangpu_gis.maps.parking import parking_map
+
+Path(OUTPUT).mkdir(exist_ok=True)
+reg = ensure_demo(REGISTRY)
+layers = reg.read_layers("residential_compounds", "parking_facilities", "pois", "roads",
+                         "subdistricts", "grid_cells")
+PARKING_DEFAULTS.table()"""),
+    ("code", """res = analyze_parking(layers["residential_compounds"], layers["parking_facilities"],
+                      pois=layers["pois"], roads=layers["roads"],
+                      subdistricts=layers["subdistricts"], grid_cells=layers["grid_cells"],
+                      distance="network", catchment_m=500, what_if_top_n=5)
+print("distance used:", res.distance_method)"""),
+    ("md", """## 各街道白天与夜间的供需 — Day and night balance by subdistrict
+
+`balance` 为负表示缺口（泊位少于需求）；`ratio` = 供给 ÷ 需求。夜间缺口主要来自居民。
+Negative balance = shortage; residents drive the night deficit."""),
+    ("code", """cols = ["name", "supply_day", "demand_day", "balance_day", "ratio_day",
+        "supply_night", "demand_night", "balance_night", "ratio_night"]
+res.subdistrict_balance[cols].sort_values("balance_night").round(2)"""),
+    ("md", """## 步行可达的缺口地图 — The 2SFCA shortage map
+
+网格按夜间供需差分级着色，红框为夜间缺口最大的小区，蓝圈为可错峰共享的候选车库（标注可共享
+泊位数）；点击车库或小区显示 500 米服务范围。地图另存为 HTML，可直接发给街道。
+
+Grid cells by night balance; shortage compounds outlined; candidate garages sized by the
+spaces they could share. The map is also saved as HTML to send to the subdistricts."""),
+    ("code", """m = parking_map(res, offline=True)
+m.save(f"{OUTPUT}/03_parking_night.html")
+m"""),
+    ("md", """## 错峰共享候选车库 — Candidate garages for night sharing
+
+按“夜间开放后能覆盖的步行范围内缺口”排序。 Ranked by the night shortfall they would cover
+within walking distance."""),
+    ("code", """res.candidates[["rank", "facility_id", "name", "kind", "capacity", "spare_night",
+                "shortfall_in_catchment", "covered"]].head(10)"""),
+    ("md", """## 老小区挖潜排名 — Compounds ranked for 挖潜
+
+建成早、户数多、自有泊位少的小区：与配建标准的差距（`standard_gap`）和步行范围内仍缺的泊位
+（`shortfall_night`）。"""),
+    ("code", """res.compounds[["rank", "name", "built_year", "households", "own_night", "standard_gap",
+               "shortfall_night"]].head(10).round(1)"""),
+    ("md", """## 假如开放前五个车库 — What if the top five open at night?
+
+重新计算可达性：夜间缺口减少多少泊位。 Recompute with the top five open at night."""),
+    ("code", """res.what_if"""),
 ]
 
 

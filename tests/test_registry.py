@@ -313,3 +313,12 @@ def test_geopackage_keeps_file_mode(tmp_path):
     path.chmod(0o640)
     reg.load(random_pipes(5, seed=9, prefix="Z"), "pipelines")
     assert stat.S_IMODE(path.stat().st_mode) == 0o640
+
+
+def test_read_layers_returns_each_layer(registry):
+    registry.load(FIXTURES / "roads_gbk.zip", "roads")
+    layers = registry.read_layers("roads", "pois", crs="EPSG:4326")
+    assert list(layers) == ["roads", "pois"]
+    pd.testing.assert_frame_equal(layers["roads"], registry.read("roads", crs="EPSG:4326"))
+    assert len(layers["pois"]) == 0
+    assert set(registry.read_layers()) == set(registry.layers()["layer"])

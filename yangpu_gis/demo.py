@@ -17,7 +17,7 @@ from .errors import YangpuGisError
 from .manifest import ManifestEntry, load_manifest
 from .registry import LoadResult, open_registry
 
-__all__ = ["DemoResult", "run_demo"]
+__all__ = ["DemoResult", "ensure_demo", "run_demo"]
 
 
 @dataclass
@@ -80,3 +80,19 @@ def run_demo(
             maps.save(m, map_path)
             result.maps.append(Path(map_path))
     return result
+
+
+def ensure_demo(registry: str | Path = "yangpu_demo.gpkg"):
+    """Open ``registry``, building it from the demo dataset first if it holds nothing.
+
+    For notebooks: the first run builds the registry (a few seconds), later runs reuse it.
+
+    Returns
+    -------
+    yangpu_gis.registry.Registry
+    """
+    with open_registry(str(registry)) as reg:
+        empty = int(reg.layers()["features"].sum()) == 0
+    if empty:
+        run_demo(registry, map_path=None)
+    return open_registry(str(registry))

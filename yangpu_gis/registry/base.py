@@ -145,6 +145,16 @@ class Registry(ABC):
     def _write(self, prepared: Prepared, mode: str, batch: dict[str, Any]) -> dict[str, int]:
         """Write rows and the batch record atomically; return counts and ``batch_id``."""
 
+    def read_layers(self, *names: str, crs: str | None = None) -> dict[str, gpd.GeoDataFrame]:
+        """Read several layers at once: ``{name: GeoDataFrame}`` (all layers if none named).
+
+        Examples
+        --------
+        >>> layers = reg.read_layers("residential_compounds", "parking_facilities")  # doctest: +SKIP
+        >>> analyze_parking(layers["residential_compounds"], layers["parking_facilities"])  # doctest: +SKIP
+        """
+        return {name: self.read(name, crs=crs) for name in (names or tuple(CATALOGUE))}
+
     @staticmethod
     def _read_plan(layer: str, columns: list[str] | None) -> tuple[Layer, list[str]]:
         """The layer's catalogue entry and the columns to read, or a clear error."""
