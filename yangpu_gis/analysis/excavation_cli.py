@@ -1,0 +1,203 @@
+"""Commands ``yangpu-gis analyze excavation`` and ``yangpu-gis check-permit``.
+
+Thin: options in, library calls (:mod:`.excavation_report`, :mod:`.excavation_check`), text
+or JSON out. :mod:`yangpu_gis.cli` calls :func:`register` while it is being imported, so its
+shared helpers are looked up when a command runs.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from .excavation import GAS_CLEARANCE_M
+
+__all__ = ["read_application", "register"]
+
+# Filled in by register() from yangpu_gis.cli (for typer's annotations).
+RegistryOption = JsonOption = None
+
+DistanceOpt = Annotated[float, typer.Option(
+    "--distance-m", help="Largest gap between footprints (m); 0 = touching or overlapping.")]
+RepeatOpt = Annotated[int, typer.Option(
+    "--repeat-days", help="A later dig starting at most this many days after an earlier one "
+    "ends is a repeat.")]
+NewRoadOpt = Annotated[int, typer.Option(
+    "--new-road-years", help="Moratorium after a new/extended/reconstructed road opens "
+    "(城市道路管理条例 Art. 33).")]
+RepairOpt = Annotated[int, typer.Option(
+    "--major-repair-years", help="Moratorium after a major repair (Art. 33).")]
+ClearanceOpt = Annotated[float, typer.Option(
+    "--clearance-m", help="Pipelines within this distance (m) of a dig are at risk.")]
+GasOpt = Annotated[float, typer.Option(
+    "--gas-clearance-m", help="Clearance for gas mains (m): 上海市燃气管道设施保护办法 safety "
+    "control range.")]
+RevokedOpt = Annotated[bool, typer.Option(
+    "--include-revoked", help="Also analyse permits whose status is revoked (已撤销).")]
+
+
+def read_application(path: Path, crs: str | None = None):
+    """Read an application file (GeoJSON or any vector file) as a GeoDataFrame.
+
+    A file without a CRS is taken as ``crs`` or, by default, WGS84 (GeoJSON's CRS);
+    ``gcj02`` / ``bd09`` shift Amap / Baidu coordinates back to WGS84 first.
+    """
+    import geopandas as gpd
+    import pyproj
+
+    from ..crs import parse_crs, transform_geometries
+    from ..errors import SourceError
+
+    if not path.exists():
+        raise SourceError(f"no such file: {path}", hint="give the application as GeoJSON")
+    try:
+        gdf = gpd.read_file(path)
+    except Exception as exc:  # pyogrio raises its own DataSourceError family
+        raise SourceError(f"cannot read {path.name}: {exc}", source=str(path)) from exc
+    target = parse_crs(crs) if crs else None
+    WGS84 = pyproj.CRS.from_epsg(4326)  # noqa: N806
+    if isinstance(target, str):  # gcj02 / bd09 lon/lat
+        gdf = gdf.set_geometry(transform_geometries(gdf.geometry.values, target, WGS84),
+                               crs="EPSG:4326")
+    elif target is not None:
+        gdf = gdf.set_crs(target, allow_override=True)
+    elif gdf.crs is None:
+        gdf = gdf.set_crs("EPSG:4326")
+    return gdf
+
+
+def _print_run(run, out_dir: Path) -> None:
+    from ..cli import out
+
+    c = run.result.counts()
+    out.print(f"[bold]掘路协调分析[/] {run.permits} permits"
+              + (f" ({run.excluded} revoked left out)" if run.excluded else ""), highlight=False)
+    out.print(f"  concurrent pairs {c['concurrent_pairs']}, repeat pairs {c['repeat_pairs']}, "
+              f"moratorium breaches {c['moratorium_breaches']} "
+              f"({c['permits_breaching']} permits), pipelines at risk {c['pipelines_at_risk']}",
+              highlight=False)
+    out.print(f"  coordination groups {c['groups']} (joint works would save "
+              f"{c['digs_saved']} digs)", highlight=False)
+    for p in run.files:
+        out.print(f"  wrote {p}", highlight=False)
+
+
+def excavation(
+    out_dir: Annotated[Path, typer.Option("--out", "-o", help="Output folder.")] = Path(
+        "excavation"),
+    registry: RegistryOption = None,
+    distance_m: DistanceOpt = 0.0,
+    repeat_days: RepeatOpt = 365,
+    new_road_years: NewRoadOpt = 5,
+    major_repair_years: RepairOpt = 3,
+    clearance_m: ClearanceOpt = 1.0,
+    gas_clearance_m: GasOpt = GAS_CLEARANCE_M,
+    include_revoked: RevokedOpt = False,
+    sql: Annotated[bool, typer.Option(
+        "--sql", help="Find conflicts with PostGIS ST_DWithin (PostGIS registries).")] = False,
+    offline: Annotated[bool, typer.Option(
+        "--offline/--online", help="Self-contained map (default) or CDN scripts and tiles.")
+    ] = True,
+    as_json: JsonOption = False,
+) -> None:
+    """Excavation coordination: conflicts, repeats, moratorium, pipelines at risk, groups, map."""
+    from ..cli import errors_to_exit, open_cli_registry, print_json
+    from .excavation_report import EXCLUDED_STATUS, run_excavation
+
+    with errors_to_exit(as_json), open_cli_registry(registry) as reg:
+        run = run_excavation(
+            reg, out_dir, exclude_status=() if include_revoked else EXCLUDED_STATUS,
+            use_sql=sql, offline=offline, distance_m=distance_m, repeat_days=repeat_days,
+            new_road_years=new_road_years, major_repair_years=major_repair_years,
+            clearance_m=clearance_m, gas_clearance_m=gas_clearance_m)
+        if as_json:
+            print_json(run.as_dict())
+        else:
+            _print_run(run, out_dir)
+
+
+def check_permit_command(
+    application: Annotated[Path, typer.Argument(help="The proposed permit (GeoJSON): a "
+                                                "footprint with planned_start, planned_end.")],
+    registry: RegistryOption = None,
+    crs: Annotated[str | None, typer.Option(
+        help="CRS of a file without one (default WGS84); gcj02 / bd09 for Amap / Baidu.")
+    ] = None,
+    distance_m: DistanceOpt = 0.0,
+    repeat_days: RepeatOpt = 365,
+    new_road_years: NewRoadOpt = 5,
+    major_repair_years: RepairOpt = 3,
+    clearance_m: ClearanceOpt = 1.0,
+    gas_clearance_m: GasOpt = GAS_CLEARANCE_M,
+    include_revoked: RevokedOpt = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Check a proposed excavation permit against the registry; prints a verdict line.
+
+    Exit code 0 whatever the verdict (read it from the line, or ``verdict`` in --json).
+    """
+    from .. import settings
+    from ..cli import errors_to_exit, open_cli_registry, out, print_json
+    from .excavation import GAS_HIGH_PRESSURE_CLEARANCE_M
+    from .excavation_check import check_permit
+    from .excavation_report import EXCLUDED_STATUS, active_permits
+
+    started = time.perf_counter()
+    with errors_to_exit(as_json):
+        app = read_application(application, crs).to_crs(settings.working_crs)
+        reach = max(clearance_m, gas_clearance_m, GAS_HIGH_PRESSURE_CLEARANCE_M) + 50.0
+        minx, miny, maxx, maxy = app.total_bounds
+        bbox = (minx - reach, miny - reach, maxx + reach, maxy + reach)
+        with open_cli_registry(registry) as reg:
+            permits = active_permits(reg.read("excavation_permits"),
+                                     () if include_revoked else EXCLUDED_STATUS)
+            roads = reg.read("roads", bbox=bbox)
+            pipelines = reg.read("pipelines", bbox=bbox)
+        result = check_permit(app, permits, roads, pipelines, distance_m=distance_m,
+                              repeat_days=repeat_days, new_road_years=new_road_years,
+                              major_repair_years=major_repair_years, clearance_m=clearance_m,
+                              gas_clearance_m=gas_clearance_m)
+        seconds = time.perf_counter() - started
+        if as_json:
+            print_json({**result.as_dict(), "seconds": round(seconds, 3)})
+            return
+        _print_check(result, out)
+        out.print(f"[dim]checked in {seconds:.2f} s[/]", highlight=False)
+
+
+def _print_check(result, out) -> None:
+    colour = {"refuse": "red", "coordinate": "yellow", "conditions": "cyan",
+              "approve": "green"}[result.verdict]
+    for _, b in result.moratorium.iterrows():
+        out.print(f"  禁挖期 {b['rule']}: road {b['road_id']} {b['road_name'] or ''} protected "
+                  f"{b['protected_since']:%Y-%m-%d} – {b['protected_until']:%Y-%m-%d}",
+                  highlight=False)
+    for _, c in result.conflicts.iterrows():
+        out.print(f"  {c['kind']:<10} {c['permit_id']} {c.get('utility', '')} "
+                  f"{c['planned_start']:%Y-%m-%d}–{c['planned_end']:%Y-%m-%d} "
+                  f"distance {c['distance_m']:.1f} m, {c['days_apart']} days apart",
+                  highlight=False)
+    if len(result.group) > len(result.conflicts):
+        out.print(f"  coordination group: {len(result.group)} registered permits "
+                  f"({', '.join(result.group['permit_id'].head(10))}"
+                  + (" …" if len(result.group) > 10 else "") + ")", highlight=False)
+    for _, p in result.pipelines.head(20).iterrows():
+        out.print(f"  pipeline {p['pipe_id']} {p['utility']} at {p['distance_m']:.1f} m "
+                  f"(clearance {p['clearance_m']:g} m)", highlight=False)
+    if len(result.pipelines) > 20:
+        out.print(f"  … {len(result.pipelines) - 20} more pipelines", highlight=False)
+    out.print(f"[bold {colour}]{result.verdict_line}[/]", highlight=False, soft_wrap=True)
+
+
+def register(app: typer.Typer, analyze_app: typer.Typer) -> None:
+    """Add ``analyze excavation`` and ``check-permit`` (called by :mod:`yangpu_gis.cli`)."""
+    from .. import cli
+
+    global RegistryOption, JsonOption
+    RegistryOption = getattr(cli, "RegistryOption", None) or cli.RegistryOpt
+    JsonOption = getattr(cli, "JsonOption", None) or cli.JsonOpt
+    analyze_app.command("excavation")(excavation)
+    app.command("check-permit")(check_permit_command)
