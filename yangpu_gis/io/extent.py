@@ -49,6 +49,16 @@ def _inside(lon: np.ndarray, lat: np.ndarray, box: tuple[float, float, float, fl
 
 
 def _lonlat(x: np.ndarray, y: np.ndarray, crs: pyproj.CRS | str) -> tuple[np.ndarray, np.ndarray]:
+    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    if isinstance(crs, pyproj.CRS) and x.size and np.isfinite(x).all() and np.isfinite(y).all():
+        # what transform_geometries does to points, without making 200,000 points
+        wgs84 = pyproj.CRS.from_epsg(4326)
+        if crs.equals(wgs84):
+            return x.copy(), y.copy()
+        tr = pyproj.Transformer.from_crs(crs, wgs84, always_xy=True)
+        with np.errstate(all="ignore"):
+            lon, lat = tr.transform(x, y)
+        return np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)
     pts = shapely.points(x, y)
     with np.errstate(all="ignore"):
         out = transform_geometries(pts, crs, pyproj.CRS.from_epsg(4326))

@@ -30,6 +30,8 @@ _FAMILY = {
     GT.MULTIPOLYGON: "Polygon",
 }
 _MULTI = {GT.MULTIPOINT, GT.MULTILINESTRING}
+#: ``_FAMILY`` as an array indexed by ``type_id + 1`` (missing geometries have type id -1).
+_FAMILY_BY_ID = np.array([_FAMILY.get(t) for t in range(-1, max(GT) + 1)], dtype=object)
 
 
 @dataclass
@@ -117,7 +119,7 @@ def check_geometries(
                     "pass --repair to drop Z (keep heights in an attribute such as depth_m)")
 
     type_ids = shapely.get_type_id(geoms)
-    family = np.array([_FAMILY.get(t) for t in type_ids], dtype=object)
+    family = _FAMILY_BY_ID[type_ids + 1]
     collection = present & (type_ids == GT.GEOMETRYCOLLECTION)
     wrong = present & ~collection & ~np.isin(family, families)
     wanted = " or ".join(families)

@@ -25,6 +25,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from ..catalogue import Column
 
@@ -38,10 +40,45 @@ _FALSE = {"false", "f", "0", "no", "n", "否", "无", "不共享", "×", "0.0"}
 _TZ_SUFFIX = re.compile(r"(Z|[+-]\d{2}:?\d{2})$")
 
 
+#: Every character ``str.strip()`` removes (``str.isspace``), for Arrow's ``utf8_trim``
+#: (Unicode has no white space outside the Basic Multilingual Plane).
+_WHITESPACE = "".join(c for c in map(chr, range(0x10000)) if c.isspace())
+_NONE_TYPE = type(None)
+
+
+def _arrow_strings(series: pd.Series) -> pa.ChunkedArray | None:
+    """The Arrow array behind an Arrow-backed string column (what pyogrio gives), else None."""
+    arr = series.array
+    if not isinstance(arr, pd.arrays.ArrowExtensionArray):
+        return None
+    chunked = arr.__arrow_array__()
+    if not isinstance(chunked, pa.ChunkedArray):
+        chunked = pa.chunked_array([chunked])
+    kind = chunked.type
+    if pa.types.is_string(kind) or pa.types.is_large_string(kind):
+        return chunked
+    return None
+
+
+def _stripped(chunked: pa.ChunkedArray) -> tuple[pa.ChunkedArray, np.ndarray]:
+    """``str.strip()`` of every value (nulls stay null), and where that leaves nothing."""
+    trimmed = pc.utf8_trim(chunked, characters=_WHITESPACE)
+    empty = pc.equal(pc.utf8_length(trimmed), 0).fill_null(False)
+    return trimmed, np.asarray(empty.to_numpy(zero_copy_only=False), dtype=bool)
+
+
+def _only_str_or_none(values: np.ndarray) -> bool:
+    return set(map(type, values)) <= {str, _NONE_TYPE}
+
+
 def is_blank(series: pd.Series) -> np.ndarray:
     """True where a value is missing: None, NaN, NaT or whitespace-only text."""
     blank = series.isna().to_numpy(bool).copy()
     if series.dtype == object or pd.api.types.is_string_dtype(series.dtype):
+        chunked = _arrow_strings(series)
+        if chunked is not None:
+            blank |= _stripped(chunked)[1]
+            return blank
         text = series.astype(object).where(~blank, "")
         blank |= np.array([isinstance(v, str) and not v.strip() for v in text], dtype=bool)
     return blank
@@ -49,6 +86,17 @@ def is_blank(series: pd.Series) -> np.ndarray:
 
 def _as_text(series: pd.Series) -> pd.Series:
     """Strings, with integral floats written without ``.0`` (ids from DBF numeric fields)."""
+    chunked = _arrow_strings(series)
+    if chunked is not None:  # vectorised: every value is text or missing
+        trimmed, empty = _stripped(chunked)
+        values = np.asarray(trimmed.to_numpy(zero_copy_only=False), dtype=object)
+        values[empty] = None
+        return pd.Series(values, index=series.index, dtype=object)
+    objects = series.astype(object).to_numpy()
+    if _only_str_or_none(objects):  # the same as one() below, without its type tests
+        return pd.Series([None if v is None else (v.strip() or None) for v in objects],
+                         index=series.index, dtype=object)
+
     def one(v: Any) -> Any:
         if v is None or (isinstance(v, float) and np.isnan(v)) or v is pd.NA or v is pd.NaT:
             return None
@@ -59,7 +107,7 @@ def _as_text(series: pd.Series) -> pd.Series:
         text = str(v).strip()
         return text or None
 
-    return pd.Series([one(v) for v in series.astype(object)], index=series.index, dtype=object)
+    return pd.Series([one(v) for v in objects], index=series.index, dtype=object)
 
 
 def _numeric(series: pd.Series) -> pd.Series:
@@ -108,19 +156,28 @@ def _datetimes(series: pd.Series) -> pd.Series:
 
 
 def _bools(series: pd.Series) -> pd.Series:
-    def one(v: Any) -> Any:
-        if v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v)):
-            return pd.NA
-        if isinstance(v, (bool, np.bool_)):
-            return bool(v)
-        key = str(v).strip().lower()
-        if key in _TRUE:
-            return True
-        if key in _FALSE:
-            return False
-        return pd.NA
+    chunked = _arrow_strings(series)
+    objects = (np.asarray(chunked.to_numpy(zero_copy_only=False), dtype=object)
+               if chunked is not None else series.astype(object).to_numpy())
+    if _only_str_or_none(objects):
+        # few distinct texts: convert each once (str equality is exact, so this is one() per value)
+        codes, uniques = pd.factorize(objects, use_na_sentinel=True)
+        table = np.array([_one_bool(v) for v in uniques] + [pd.NA], dtype=object)
+        return pd.Series(table[codes], index=series.index, dtype="boolean")
+    return pd.Series([_one_bool(v) for v in objects], index=series.index, dtype="boolean")
 
-    return pd.Series([one(v) for v in series.astype(object)], index=series.index, dtype="boolean")
+
+def _one_bool(v: Any) -> Any:
+    if v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v)):
+        return pd.NA
+    if isinstance(v, (bool, np.bool_)):
+        return bool(v)
+    key = str(v).strip().lower()
+    if key in _TRUE:
+        return True
+    if key in _FALSE:
+        return False
+    return pd.NA
 
 
 def coerce(series: pd.Series, column: Column) -> tuple[pd.Series, np.ndarray]:

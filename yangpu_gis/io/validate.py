@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import tomllib
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -23,7 +24,7 @@ from ..catalogue import Layer, get_layer
 from ..crs import crs_label, parse_crs
 from ..errors import Problem, ValidationError
 from .extent import to_working
-from .geometry import check_geometries
+from .geometry import GeometryResult, check_geometries
 from .sources import RawSource
 from .types import coerce, is_blank
 
@@ -275,6 +276,40 @@ def prepare(
             + f"; map one with --map SOURCE={missing[0].name}",
         )
 
+    def geometry_checks() -> tuple[GeometryResult, pyproj.CRS | str | None, np.ndarray,
+                                   list[Problem]]:
+        geom = check_geometries(np.asarray(raw.frame.geometry.values, dtype=object), spec, rows,
+                                repair=repair, row_label=label)
+        src_crs = _source_crs(raw, crs)
+        working, extent_problems = to_working(geom.geoms, src_crs, rows, source=src,
+                                              declared=raw.crs, row_label=label)
+        return geom, src_crs, working, extent_problems
+
+    # geometries are checked and transformed in a thread while the attributes are checked
+    # here (shapely and pyproj release the GIL); problems are reported in the same order
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="yangpu-geometry") as pool:
+        geometry_future = pool.submit(geometry_checks)
+        out = _check_attributes(frame, spec, rows, label, problems)
+        geom, src_crs, working, extent_problems = geometry_future.result()
+    problems.extend(geom.problems)
+    problems.extend(extent_problems)
+    if problems:
+        n = len({r for p in problems for r in p.rows})
+        raise ValidationError(
+            f"{n} {label}{'s' if n != 1 else ''} refused for layer {spec.name} ({spec.label}); "
+            "nothing was loaded",
+            source=src,
+            problems=problems,
+        )
+    gdf = gpd.GeoDataFrame(out.reset_index(drop=True), geometry=working,
+                           crs=pyproj.CRS.from_user_input(settings.working_crs))
+    return Prepared(spec, gdf, raw, applied, ignored, geom.repairs, crs_label(src_crs))
+
+
+def _check_attributes(frame: pd.DataFrame, spec: Layer, rows: np.ndarray, label: str,
+                      problems: list[Problem]) -> pd.DataFrame:
+    """Catalogue columns in canonical dtypes; appends type, enumeration, range, blank and
+    duplicate-id problems to ``problems``."""
     out = pd.DataFrame(index=frame.index)
     for col in spec.columns:
         if col.name not in frame.columns:
@@ -329,26 +364,7 @@ def prepare(
         problems.append(Problem(
             f"duplicate ids ({examples})", rows=rows[dup].tolist(), field=spec.id_column,
             row_label=label, hint="each id must be unique; fix the duplicates or use new ids"))
-
-    geom = check_geometries(np.asarray(raw.frame.geometry.values, dtype=object), spec, rows,
-                            repair=repair, row_label=label)
-    problems.extend(geom.problems)
-
-    src_crs = _source_crs(raw, crs)
-    working, extent_problems = to_working(geom.geoms, src_crs, rows, source=src,
-                                          declared=raw.crs, row_label=label)
-    problems.extend(extent_problems)
-    if problems:
-        n = len({r for p in problems for r in p.rows})
-        raise ValidationError(
-            f"{n} {label}{'s' if n != 1 else ''} refused for layer {spec.name} ({spec.label}); "
-            "nothing was loaded",
-            source=src,
-            problems=problems,
-        )
-    gdf = gpd.GeoDataFrame(out.reset_index(drop=True), geometry=working,
-                           crs=pyproj.CRS.from_user_input(settings.working_crs))
-    return Prepared(spec, gdf, raw, applied, ignored, geom.repairs, crs_label(src_crs))
+    return out
 
 
 def _source_crs(raw: RawSource, given: str | pyproj.CRS | None) -> pyproj.CRS | str | None:

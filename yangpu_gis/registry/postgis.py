@@ -10,6 +10,7 @@ error rolls everything back, so the table is exactly as before. All SQL is compo
 
 from __future__ import annotations
 
+import binascii
 import io
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -18,9 +19,12 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import psycopg
+import pyarrow as pa
+import pyarrow.csv as pa_csv
 import pyproj
 import shapely
 from psycopg import sql
+from psycopg.copy import QueuedLibpqWriter
 
 from .. import settings
 from ..catalogue import BATCH_COLUMN, Column, Layer, get_layer
@@ -41,8 +45,9 @@ _PG_TYPES = {
     "datetime": "timestamptz",
 }
 
-#: Rows per COPY chunk written to the server.
-COPY_CHUNK_ROWS = 50_000
+#: Rows per COPY chunk written to the server (while the server parses one chunk, the next
+#: is built).
+COPY_CHUNK_ROWS = 25_000
 
 
 def _mask(url: str) -> str:
@@ -79,22 +84,46 @@ def _column_ddl(col: Column) -> sql.Composable:
 
 def layer_ddl(spec: Layer, srid: int) -> list[sql.Composed]:
     """CREATE TABLE and index statements for a catalogue layer."""
-    table = sql.Identifier(spec.name)
+    return [_create_table(spec, srid, keys=True), *_index_ddl(spec), _comment_ddl(spec)]
+
+
+def _create_table(spec: Layer, srid: int, *, keys: bool) -> sql.Composed:
+    """CREATE TABLE; ``keys=False`` leaves out the primary and foreign key (see :func:`_keys_ddl`)."""
     cols = [_column_ddl(c) for c in spec.columns]
-    cols.append(sql.SQL("{} integer NOT NULL REFERENCES {} (batch_id)").format(
-        sql.Identifier(BATCH_COLUMN), sql.Identifier(BATCHES_TABLE)))
+    cols.append(sql.SQL("{} integer NOT NULL").format(sql.Identifier(BATCH_COLUMN))
+                + (sql.SQL(" REFERENCES {} (batch_id)").format(sql.Identifier(BATCHES_TABLE))
+                   if keys else sql.SQL("")))
     cols.append(sql.SQL("{} geometry({}, {}) NOT NULL").format(
         sql.Identifier(GEOMETRY_COLUMN), sql.SQL(spec.storage_geometry), sql.Literal(srid)))
-    cols.append(sql.SQL("PRIMARY KEY ({})").format(sql.Identifier(spec.id_column)))
+    if keys:
+        cols.append(sql.SQL("PRIMARY KEY ({})").format(sql.Identifier(spec.id_column)))
+    return sql.SQL("CREATE TABLE IF NOT EXISTS {} ({})").format(
+        sql.Identifier(spec.name), sql.SQL(", ").join(cols))
+
+
+def _keys_ddl(spec: Layer) -> sql.Composed:
+    """The primary and foreign key of :func:`_create_table` added to a table made without them
+    (the same constraints, with the same names)."""
+    return sql.SQL("ALTER TABLE {} ADD PRIMARY KEY ({}), ADD FOREIGN KEY ({}) REFERENCES {} "
+                   "(batch_id)").format(
+        sql.Identifier(spec.name), sql.Identifier(spec.id_column), sql.Identifier(BATCH_COLUMN),
+        sql.Identifier(BATCHES_TABLE))
+
+
+def _index_ddl(spec: Layer) -> list[sql.Composed]:
+    table = sql.Identifier(spec.name)
     return [
-        sql.SQL("CREATE TABLE IF NOT EXISTS {} ({})").format(table, sql.SQL(", ").join(cols)),
         sql.SQL("CREATE INDEX IF NOT EXISTS {} ON {} USING gist ({})").format(
             sql.Identifier(f"{spec.name}_{GEOMETRY_COLUMN}_gist"), table,
             sql.Identifier(GEOMETRY_COLUMN)),
         sql.SQL("CREATE INDEX IF NOT EXISTS {} ON {} ({})").format(
             sql.Identifier(f"{spec.name}_{BATCH_COLUMN}_idx"), table, sql.Identifier(BATCH_COLUMN)),
-        sql.SQL("COMMENT ON TABLE {} IS {}").format(table, sql.Literal(spec.label)),
     ]
+
+
+def _comment_ddl(spec: Layer) -> sql.Composed:
+    return sql.SQL("COMMENT ON TABLE {} IS {}").format(sql.Identifier(spec.name),
+                                                       sql.Literal(spec.label))
 
 
 _BATCHES_DDL = sql.SQL("""
@@ -126,6 +155,47 @@ def _copy_text(stored: pd.DataFrame, layer: Layer) -> str:
     buf = io.StringIO()
     out.to_csv(buf, index=False, header=False, na_rep="")
     return buf.getvalue()
+
+
+def _hex_ewkb(geoms: np.ndarray, srid: int) -> pa.Array:
+    """Hex EWKB of ``geoms`` with ``srid`` as an Arrow string array (no Python string per row)."""
+    wkb = shapely.to_wkb(shapely.set_srid(geoms, srid), include_srid=True)
+    lengths = np.fromiter(map(len, wkb), dtype=np.int64, count=len(wkb))
+    offsets = np.zeros(len(wkb) + 1, dtype=np.int64)
+    np.cumsum(lengths * 2, out=offsets[1:])
+    data = binascii.hexlify(b"".join(wkb))
+    return pa.LargeStringArray.from_buffers(len(wkb), pa.py_buffer(offsets), pa.py_buffer(data))
+
+
+def _copy_csv(stored: pd.DataFrame, layer: Layer) -> bytes:
+    """The rows :func:`_copy_text` gives, as UTF-8 CSV built by Arrow (several times faster).
+
+    Text is always quoted and missing values are empty and unquoted, so COPY reads NULL for
+    missing values exactly as from :func:`_copy_text`; numbers, dates and booleans are written
+    in forms PostgreSQL parses to the same values.
+
+    Raises
+    ------
+    TypeError, ValueError, pyarrow.ArrowException
+        For values Arrow cannot take (the caller then falls back to :func:`_copy_text`).
+    """
+    arrays: dict[str, pa.Array] = {}
+    for col in layer.columns:
+        v = stored[col.name]
+        if col.type == "str":
+            arrays[col.name] = pa.array(v.to_numpy(dtype=object), type=pa.string(),
+                                        from_pandas=True)
+        elif col.type == "datetime":
+            text = v.map(lambda t: t.isoformat() if pd.notna(t) else None)
+            arrays[col.name] = pa.array(text.to_numpy(dtype=object), type=pa.string(),
+                                        from_pandas=True)
+        else:
+            arrays[col.name] = pa.array(v.array, from_pandas=True)
+    arrays[BATCH_COLUMN] = pa.array(stored[BATCH_COLUMN].to_numpy(dtype=np.int64))
+    arrays[GEOMETRY_COLUMN] = _hex_ewkb(np.asarray(stored.geometry.values, dtype=object), _srid())
+    sink = pa.BufferOutputStream()
+    pa_csv.write_csv(pa.table(arrays), sink, pa_csv.WriteOptions(include_header=False))
+    return sink.getvalue().to_pybytes()
 
 
 class PostGISRegistry(Registry):
@@ -238,7 +308,23 @@ class PostGISRegistry(Registry):
             with conn.transaction():
                 conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))",
                              [f"yangpu_gis:layer:{spec.name}"])
-                for stmt in layer_ddl(spec, _srid()):
+                # pg_class read with this statement's snapshot, so a table another load
+                # committed while this one waited for the lock is seen (to_regclass could
+                # answer from a stale catalogue cache)
+                new_table = not conn.execute(
+                    "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_class "
+                    "WHERE relname = %s AND relnamespace = current_schema()::regnamespace)",
+                    [spec.name]).fetchone()[0]
+                # A table created by this load gets its keys and indexes after the rows are in:
+                # one bulk build (and one foreign-key check) instead of one per row. Same
+                # transaction, so still all or nothing; upsert needs the key for ON CONFLICT.
+                after: list[sql.Composed] = []
+                if new_table and mode != "upsert":
+                    create = [_create_table(spec, _srid(), keys=False), _comment_ddl(spec)]
+                    after = [_keys_ddl(spec), *_index_ddl(spec)]
+                else:
+                    create = layer_ddl(spec, _srid())
+                for stmt in create:
                     conn.execute(stmt)
                 if mode == "append":  # re-checked under the lock
                     clash = self._existing_ids(conn, spec.name,
@@ -276,6 +362,8 @@ class PostGISRegistry(Registry):
                     counts["updated"] = len(flags) - counts["inserted"]
                 else:
                     self._copy(conn, table, columns, stored, spec)
+                for stmt in after:
+                    conn.execute(stmt)
                 conn.execute(
                     sql.SQL("UPDATE {} SET rows_inserted = %s, rows_updated = %s, "
                             "rows_deleted = %s WHERE batch_id = %s").format(
@@ -292,10 +380,20 @@ class PostGISRegistry(Registry):
               spec: Layer) -> None:
         statement = sql.SQL("COPY {} ({}) FROM STDIN WITH (FORMAT csv)").format(
             table, sql.SQL(", ").join(sql.Identifier(c) for c in columns))
-        with conn.cursor().copy(statement) as copy:
+        utf8 = conn.info.encoding == "utf-8"
+        cur = conn.cursor()
+        # the queued writer sends from a thread, so the server parses one chunk while the
+        # next is built here
+        with cur.copy(statement, writer=QueuedLibpqWriter(cur)) as copy:
             for start in range(0, len(stored), COPY_CHUNK_ROWS):
                 chunk = stored.iloc[start:start + COPY_CHUNK_ROWS]
-                copy.write(_copy_text(chunk, spec))
+                data: bytes | str | None = None
+                if utf8:
+                    try:
+                        data = _copy_csv(chunk, spec)
+                    except (TypeError, ValueError, pa.ArrowException):
+                        data = None
+                copy.write(data if data is not None else _copy_text(chunk, spec))
                 self._after_chunk(start + len(chunk))
 
     def _after_chunk(self, rows_written: int) -> None:
