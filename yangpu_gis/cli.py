@@ -263,14 +263,15 @@ def demo(
     registry: Annotated[str, typer.Option("--registry", "-r", help="Where to build the demo registry.")] = "yangpu.gpkg",
     output: Annotated[Path, typer.Option("--output", "-o", help="Overview map (HTML).")] = Path("yangpu_overview.html"),
     offline: Annotated[bool, typer.Option("--offline/--online", help="Self-contained map that opens without internet (default), or CDN scripts and web tiles.")] = True,
+    analyses: Annotated[Path, typer.Option("--analyses", help="Folder for the first analyses (excavation, parking).")] = Path("yangpu_analyses"),
     as_json: JsonOpt = False,
 ) -> None:
-    """Build a registry from the demo dataset of the district and write an overview map."""
+    """Build a registry from the demo dataset, write an overview map and the first analyses."""
     from .demo import run_demo
 
     with _errors(as_json):
         with _progress(not as_json, "demo") as stage:
-            result = run_demo(registry, map_path=output, offline=offline,
+            result = run_demo(registry, map_path=output, offline=offline, analyses_dir=analyses,
                               on_file=lambda e: stage(f"{e.layer} ← {e.file.name}"))
         if as_json:
             _print_json({"registry": result.registry,
@@ -285,7 +286,7 @@ def demo(
                       highlight=False)
         out.print(f"[bold green]demo registry[/] {result.registry}", highlight=False)
         for p in result.maps:
-            out.print(f"[bold green]overview map[/] {p.resolve()}", highlight=False)
+            out.print(f"[bold green]map[/] {p.resolve()}", highlight=False)
 
 
 def _map_input(target: str, reg, join: str | None):

@@ -35,6 +35,7 @@ def run_demo(
     *,
     map_path: str | Path | None = "yangpu_overview.html",
     offline: bool = True,
+    analyses_dir: str | Path | None = "yangpu_analyses",
     on_file: Callable[[ManifestEntry], None] | None = None,
 ) -> DemoResult:
     """Load every demo file into ``registry`` (replacing its layers) and draw the overview.
@@ -48,6 +49,9 @@ def run_demo(
     offline : bool
         Write a self-contained map that opens without internet (default: a bureau may open
         it on an intranet); False uses CDN scripts and OpenStreetMap tiles.
+    analyses_dir : path, optional
+        Where the first analyses go (``excavation/``, ``parking/``: CSV, GeoPackage and a
+        map each); None to skip them.
     on_file : callable, optional
         Progress callback per file.
 
@@ -79,7 +83,26 @@ def run_demo(
                                   hidden=("districts", *maps.styles.DENSE_LAYERS))
             maps.save(m, map_path)
             result.maps.append(Path(map_path))
+        if analyses_dir is not None:
+            result.maps.extend(_analyses(reg, Path(analyses_dir), offline=offline))
     return result
+
+
+def _analyses(reg, out: Path, *, offline: bool) -> list[Path]:
+    """The demo's first analyses: excavation coordination and parking; returns the maps."""
+    from .analysis.excavation_report import run_excavation
+    from .analysis.parking import analyze_parking
+    from .analysis.parking_cli import write_outputs
+
+    run_excavation(reg, out / "excavation", offline=offline)
+    layers = reg.read_layers("residential_compounds", "parking_facilities", "pois", "roads",
+                             "subdistricts", "grid_cells")
+    parking = analyze_parking(layers["residential_compounds"], layers["parking_facilities"],
+                              pois=layers["pois"], roads=layers["roads"],
+                              subdistricts=layers["subdistricts"],
+                              grid_cells=layers["grid_cells"])
+    write_outputs(parking, out / "parking", offline=offline)
+    return sorted([*(out / "excavation").glob("*.html"), *(out / "parking").glob("*.html")])
 
 
 def ensure_demo(registry: str | Path = "yangpu_demo.gpkg"):
