@@ -162,3 +162,12 @@ def test_console_script_is_installed():
     assert exe.exists()
     out = subprocess.run([str(exe), "--help"], capture_output=True, text=True, cwd=REPO)
     assert out.returncode == 0 and "load" in out.stdout
+
+
+def test_public_api_re_exports_resolve():
+    import yangpu_gis
+
+    for name in yangpu_gis.__all__:
+        assert getattr(yangpu_gis, name) is not None, name
+    for name in yangpu_gis.maps.__all__:
+        assert callable(getattr(yangpu_gis.maps, name)), name

@@ -8,7 +8,26 @@ from .errors import CRSError, RegistryError, SourceError, ValidationError, Yangp
 
 __version__ = "0.1.0"
 
+#: Analysis entry points re-exported for notebooks: name -> module (imported on first use).
+_ANALYSES = {
+    "analyze_excavation": "analysis.excavation",
+    "check_permit": "analysis.excavation",
+    "conflicts": "analysis.excavation",
+    "moratorium_breaches": "analysis.excavation",
+    "pipelines_at_risk": "analysis.excavation",
+    "coordination_groups": "analysis.excavation",
+    "analyze_parking": "analysis.parking",
+    "two_step_fca": "analysis.parking",
+    "coverage": "analysis.coverage",
+    "coverage_report": "analysis.coverage",
+    "analyze_complaints": "analysis.complaints",
+    "merge_duplicates": "analysis.complaints",
+    "hot_spots": "analysis.complaints",
+    "walking_graph": "analysis.network",
+}
+
 __all__ = [
+    *_ANALYSES,
     "CATALOGUE",
     "CRSError",
     "RegistryError",
@@ -24,11 +43,13 @@ __all__ = [
 
 
 def __getattr__(name: str):
-    # folium and matplotlib load only when a notebook asks for maps
-    if name == "maps":
-        import importlib
+    # folium, matplotlib and the analysis libraries load only when a notebook asks for them
+    import importlib
 
+    if name == "maps":
         return importlib.import_module(".maps", __name__)
+    if name in _ANALYSES:
+        return getattr(importlib.import_module(f".{_ANALYSES[name]}", __name__), name)
     raise AttributeError(f"module 'yangpu_gis' has no attribute {name!r}")
 
 

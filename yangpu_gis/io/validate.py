@@ -203,6 +203,7 @@ def _enum(values: pd.Series, col) -> tuple[pd.Series, np.ndarray]:
     aliases = {k.lower(): v for k, v in col.value_aliases.items()}
     aliases.update({a.lower(): a for a in col.allowed})
     mapped = values.map(lambda v: aliases.get(v.strip().lower(), v) if isinstance(v, str) else v)
+    mapped = mapped.astype(object).where(mapped.notna(), None)  # missing stays None, not NaN
     bad = mapped.notna().to_numpy() & ~mapped.isin(col.allowed).to_numpy()
     return mapped, bad
 
@@ -295,6 +296,7 @@ def prepare(
     problems.extend(extent_problems)
     if problems:
         n = len({r for p in problems for r in p.rows})
+        problems.sort(key=lambda p: min(p.rows) if p.rows else 0)  # in file order
         raise ValidationError(
             f"{n} {label}{'s' if n != 1 else ''} refused for layer {spec.name} ({spec.label}); "
             "nothing was loaded",

@@ -20,9 +20,24 @@ from .static import static_map
 
 __all__ = [
     "AMAP_TILES",
+    "complaints_map",
+    "coverage_map",
+    "excavation_map",
+    "parking_map",
     "choropleth_map",
     "layer_map",
     "overview_map",
     "save",
     "static_map",
 ]
+
+
+def __getattr__(name: str):
+    # topic maps import their analysis modules: load them on first use
+    import importlib
+
+    topics = {"complaints_map": "complaints", "coverage_map": "coverage",
+              "excavation_map": "excavation", "parking_map": "parking"}
+    if name in topics:
+        return getattr(importlib.import_module(f".{topics[name]}", __name__), name)
+    raise AttributeError(f"module 'yangpu_gis.maps' has no attribute {name!r}")
