@@ -170,4 +170,5 @@ def test_public_api_re_exports_resolve():
     for name in yangpu_gis.__all__:
         assert getattr(yangpu_gis, name) is not None, name
     for name in yangpu_gis.maps.__all__:
-        assert callable(getattr(yangpu_gis.maps, name)), name
+        assert getattr(yangpu_gis.maps, name) is not None, name
+    assert callable(yangpu_gis.maps.parking_map) and callable(yangpu_gis.analyze_parking)
