@@ -20,7 +20,8 @@ def generated():
 
 def test_demo_builds_registry_and_self_contained_map(registry_target, tmp_path, generated):
     out = tmp_path / "overview.html"
-    result = CliRunner().invoke(app, ["demo", "-r", registry_target, "-o", str(out), "--json"])
+    result = CliRunner().invoke(app, ["demo", "-r", registry_target, "-o", str(out), "--json",
+                                      "--analyses", str(tmp_path / "analyses")])
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
     counts = {row["layer"]: row["features"] for row in data["layers"]}
@@ -36,6 +37,10 @@ def test_demo_builds_registry_and_self_contained_map(registry_target, tmp_path, 
     assert "杨浦区城市资产总览" in html
     assert not re.search(r"<(script|link)[^>]+(src|href)=\"https?://", html)
     # running it again replaces, it does not duplicate
-    assert CliRunner().invoke(app, ["demo", "-r", registry_target, "-o", str(out)]).exit_code == 0
+    again = CliRunner().invoke(app, ["demo", "-r", registry_target, "-o", str(out),
+                                     "--analyses", str(tmp_path / "analyses")])
+    assert again.exit_code == 0
+    assert {p.name for p in (tmp_path / "analyses").rglob("*.html")} == {
+        "excavation_map.html", "parking_map.html"}
     with open_registry(registry_target) as reg:
         assert reg.layers().set_index("layer")["features"].to_dict() == counts

@@ -403,7 +403,15 @@ CATALOGUE: dict[str, Layer] = {
                 _c("text", "str", "诉求内容", aliases=("诉求内容", "内容")),
                 _c("status", "str", "状态", aliases=("状态", "办理状态")),
                 _c("closed_at", "datetime", "办结时间", aliases=("办结时间",)),
-                _c("address", "str", "地址", aliases=("地址",)),
+                _c("address", "str", "地址", aliases=("地址", "事发地址", "诉求地址")),
+                _c(
+                    "location_precision",
+                    "str",
+                    "定位精度",
+                    allowed=("point", "road"),
+                    value_aliases={"坐标": "point", "道路": "road"},
+                    aliases=("定位精度",),
+                ),
             ),
         ),
     ]

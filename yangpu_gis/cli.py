@@ -94,7 +94,7 @@ def _main(debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks."
 
 
 def _load_options(crs, encoding, mapping, map_file, value, repair, source_layer, x, y,
-                  where) -> dict[str, Any]:
+                  where, skip_unlocated=False) -> dict[str, Any]:
     from .io import parse_mapping, parse_value_mapping
 
     return {
@@ -108,6 +108,7 @@ def _load_options(crs, encoding, mapping, map_file, value, repair, source_layer,
         "x": x,
         "y": y,
         "where": where,
+        "skip_unlocated": skip_unlocated,
     }
 
 
@@ -125,6 +126,11 @@ def _report(result, as_json: bool) -> None:
                   f"in {result.seconds:.2f} s", highlight=False)
     for note in data.get("notes", []):
         out.print(f"  {note}", highlight=False)
+    if data.get("skipped_rows"):
+        from .errors import format_rows
+
+        out.print(f"  [yellow]left out[/] rows {format_rows(data['skipped_rows'])} "
+                  "(no coordinates, address matches no road)", highlight=False)
     out.print(f"  coordinates read as {data.get('source_crs')}", highlight=False)
     if data.get("mapping"):
         pairs = ", ".join(f"{k}→{v}" for k, v in data["mapping"].items())
@@ -159,12 +165,13 @@ def load(
     x: Annotated[str | None, typer.Option("--x", help="x / longitude column (CSV, XLSX).")] = None,
     y: Annotated[str | None, typer.Option("--y", help="y / latitude column (CSV, XLSX).")] = None,
     where: Annotated[str | None, typer.Option(help="OGR SQL attribute filter (vector files).")] = None,
+    skip_unlocated: Annotated[bool, typer.Option("--skip-unlocated", help="Complaints: leave out (and list) rows that have no coordinates and no road-matching address.")] = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Validate a file and load it into a registry layer, all or nothing."""
     with _errors(as_json):
         options = _load_options(crs, encoding, mapping, map_file, value, repair, source_layer, x,
-                                y, where)
+                                y, where, skip_unlocated)
         with _registry(registry) as reg, _progress(not as_json, f"loading {source.name}") as stage:
             result = reg.load(source, layer, mode=mode, dry_run=dry_run, on_stage=stage, **options)
         _report(result, as_json)
@@ -186,11 +193,12 @@ def validate(
     x: Annotated[str | None, typer.Option("--x")] = None,
     y: Annotated[str | None, typer.Option("--y")] = None,
     where: Annotated[str | None, typer.Option(help="OGR SQL attribute filter.")] = None,
+    skip_unlocated: Annotated[bool, typer.Option("--skip-unlocated")] = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Check a file as `load` would, without writing (a dry run)."""
     load(source, layer, registry, crs, encoding, mode, mapping, map_file, value, repair, True,
-         source_layer, x, y, where, as_json)
+         source_layer, x, y, where, skip_unlocated, as_json)
 
 
 @app.command()

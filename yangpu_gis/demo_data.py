@@ -2008,6 +2008,7 @@ def _complaints(
         )
     cols = ["complaint_id", "received_at", "category", "text", "status", "closed_at", "address"]
     frame = pd.DataFrame([r[:-1] for r in rows], columns=cols)
+    frame["location_precision"] = "point"  # every demo order has map-picker coordinates
     geoms = shapely.set_precision(np.array([r[-1] for r in rows], dtype=object), 0.01)
     return gpd.GeoDataFrame(frame, geometry=geoms, crs=settings.working_crs)
 

@@ -36,7 +36,7 @@ from .registry import LOAD_MODES, LoadResult, Registry
 __all__ = ["ManifestEntry", "load_manifest", "read_manifest"]
 
 _KEYS = {"file", "layer", "mode", "crs", "encoding", "source_layer", "x", "y", "map", "map_file",
-         "values", "repair", "where"}
+         "values", "repair", "where", "skip_unlocated"}
 
 
 @dataclass

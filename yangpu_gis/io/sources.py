@@ -25,6 +25,7 @@ import shapely
 from ..errors import Problem, SourceError
 from .encoding import EncodingGuess, detect_bytes_encoding, normalise_codec
 from .shapefile import check_shapefile, dbf_encoding
+from .types import is_blank
 
 __all__ = ["RawSource", "read_source", "sha256_file", "from_frame"]
 
@@ -59,6 +60,8 @@ class RawSource:
         Checksum of the source file(s), recorded with the batch.
     notes : list of str
         Things the user should know (e.g. the encoding detected).
+    skipped : list of int
+        Rows left out on request (``skip_unlocated``), reported with the load.
     """
 
     path: str
@@ -69,6 +72,7 @@ class RawSource:
     encoding: EncodingGuess | None = None
     sha256: str = ""
     notes: list[str] = field(default_factory=list)
+    skipped: list[int] = field(default_factory=list)
 
 
 def sha256_file(*paths: Path) -> str:
@@ -108,6 +112,7 @@ def read_source(
     x: str | None = None,
     y: str | None = None,
     where: str | None = None,
+    allow_missing_xy: bool = False,
 ) -> RawSource:
     """Read a vector or tabular file as the user gave it.
 
@@ -126,6 +131,10 @@ def read_source(
         Attribute filter in OGR SQL (``ogr2ogr -where``), for vector formats, e.g.
         ``"highway IN ('primary', 'secondary') AND name IS NOT NULL"``. Row numbers in
         messages still count the file's features.
+    allow_missing_xy : bool
+        CSV/XLSX rows whose coordinates are both blank get no geometry instead of being
+        refused (the registry then locates them by address); garbage coordinates are still
+        refused.
 
     Raises
     ------
@@ -152,7 +161,8 @@ def read_source(
     if suffix in (".gpkg", ".geojson", ".json", ".osm", ".pbf"):
         return _read_vector(p, source_layer=source_layer, where=where)
     if suffix in TABLE_SUFFIXES:
-        return _read_table(p, sheet=source_layer, encoding=encoding, x=x, y=y)
+        return _read_table(p, sheet=source_layer, encoding=encoding, x=x, y=y,
+                           allow_missing_xy=allow_missing_xy)
     raise SourceError(
         f"unsupported format {suffix!r}",
         source=str(p),
@@ -298,7 +308,8 @@ def _pick(columns: list[str], wanted: str | None, candidates: tuple[str, ...], a
 
 
 def _read_table(
-    p: Path, *, sheet: str | None, encoding: str | None, x: str | None, y: str | None
+    p: Path, *, sheet: str | None, encoding: str | None, x: str | None, y: str | None,
+    allow_missing_xy: bool = False,
 ) -> RawSource:
     suffix = p.suffix.lower()
     notes: list[str] = []
@@ -353,8 +364,11 @@ def _read_table(
     xs = pd.to_numeric(table[xcol].astype(str).str.strip(), errors="coerce").to_numpy(float)
     ys = pd.to_numeric(table[ycol].astype(str).str.strip(), errors="coerce").to_numpy(float)
     problems = []
+    # rows with both coordinates blank may be located later by their address
+    blank = is_blank(table[xcol]) & is_blank(table[ycol]) if allow_missing_xy else np.zeros(
+        len(table), bool)
     for col, vals in ((xcol, xs), (ycol, ys)):
-        bad = ~np.isfinite(vals)
+        bad = ~np.isfinite(vals) & ~blank
         if bad.any():
             problems.append(
                 Problem("missing or non-numeric coordinate", rows=rows[bad].tolist(), field=col,
@@ -364,9 +378,9 @@ def _read_table(
     if problems:
         raise SourceError("rows without usable coordinates", source=str(p), problems=problems)
     notes.append(f"coordinates from columns {xcol!r} (x) and {ycol!r} (y)")
-    frame = gpd.GeoDataFrame(
-        table.drop(columns=[xcol, ycol]), geometry=shapely.points(xs, ys), crs=None
-    )
+    geoms = shapely.points(xs, ys)
+    geoms[blank] = None
+    frame = gpd.GeoDataFrame(table.drop(columns=[xcol, ycol]), geometry=geoms, crs=None)
     return RawSource(
         path=str(p) if sheet is None or suffix in (".csv", ".txt") else f"{p}:{sheet}",
         frame=frame,

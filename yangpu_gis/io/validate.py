@@ -70,6 +70,7 @@ class Prepared:
             "mapping": self.mapping,
             "ignored_columns": self.ignored,
             "repairs": [r.as_dict() for r in self.repairs],
+            "skipped_rows": self.raw.skipped,
             "notes": self.raw.notes,
         }
 
@@ -159,11 +160,16 @@ def read_mapping_file(path: str | Path) -> tuple[dict[str, str], dict[str, dict[
             {str(c): {str(k): v for k, v in m.items()} for c, m in values.items()})
 
 
-def _map_columns(
-    frame: pd.DataFrame, layer: Layer, mapping: dict[str, str], source: str
-) -> tuple[pd.DataFrame, dict[str, str], list[str]]:
-    geom_name = frame.geometry.name
-    columns = [c for c in frame.columns if c != geom_name]
+def resolve_columns(
+    columns: list, layer: Layer, mapping: dict[str, str], source: str
+) -> dict[str, str]:
+    """Source column -> catalogue column: ``mapping`` first, then names and Chinese aliases.
+
+    Raises
+    ------
+    ValidationError
+        For mapping targets the layer lacks, or mapping sources the file lacks.
+    """
     unknown_dst = [d for d in mapping.values() if d not in layer.column_names]
     if unknown_dst:
         raise ValidationError(
@@ -194,6 +200,15 @@ def _map_columns(
                 applied[src] = col.name
                 taken.add(col.name)
                 break
+    return applied
+
+
+def _map_columns(
+    frame: pd.DataFrame, layer: Layer, mapping: dict[str, str], source: str
+) -> tuple[pd.DataFrame, dict[str, str], list[str]]:
+    geom_name = frame.geometry.name
+    columns = [c for c in frame.columns if c != geom_name]
+    applied = resolve_columns(columns, layer, mapping, source)
     ignored = [str(c) for c in columns if c not in applied]
     renamed = frame[list(applied)].rename(columns=applied)
     return renamed, {k: v for k, v in applied.items() if k != v}, ignored

@@ -195,6 +195,7 @@ class Registry(ABC):
         x: str | None = None,
         y: str | None = None,
         where: str | None = None,
+        skip_unlocated: bool = False,
         mode: str = "append",
     ) -> Prepared:
         """Read and validate without writing (the registry's ids are checked too).
@@ -222,6 +223,10 @@ class Registry(ABC):
             Coordinate columns of CSV/XLSX.
         where : str, optional
             OGR SQL attribute filter for vector files (``ogr2ogr -where``).
+        skip_unlocated : bool
+            Layers with ``location_precision`` (complaints): rows without coordinates are
+            placed on the road their address names; rows that cannot be located refuse the
+            load unless this is set, in which case they are left out and listed.
         mode : str
             ``append`` also checks ids against the registry.
 
@@ -237,9 +242,15 @@ class Registry(ABC):
             raw = from_frame(source)
         else:
             raw = read_source(source, source_layer=source_layer, encoding=encoding, x=x, y=y,
-                              where=where)
+                              where=where,
+                              allow_missing_xy="location_precision" in spec.column_names)
         maps, vals = read_mapping_file(mapping_file) if mapping_file else ({}, {})
         maps.update(mapping or {})
+        if "location_precision" in spec.column_names:
+            from ..io.geocode import fill_from_addresses
+
+            raw = fill_from_addresses(raw, spec, self.read("roads", columns=["name"]), crs=crs,
+                                      mapping=maps, skip_unlocated=skip_unlocated)
         for col, table in (values or {}).items():
             vals.setdefault(col, {}).update(table)
         prepared = prepare(raw, spec, crs=crs, mapping=maps, values=vals, repair=repair)
@@ -289,7 +300,8 @@ class Registry(ABC):
             Called with ``"validating"`` and ``"writing"`` (for progress display).
         **options
             ``crs``, ``encoding``, ``mapping``, ``mapping_file``, ``values``, ``repair``,
-            ``source_layer``, ``x``, ``y``, ``where``: see :meth:`validate`.
+            ``source_layer``, ``x``, ``y``, ``where``, ``skip_unlocated``: see
+            :meth:`validate`.
 
         Returns
         -------
