@@ -131,6 +131,201 @@ print(f"updated {result.rows_updated}, inserted {result.rows_inserted}")"""),
                    "rows_updated", "encoding", "source_crs", "os_user", "loaded_at"]]"""),
 ]
 
+NOTEBOOKS["02_excavation"] = [
+    ("md", """# 02 · 掘路协调：冲突、反复开挖、禁挖期与新申请审查 — Excavation coordination
+
+“马路拉链”——无序掘路、反复掘路——是市民对街道最具体的抱怨。本笔记本用登记库中的掘路许可、
+道路和管线三个图层回答：今年哪些施工相互冲突？哪些路段被反复开挖？哪些许可违反了禁挖期？
+哪些许可应当合并为一次同步施工？收到一份新的掘路申请时，审批前应当注意什么？
+
+"Road zippers" — the same road dug up again and again — are the plan's most concrete street
+complaint. From the permits, roads and pipelines layers: which works collided this year, which
+road segments are dug repeatedly, which permits breach the excavation moratorium, which
+permits should be one joint work, and what a new application would trigger.
+
+**规则 / Rules** (defaults, each an argument of `analyze_excavation`; see `docs/excavation.md`):
+
+* 同一路段 / same spot — 两份许可的施工范围相接或重叠 (footprints touch or overlap);
+* 同期冲突 / concurrent — 工期至少重叠一天 (the planned periods share at least one day);
+* 反复开挖 / repeat — 工期不重叠，后一份在前一份完工后 365 天内开工 (the later starts within
+  365 days of the earlier's end);
+* 禁挖期 / moratorium — 新建、扩建、改建道路通车后 5 年内，大修后 3 年内不得开挖
+  （《城市道路管理条例》第三十三条 / Urban Road Management Regulations, Art. 33);
+* 管线安全距离 / pipeline clearance — 一般管线 1 米，燃气 6 米，高压燃气 50 米
+  (1 m; gas 6 m; high-pressure gas 50 m).
+
+**换成 PostGIS 只需改下面一行 / To use PostGIS, change the one line below.**"""),
+    ("code", """REGISTRY = "yangpu_demo.gpkg"   # or "postgresql://postgres@127.0.0.1:5432/yangpu"
+OUTPUT = "output"   # HTML maps and tables to send to the road and pipeline offices"""),
+    ("code", """from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+from shapely.ops import substring
+
+from yangpu_gis.analysis.excavation import analyze_excavation, check_permit, moratorium_windows
+from yangpu_gis.analysis.excavation_report import active_permits, write_outputs
+from yangpu_gis.demo import ensure_demo
+from yangpu_gis.maps import save
+from yangpu_gis.maps.excavation import excavation_map
+
+Path(OUTPUT).mkdir(exist_ok=True)
+reg = ensure_demo(REGISTRY)
+layers = reg.read_layers("excavation_permits", "roads", "pipelines")
+roads, pipelines = layers["roads"], layers["pipelines"]
+permits = active_permits(layers["excavation_permits"])   # 已撤销的许可不挖路 / revoked: left out
+print(f"{len(permits)} 份有效许可 / active permits; "
+      f"{len(layers['excavation_permits']) - len(permits)} 份已撤销 / revoked, left out")"""),
+    ("md", """## 一次调用，全部分析 — Every analysis in one call
+
+下面的计数是登记库中所有年份的合计。`concurrent_pairs`：同期冲突的许可对数；`repeat_pairs`：
+反复开挖的许可对数；`moratorium_breaches`：违反禁挖期的次数（`permits_breaching` 为涉及的
+许可份数）；`pipelines_at_risk`：落在施工范围安全距离内的管线（按“许可 × 管线”计）；
+`groups`：协调组个数；`digs_saved`：如果每个协调组合并为一次同步施工，可以少挖的次数。
+
+Totals over every year in the registry: pairs of concurrent and of repeated digs, moratorium
+breaches (and the permits involved), permit × pipeline pairs within clearance, coordination
+groups, and the digs saved if each group were planned as one joint work."""),
+    ("code", """res = analyze_excavation(permits, roads, pipelines)
+res.counts()"""),
+    ("md", """## 逐年变化 — Year by year
+
+`roads_summary` 按道路路段和年份统计，这里把各路段加总到年：`digs` 开挖次数（一份许可跨两条路
+各计一次），`repeats` 反复开挖对数（计入后一次开工的年份），`concurrent` 同期冲突对数，
+`metres_dug` 沿道路中心线开挖的长度（米）。
+
+Per road segment and year, summed by year: digs (a permit across two roads counts for each),
+repeat pairs (in the year of the later start), concurrent pairs, metres of road dug."""),
+    ("code", """res.roads_summary.groupby("year")[["digs", "repeats", "concurrent", "metres_dug"]].sum().round(0)"""),
+    ("md", """## 今年的冲突 — This year's conflicts
+
+“今年”取数据中最近的完整年份（申请覆盖到 12 月的最近一年）。每份许可的冲突状态取最严重的
+一项：违反禁挖期 > 同期冲突 > 反复开挖 > 无冲突。
+
+"This year" is the latest full year in the permits (the latest year with applications into
+December). Each permit's status is the most serious that applies: moratorium > concurrent >
+repeat > none."""),
+    ("code", """last = layers["excavation_permits"]["planned_start"].max()
+YEAR = last.year if last.month == 12 else last.year - 1     # the latest full year
+this_year = (permits["planned_start"].dt.year == YEAR).to_numpy()
+status = (permits.loc[this_year, ["permit_id", "applicant", "utility", "road_id",
+                                  "planned_start", "planned_end"]]
+          .join(res.permit_status.drop(columns="permit_id")))
+print(f"{YEAR} 年开工的许可 / permits starting in {YEAR}: {len(status)}")
+status["conflict_label"].value_counts()"""),
+    ("md", """下表列出今年与其他许可冲突的许可：`concurrent` 是与它同期施工的许可份数，`repeats` 是它
+与前后一年内在同一处开挖的许可份数（可能是上一年的许可），`breaches` 是它违反的禁挖规则数，
+`group_id` 是它所属的协调组（见下文）。
+
+This year's permits in conflict with others: how many permits dig the same spot at the same
+time (`concurrent`) or within a year before or after (`repeats`, possibly last year's), the
+moratorium rules breached, and the coordination group."""),
+    ("code", """in_conflict = status[(status["concurrent"] > 0) | (status["repeats"] > 0)]
+in_conflict.sort_values(["group_id", "planned_start"])"""),
+    ("md", """## 反复开挖的热点道路 — Repeat-dig hot roads
+
+把 `roads_summary` 的各年加总到路段：按反复开挖对数、再按开挖次数排序，排在前面的就是
+“马路拉链”最严重的路段；`years` 为有开挖的年份数。同名道路分为多个路段（`road_id`），各自统计。
+
+Each road segment over all years, ranked by repeat pairs and then digs: the worst road
+zippers. `years` = years with at least one dig. A long road is several segments."""),
+    ("code", """hot = (res.roads_summary
+       .groupby(["road_id", "name", "road_class"], as_index=False)
+       .agg(digs=("digs", "sum"), repeats=("repeats", "sum"), concurrent=("concurrent", "sum"),
+            years=("year", "nunique"), metres_dug=("metres_dug", "sum"))
+       .sort_values(["repeats", "digs"], ascending=False))
+hot.head(10).round(0)"""),
+    ("md", """## 违反禁挖期 — Moratorium breaches
+
+`new_road`：新建、扩建、改建道路 5 年禁挖期；`major_repair`：大修后 3 年禁挖期。条例允许经市
+人民政府批准后开挖，因此这份清单是需要核实批准文件的许可。`protected_until` 是保护期的最后
+一天。先看逐年的次数，再看今年的清单。
+
+`new_road`: the 5-year moratorium after a road opens; `major_repair`: 3 years after a major
+repair. The regulation allows digging with the city government's approval, so this is the list
+of permits whose approval to check. `protected_until` is the last protected day."""),
+    ("code", """mor = res.moratorium
+mor.assign(year=mor["planned_start"].dt.year).pivot_table(
+    index="year", columns="rule", values="permit_id", aggfunc="count", fill_value=0)"""),
+    ("code", """mor[mor["planned_start"].dt.year == YEAR].head(10)"""),
+    ("md", """## 一个协调组 — One coordination group on the map
+
+协调组是由冲突关系连起来的一组许可；若统一安排为一次同步施工，n 份许可可以少挖 n − 1 次
+（`digs_saved`）。协调组按可少挖的次数排名。下面是今年开工的前几个协调组，我们取排名最靠前的
+一个。
+
+A group is the permits linked by conflicts; planned as one joint work, n permits save n − 1
+digs. Groups are ranked by digs saved; we take this year's best."""),
+    ("code", """this_year_groups = res.groups[res.groups["start"].dt.year == YEAR]
+group = this_year_groups.iloc[0]
+this_year_groups.head(5)[["group_id", "permits", "digs_saved", "concurrent_pairs",
+                          "repeat_pairs", "start", "end", "span_days", "utilities",
+                          "road_names"]]"""),
+    ("md", """地图上只画该组的许可，以及周边 300 米内的道路：许可按冲突状态着色，粉色/蓝色粗线是处于
+禁挖期的道路，另画出安全距离内的管线。左上角的日期筛选可以按月播放，看清各家单位先后开挖的
+顺序。地图另存为 HTML，可直接发给各管线单位。
+
+Only the group's permits and the roads within 300 m: permits coloured by conflict status,
+roads under moratorium, pipelines within clearance, and a month-by-month date filter. Saved as
+HTML to send to the utilities."""),
+    ("code", """members = (res.permit_status["group_id"] == group["group_id"]).to_numpy()
+ids = permits.loc[members, "permit_id"]
+near = reg.read("roads", bbox=tuple(permits[members].total_bounds + [-300, -300, 300, 300]))
+m = excavation_map(permits[members], res.permit_status[members], near, moratorium_windows(near),
+                   pipelines, res.pipelines_at_risk[res.pipelines_at_risk["permit_id"].isin(ids)],
+                   title=f"协调组 {group['group_id']} · {group['road_names']}", offline=True)
+save(m, f"{OUTPUT}/02_group_{group['group_id']}.html")
+m"""),
+    ("md", """## 审查一份新申请 — Checking a new application
+
+假设明年春天，自来水公司申请沿上面这个协调组所在的道路翻建给水管：沟槽宽 1.5 米，沿路段中心线，
+两端各离路口 20 米。`check_permit` 用与上面完全相同的规则审查它，给出结论：
+**不予许可**（落在禁挖期内）、**须协调同步施工**（与已登记许可同期或一年内在同一处开挖）、
+**附条件许可**（安全距离内有管线，须先订保护方案）或**可予许可**。
+实际工作中申请以 GeoJSON 提交（`yangpu-gis check-permit application.geojson`）；这里在代码里画出沟槽。
+
+Next spring the water company applies to relay a main along the group's road: a 1.5 m trench
+along the centre line, stopping 20 m short of each junction. `check_permit` applies the same
+rules and gives a verdict: refuse (moratorium), coordinate (concurrent or repeat digs),
+conditions (pipelines within clearance: a protection plan first) or approve."""),
+    ("code", """road = roads.loc[roads["road_id"] == group["road_ids"].split(",")[0], "geometry"].iloc[0]
+trench = substring(road, 20, road.length - 20).buffer(0.75, cap_style="flat")
+application = gpd.GeoDataFrame(
+    {"permit_id": ["NEW-001"], "applicant": ["上海市自来水市北有限公司"], "utility": ["water"],
+     "planned_start": [pd.Timestamp(YEAR + 1, 3, 2)], "planned_end": [pd.Timestamp(YEAR + 1, 3, 22)]},
+    geometry=[trench], crs=roads.crs)
+check = check_permit(application, permits, roads, pipelines)
+print(check.verdict_line)"""),
+    ("md", """结论行列出触发的每一项：禁挖期、同期施工或一年内反复开挖的许可编号、将加入的协调组、安全距离内
+的管线。下面逐项展开。与已登记许可的冲突：`kind` 为 `concurrent`（同期）或 `repeat`（反复开挖），
+`days_apart` 为两者工期相隔的天数。
+
+The verdict line names everything triggered; the tables below give the detail. First the
+registered permits it conflicts with (`days_apart`: days between the two periods)."""),
+    ("code", """check.conflicts"""),
+    ("md", """禁挖期（为空表示没有落在任何道路的禁挖期内）/ Moratorium breaches (empty: none):"""),
+    ("code", """check.moratorium"""),
+    ("md", """安全距离内的管线，按管线种类汇总：`nearest_m` 为离沟槽最近的距离，`clearance_m` 为该类管线的
+安全距离。 Pipelines within clearance by utility: the nearest distance and the clearance."""),
+    ("code", """check.pipelines.groupby("utility").agg(pipes=("pipe_id", "size"),
+                                       nearest_m=("distance_m", "min"),
+                                       clearance_m=("clearance_m", "max")).round(1)"""),
+    ("md", """它将加入的协调组（已登记的许可）。尚未开工的，应与这些单位一起安排工期、同步施工；已完工的
+（看 `status` 列），说明这段路不久前刚挖过，新的开挖应说明理由，并与路政部门商定统一修复路面。
+
+The coordination group it would join. Works not yet started should be planned with it as one
+joint work; finished ones (see `status`) mean the road was dug recently: the applicant should
+justify a new dig and agree the reinstatement with the road office."""),
+    ("code", """check.group"""),
+    ("md", """## 全区成果文件 — The full package to send
+
+与命令 `yangpu-gis analyze excavation` 相同的文件：五张 CSV 表（Excel 可直接打开）、供 QGIS 使用的
+`excavation.gpkg`，以及全区掘路协调图（可按日期筛选到今年）。
+The same files as the command: five CSV tables, a GeoPackage for QGIS and the district map."""),
+    ("code", """files = write_outputs(res, permits, roads, pipelines, f"{OUTPUT}/02_excavation", offline=True)
+[str(f) for f in files]"""),
+]
+
 NOTEBOOKS["03_parking"] = [
     ("md", """# 03 · 停车难：供需、步行可达与错峰共享 — Parking supply and demand
 
@@ -197,6 +392,192 @@ within walking distance."""),
     ("code", """res.what_if"""),
 ]
 
+NOTEBOOKS["04_coverage"] = [
+    ("md", """# 04 · 全覆盖与空白点：美丽街区、停车可达、网格 — Coverage gaps
+
+十四五规划多处要求“全覆盖”：美丽街区建设要沿街铺开，停车设施要步行可达，网格化管理要覆盖
+全区、不留“三不管”地带。本笔记本回答三个问题：
+
+1. 各街道有多少街道长度位于美丽街区内或紧邻美丽街区？哪些主次干路的长段还没有覆盖？
+2. 哪些住宅小区步行 300 米内没有公共停车场或错峰共享车库？涉及多少户？
+3. 网格是否无缝、无重叠地覆盖全区？哪些道路横跨街道界线，容易成为“三不管”？
+
+Which streets, compounds and parts of the district does a programme or service not reach?
+(1) the share of street length inside or next to a 美丽街区 (beautiful block), by subdistrict;
+(2) compounds with no public or shared parking within 300 m walking; (3) gaps and overlaps in
+the management grid, and roads no single subdistrict clearly owns (三不管).
+
+**换成 PostGIS 只需改下面一行 / To use PostGIS, change the one line below.**"""),
+    ("code", """REGISTRY = "yangpu_demo.gpkg"   # or "postgresql://postgres@127.0.0.1:5432/yangpu"
+OUTPUT = "output"   # HTML maps to send to the subdistricts"""),
+    ("code", """from pathlib import Path
+
+from yangpu_gis.analysis.coverage import (
+    COVERAGE_DEFAULTS,
+    beautiful_streets,
+    grid_completeness,
+    parking_reach,
+)
+from yangpu_gis.demo import ensure_demo
+from yangpu_gis.maps import save
+from yangpu_gis.maps.coverage import coverage_map
+
+Path(OUTPUT).mkdir(exist_ok=True)
+reg = ensure_demo(REGISTRY)
+layers = reg.read_layers("districts", "subdistricts", "grid_cells", "roads", "beautiful_blocks",
+                         "residential_compounds", "parking_facilities")
+COVERAGE_DEFAULTS.table()   # 每个默认值及其来源 / every default and its source"""),
+    ("md", """## 1 · 美丽街区沿街覆盖率 — 美丽街区 street coverage
+
+一条街道位于美丽街区范围内或距其 20 米以内的部分算作“已覆盖”（直线距离）；小区内部道路不计。
+长度在街道（行政区划）界线处精确切分，所以各街道之和等于全区。`covered_share` = 已覆盖长度 ÷
+街道总长。
+
+A street is covered where it lies inside a beautiful block or within 20 m of one; roads inside
+compounds are left out. Lengths are cut exactly at subdistrict boundaries, so the subdistricts
+add up to the district. `covered_share` = covered length ÷ street length."""),
+    ("code", """streets = beautiful_streets(layers["roads"], layers["beautiful_blocks"],
+                            subdistricts=layers["subdistricts"], grid_cells=layers["grid_cells"])
+s = streets.summary
+print(f"{s['blocks']} 个美丽街区 / blocks; 街道 / streets {s['street_length_m'] / 1000:.1f} km, "
+      f"已覆盖 / covered {s['covered_length_m'] / 1000:.1f} km = {s['covered_share']:.1%}")
+streets.tables["by_class"].round(3)"""),
+    ("md", """### 各街道 — By subdistrict
+
+按覆盖率从低到高：排在前面的街道最需要新的美丽街区。`street_m` 为该街道范围内的街道总长（米）。
+Lowest coverage first; `street_m` = street length in the subdistrict (metres)."""),
+    ("code", """by_subdistrict = streets.layers["subdistricts"].drop(columns="geometry")
+by_subdistrict.sort_values("covered_share").round(3)"""),
+    ("md", """分道路等级的覆盖率（行为街道，列为道路等级；空值表示该街道没有这一等级的道路）。
+Coverage share by road class within each subdistrict (empty: no road of that class there)."""),
+    ("code", """streets.tables["by_subdistrict"].pivot_table(
+    index="name", columns="road_class", values="covered_share").round(3)"""),
+    ("md", """### 覆盖率地图 — Choropleth
+
+街道按覆盖率分级着色（红低绿高），绿色为已覆盖的街道，红色为未覆盖的街道，编号标出最长的
+未覆盖主次干路段。点击街道查看数字。地图另存为 HTML。
+
+Subdistricts shaded by coverage share, covered and uncovered streets, and the longest uncovered
+arterial and secondary stretches numbered. Saved as HTML."""),
+    ("code", """m = coverage_map(streets, offline=True)
+save(m, f"{OUTPUT}/04_beautiful_streets.html")
+m"""),
+    ("md", """### 最长的未覆盖主次干路 — Longest uncovered arterial and secondary stretches
+
+同名道路相连的未覆盖路段合并为一段，按长度排序：下一批美丽街区或沿街整治的候选。
+Uncovered stretches of one road joined and ranked by length: candidates for the next blocks."""),
+    ("code", """streets.tables["uncovered_stretches"].head(10).round(0)"""),
+    ("md", """## 2 · 步行 300 米内没有停车场的小区 — Compounds without parking in reach
+
+计入的停车设施：公共停车场（`kind = public`）和开放错峰共享的车库（`shared_offpeak`）；小区
+自有车库和不共享的单位车库不计。距离沿道路网步行计算，从小区内的一个代表点出发。
+
+Facilities counted: public car parks and garages shared off-peak (错峰共享); a compound's own
+garage and unshared office garages do not count. Distance is walked along the roads from a
+point inside each compound."""),
+    ("code", """reach = parking_reach(layers["residential_compounds"], layers["parking_facilities"],
+                      roads=layers["roads"], distance="network", service_m=300,
+                      subdistricts=layers["subdistricts"], grid_cells=layers["grid_cells"])
+r = reach.summary
+print(f"计入 / counted: {r['facilities_counted']} 处停车设施 / facilities; "
+      f"{r['compounds_unreached']} / {r['compounds']} 个小区 ({r['share_compounds_unreached']:.1%}) "
+      f"{r['households_unreached']:,} 户 / households without one within {r['service_m']:.0f} m")"""),
+    ("md", """### 各街道 — By subdistrict
+
+`compounds_reached` / `compounds_unreached`：步行范围内有 / 没有停车设施的小区数；`covered_share`：
+有停车设施的小区占比；`households_unreached`：范围外小区的户数。按范围外户数从多到少。
+
+Compounds with and without a facility in reach, the share reached, and the households in the
+compounds without one; most households first."""),
+    ("code", """reach.tables["by_subdistrict"].sort_values("households_unreached", ascending=False).round(3)"""),
+    ("md", """### 地图 — Map
+
+街道按范围外户数着色（紫色越深户数越多），红色为步行范围内没有停车设施的小区，蓝点为计入的
+停车设施，蓝线为从它们出发步行 300 米能到达的路段。 Subdistricts shaded by households without
+parking in reach (darker = more); compounds without it in red; counted facilities and the
+roads within a 300 m walk of them in blue."""),
+    ("code", """m = coverage_map(reach, offline=True)
+save(m, f"{OUTPUT}/04_parking_reach.html")
+m"""),
+    ("md", """### 户数最多的范围外小区 — The largest compounds without parking in reach
+
+`nearest_distance_m`：沿路网步行到最近一处计入的停车设施的距离；为空表示沿路网到不了任何一处
+（路网在那里不连通）。这些小区是新建公共泊位或协商错峰共享的首选。
+
+Ranked by households; `nearest_distance_m` = walk to the nearest counted facility (empty: none
+reachable on the network). First candidates for new public spaces or a sharing agreement."""),
+    ("code", """reach.tables["unreached"][["rank", "name", "households", "built_year", "nearest_name",
+                          "nearest_kind", "nearest_distance_m"]].head(10).round(0)"""),
+    ("md", """## 3 · 网格是否全覆盖 — Grid gaps and overlaps, and 三不管 roads
+
+网格化管理要求每一寸土地都属于且只属于一个网格。检查三件事：`gaps` 全区范围内不属于任何网格的
+空白；`overlaps` 两个网格重叠的部分；`outside` 网格超出区界的部分（小于 1 平方米的细碎缝隙不计）。
+另外检查道路：`straddles` 横跨两个及以上街道，`on_boundary` 沿街道界线走，`partly_outside` 部分
+在区外，`no_subdistrict` 不在任何街道内——这些就是容易出现“三不管”的道路（一段路在某街道内
+不足 5 米不计）。
+
+Every part of the district should be in exactly one grid cell: gaps (in no cell), overlaps
+(in two), parts of cells outside the district (slivers under 1 m² ignored). Roads are checked
+against the subdistricts: straddling two or more, running along a boundary, partly outside the
+district, in none — the roads no one clearly owns (pieces under 5 m ignored)."""),
+    ("code", """grid = grid_completeness(layers["grid_cells"], district=layers["districts"],
+                         subdistricts=layers["subdistricts"], roads=layers["roads"])
+grid.summary"""),
+    ("md", """空白与重叠的清单（表为空表示没有）。 The gaps and overlaps (empty tables: there are none)."""),
+    ("code", """print("gaps / 空白:")
+print(grid.tables["gaps"].round(1).to_string())
+print("overlaps / 重叠:")
+print(grid.tables["overlaps"].round(1).to_string())"""),
+    ("md", """### 三不管道路 — Roads no single subdistrict owns
+
+`subdistrict_ids` / `subdistrict_lengths_m`：道路经过的街道及在各街道内的长度（米），`issue` 为
+主要问题。按道路等级和问题汇总，再列出最长的几条。
+
+Which subdistricts each road runs through and for how many metres; counted by class and issue,
+then the longest."""),
+    ("code", """roads_issues = grid.tables["roads"]
+roads_issues.pivot_table(index="road_class", columns="issue", values="road_id", aggfunc="count",
+                         fill_value=0)"""),
+    ("code", """roads_issues.sort_values("length_m", ascending=False)[
+    ["road_id", "name", "road_class", "length_m", "subdistrict_ids", "subdistrict_lengths_m",
+     "issue"]].head(10).round(1)"""),
+    ("md", """各街道：网格数、空白和重叠面积（平方米）、涉及的三不管道路数。
+By subdistrict: grid cells, gap and overlap area (m²), roads with an ownership issue."""),
+    ("code", """grid.tables["by_subdistrict"].round(1)"""),
+    ("md", """地图：灰线为网格，红色为空白，紫色为重叠，彩色粗线为三不管道路（按问题着色，见图例）。
+The grid, its gaps (red) and overlaps (purple), and the roads with an ownership issue."""),
+    ("code", """m = coverage_map(grid, offline=True)
+save(m, f"{OUTPUT}/04_grid.html")
+m"""),
+    ("md", """### 空白和重叠长什么样 — What a gap and an overlap look like
+
+如果上面的清单为空，说明这份网格是完整的。街道报来的网格常常并非如此：为了看清检查的结果，
+我们在一份副本里删掉一个网格、把另一个网格向外画大 30 米，再检查一遍。地图上红色为空白，
+紫色为重叠，橙色虚线为超出区界的部分。
+
+If the lists above are empty, this grid is complete. Grids sent by subdistricts often are not:
+to see what the check reports, we delete one cell and draw another 30 m too large in a copy,
+and check again."""),
+    ("code", """damaged = layers["grid_cells"].copy()
+damaged = damaged.drop(index=damaged.index[100])                     # 漏画一个网格 / one cell missing
+damaged.loc[damaged.index[300], "geometry"] = damaged.geometry.iloc[300].buffer(30)   # 画大 / too large
+check = grid_completeness(damaged, district=layers["districts"], subdistricts=layers["subdistricts"])
+print({k: v for k, v in check.summary.items() if k.startswith(("gap", "overlap", "outside"))})
+check.tables["overlaps"].round(1)"""),
+    ("code", """m = coverage_map(check, title="网格检查示例（人为制造的空白与重叠）", offline=True)
+save(m, f"{OUTPUT}/04_grid_damaged.html")
+m"""),
+]
+
+
+def _same_cells(path: Path, nb) -> bool:
+    """Whether the notebook at ``path`` already has exactly these cells (ids aside)."""
+    if not path.exists():
+        return False
+    old = nbformat.read(path, as_version=4)
+    return ([(c.cell_type, c.source) for c in old.cells]
+            == [(c.cell_type, c.source) for c in nb.cells])
+
 
 def build(out: Path) -> list[Path]:
     """Write every notebook into ``out``; returns the paths."""
@@ -208,7 +589,8 @@ def build(out: Path) -> list[Path]:
         nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
                                      "language": "python"}
         path = out / f"{name}.ipynb"
-        nbformat.write(nb, path)
+        if not _same_cells(path, nb):      # unchanged: keep the file (and its cell ids)
+            nbformat.write(nb, path)
         paths.append(path)
     return paths
 
