@@ -1,0 +1,30 @@
+"""Rasters in the registry: elevation (``dem``) and other grids, for both backends.
+
+* :func:`prepare_raster` — read any GDAL raster, validate (CRS, extent, nodata, plausible
+  values) and warp it to the working CRS;
+* :func:`load_raster` / :func:`read_raster` — store in and read from a registry
+  (GeoPackage: COG beside the file; PostGIS: ``postgis_raster`` tiles), recorded in batches;
+* :func:`zonal_stats` — statistics of a raster over polygons, with ``exactextract``.
+"""
+
+from __future__ import annotations
+
+from .kinds import RASTER_CATALOGUE, RasterKind, get_raster_kind
+from .prepare import NODATA, PreparedRaster, prepare_raster
+from .store import RasterData, load_raster, raster_layers, raster_meta, read_raster
+from .zonal import zonal_stats
+
+__all__ = [
+    "NODATA",
+    "RASTER_CATALOGUE",
+    "PreparedRaster",
+    "RasterData",
+    "RasterKind",
+    "get_raster_kind",
+    "load_raster",
+    "prepare_raster",
+    "raster_layers",
+    "raster_meta",
+    "read_raster",
+    "zonal_stats",
+]
