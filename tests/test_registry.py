@@ -322,3 +322,10 @@ def test_read_layers_returns_each_layer(registry):
     pd.testing.assert_frame_equal(layers["roads"], registry.read("roads", crs="EPSG:4326"))
     assert len(layers["pois"]) == 0
     assert set(registry.read_layers()) == set(registry.layers()["layer"])
+
+
+def test_data_date_is_the_latest_load(registry):
+    assert registry.data_date() is None
+    registry.load(FIXTURES / "roads_gbk.zip", "roads")
+    latest = registry.batches()["loaded_at"].max().tz_convert("Asia/Shanghai")
+    assert registry.data_date() == latest.date().isoformat()

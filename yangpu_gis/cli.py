@@ -354,8 +354,7 @@ def map_command(
     from .catalogue import CATALOGUE
 
     with _errors(as_json), _registry(registry) as reg:
-        batches = reg.batches()
-        data_date = batches["loaded_at"].max().date().isoformat() if len(batches) else None
+        data_date = reg.data_date()
         if target == "all":
             layers = {n: reg.read(n) for n in CATALOGUE}
             layers = {n: g for n, g in layers.items() if len(g)}

@@ -76,8 +76,7 @@ def run_demo(
 
             layers = {name: reg.read(name) for name in layer_names()}
             layers = {k: v for k, v in layers.items() if len(v)}
-            batches = reg.batches()
-            data_date = batches["loaded_at"].max().date().isoformat() if len(batches) else None
+            data_date = reg.data_date()
             m = maps.overview_map(layers, offline=offline, data_date=data_date,
                                   title="杨浦区城市资产总览（演示数据）",
                                   hidden=("districts", *maps.styles.DENSE_LAYERS))

@@ -145,6 +145,13 @@ class Registry(ABC):
     def _write(self, prepared: Prepared, mode: str, batch: dict[str, Any]) -> dict[str, int]:
         """Write rows and the batch record atomically; return counts and ``batch_id``."""
 
+    def data_date(self) -> str | None:
+        """Date of the latest load (``YYYY-MM-DD``, Asia/Shanghai), for map titles; None if empty."""
+        batches = self.batches()
+        if not len(batches):
+            return None
+        return batches["loaded_at"].max().tz_convert(TIMEZONE).date().isoformat()
+
     def read_layers(self, *names: str, crs: str | None = None) -> dict[str, gpd.GeoDataFrame]:
         """Read several layers at once: ``{name: GeoDataFrame}`` (all layers if none named).
 
