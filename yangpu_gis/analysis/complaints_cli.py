@@ -139,11 +139,10 @@ def register(app: typer.Typer, analyze_app: typer.Typer) -> None:
                 orders = reg.read("complaints")
                 subs = reg.read("subdistricts")
                 grid = reg.read("grid_cells")
-                batches = reg.batches()
+                data_date = reg.data_date()
             if orders.empty:
                 raise ValidationError("the registry has no complaints",
                                       hint="load them first (yangpu-gis load … -l complaints)")
-            data_date = batches["loaded_at"].max().date().isoformat() if len(batches) else None
             result = analyze_complaints(
                 orders, subdistricts=subs, grid_cells=grid, cells=cells, categories=table,
                 distance_m=distance_m, hours=hours, boundary_tolerance_m=boundary_m,

@@ -262,8 +262,7 @@ def register(app: typer.Typer, analyze_app: typer.Typer) -> None:
                 get_layer(n)
             with open_cli_registry(registry) as reg:
                 frames = {n: reg.read(n) for n in dict.fromkeys(names)}
-                batches = reg.batches()
-            data_date = batches["loaded_at"].max().date().isoformat() if len(batches) else None
+                data_date = reg.data_date()
             if general:
                 _need(frames, targets, providers)
                 reports = [

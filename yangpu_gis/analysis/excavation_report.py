@@ -200,8 +200,7 @@ def run_excavation(
                                   repeat_days=thresholds.get("repeat_days", 365),
                                   exclude_status=exclude_status)
     result = analyze_excavation(permits, roads, pipelines, pairs=pairs, **thresholds)
-    batches = reg.batches()
-    data_date = batches["loaded_at"].max().date().isoformat() if len(batches) else None
+    data_date = reg.data_date()
     files = write_outputs(result, permits, roads, pipelines, out_dir, map_file=map_file,
                           offline=offline, data_date=data_date)
     return ExcavationRun(result, files, len(permits), len(raw) - len(permits))

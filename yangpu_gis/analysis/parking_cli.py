@@ -107,8 +107,7 @@ def register(app: typer.Typer, analyze_app: typer.Typer) -> None:
                 frames = {n: reg.read(n) for n in ("residential_compounds", "parking_facilities",
                                                    "pois", "subdistricts", "grid_cells")}
                 roads = reg.read("roads") if distance == "network" else None
-                batches = reg.batches()
-            data_date = batches["loaded_at"].max().date().isoformat() if len(batches) else None
+                data_date = reg.data_date()
             if frames["residential_compounds"].empty and frames["pois"].empty:
                 raise ValidationError("the registry has no residential_compounds or pois",
                                       hint="load them first (yangpu-gis load … -l residential_compounds)")
