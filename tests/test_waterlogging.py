@@ -1,0 +1,145 @@
+"""Waterlogging: depressions on hand-made rasters, random rasters vs a brute-force fill,
+catchments, roads and compounds at risk."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pytest
+import shapely
+from affine import Affine
+from scipy import ndimage
+
+from yangpu_gis.analysis.waterlogging import find_depressions, waterlogging
+from yangpu_gis.rasters import RasterData
+
+
+def brute_force_fill(dem: np.ndarray) -> np.ndarray:
+    """Oracle: the lowest surface W ≥ dem from which every cell drains to the edge
+    (8-connected): iterate W = max(dem, min over neighbours of W) from W = +inf inside,
+    W = dem on the edge, until nothing changes (Planchon & Darboux's definition)."""
+    h, w = dem.shape
+    water = np.full_like(dem, np.inf)
+    edge = np.zeros_like(dem, dtype=bool)
+    edge[0, :] = edge[-1, :] = edge[:, 0] = edge[:, -1] = True
+    water[edge] = dem[edge]
+    while True:
+        padded = np.pad(water, 1, constant_values=np.inf)
+        low = np.min([padded[1 + dr:1 + dr + h, 1 + dc:1 + dc + w]
+                      for dr in (-1, 0, 1) for dc in (-1, 0, 1) if dr or dc], axis=0)
+        new = np.where(edge, dem, np.maximum(dem, low))
+        if np.array_equal(new, water):
+            return water
+        water = new
+
+
+T1 = Affine(1, 0, 0, 0, -1, 100)
+T2 = Affine(2, 0, 0, 0, -2, 100)
+
+
+def test_bowl_by_hand():
+    dem = np.array([[5, 5, 5, 5, 5],
+                    [5, 3, 3, 3, 5],
+                    [5, 3, 1, 3, 5],
+                    [5, 3, 3, 3, 4],
+                    [5, 5, 5, 5, 5]], float)
+    res = find_depressions(dem, T2)  # 2 m cells: 4 m² each
+    row = res.table.iloc[0]
+    # spill over the edge cell at 4 m: eight cells 1 m deep, the centre 3 m deep
+    assert len(res.table) == 1 and row["spill_elevation_m"] == 4
+    assert row["area_m2"] == 9 * 4 and row["max_depth_m"] == 3
+    assert row["volume_m3"] == (8 * 1 + 3) * 4
+    assert row["catchment_m2"] == 25 * 4  # every cell drains into the bowl
+
+
+def test_trough_catchment_by_hand():
+    # a trough between 20 m walls draining west through an outlet at 0.5 m
+    middle = [0.5, 4, 3, 2, 1, 2.5, 3, 4, 5]
+    dem = np.array([[20] * 9, middle, [20] * 9], float)
+    res = find_depressions(dem, T1)
+    row = res.table.iloc[0]
+    # filled to 4 m (the sill at column 1): columns 2..6, depths 1, 2, 3, 1.5, 1
+    assert row["area_m2"] == 5 and row["max_depth_m"] == 3 and row["volume_m3"] == 8.5
+    # columns 2..8 of the trough and of both walls drain into it: 3 × 7 cells
+    assert row["catchment_m2"] == 21
+    assert res.labels[1].tolist() == [0, 0, 1, 1, 1, 1, 1, 0, 0]
+
+
+def test_min_depth_threshold_and_two_pits():
+    dem = np.full((9, 12), 3.0)
+    dem[2, 2] = 3.0 - 0.04          # too shallow (≤ 0.05 m)
+    dem[2, 8] = 3.0 - 0.06          # just deep enough
+    dem[5:8, 3:6] = 2.5             # a 3 × 3 pit, 0.5 m deep
+    res = find_depressions(dem, T1)
+    t = res.table.sort_values("area_m2")
+    assert t["area_m2"].tolist() == [1, 9]
+    assert t["max_depth_m"].tolist() == pytest.approx([0.06, 0.5])
+    assert t["volume_m3"].tolist() == pytest.approx([0.06, 4.5])
+    res2 = find_depressions(dem, T1, min_depth_m=0.1)
+    assert len(res2.table) == 1
+    res3 = find_depressions(dem, T1, min_area_m2=5)
+    assert res3.table["area_m2"].tolist() == [9] and res3.labels.max() == 1
+
+
+def test_nodata_cells_stay_nodata():
+    dem = np.full((6, 6), 3.0)
+    dem[2:4, 2:4] = 2.0
+    dem[0, 0] = np.nan
+    res = find_depressions(dem, T1)
+    assert np.isnan(res.filled[0, 0]) and res.table["area_m2"].tolist() == [4]
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_random_rasters_against_brute_force(seed):
+    rng = np.random.default_rng(seed)
+    shape = tuple(rng.integers(8, 30, size=2))
+    dem = rng.normal(3, 1, shape)
+    if seed % 2:
+        dem = ndimage.gaussian_filter(dem, 1.2)
+    if seed == 3:
+        dem = np.round(dem, 1)  # ties and flats
+    want = brute_force_fill(dem)
+    res = find_depressions(dem, T1, min_depth_m=0.05)
+    np.testing.assert_allclose(res.filled, want, rtol=0, atol=1e-12)
+    depth = want - dem
+    labels, n = ndimage.label(depth > 0.05, structure=np.ones((3, 3)))
+    assert len(res.table) == n
+    assert res.table["area_m2"].sum() == (depth > 0.05).sum()
+    assert res.table["volume_m3"].sum() == pytest.approx(depth[depth > 0.05].sum(), abs=1e-3 * max(n, 1))
+    if n:
+        assert res.table["max_depth_m"].max() == pytest.approx(depth.max(), abs=1e-4)
+        # each depression's catchment holds at least the depression itself
+        assert (res.table["catchment_m2"] >= res.table["area_m2"]).all()
+        assert res.table["catchment_m2"].sum() <= dem.size
+
+
+def test_roads_and_compounds_at_risk():
+    dem = np.full((40, 60), 4.0) + np.linspace(0, 0.5, 60)[None, :]
+    dem[10:20, 10:20] = 3.5               # a 10 m × 10 m pit
+    dem[14, 14] = 3.2                     # its deepest cell
+    t = Affine(1, 0, 1000, 0, -1, 2000)
+    r = RasterData(dem.astype("float32"), t, __import__("pyproj").CRS.from_epsg(4549))
+    roads = gpd.GeoDataFrame(
+        {"road_id": ["R1", "R2"], "name": ["a", "b"], "road_class": ["branch", "branch"]},
+        geometry=[shapely.LineString([(1000, 1985.5), (1060, 1985.5)]),   # through row 14
+                  shapely.LineString([(1000, 1995), (1060, 1995)])],     # misses the pit
+        crs="EPSG:4549")
+    compounds = gpd.GeoDataFrame(
+        {"compound_id": ["C1"], "name": ["x"], "households": [100]},
+        geometry=[shapely.box(1015, 1970, 1040, 1990)], crs="EPSG:4549")
+    rep = waterlogging(r, roads, compounds)
+    dep = rep.tables()["depressions"]
+    assert len(dep) == 1 and dep.loc[0, "area_m2"] == 100
+    assert dep.loc[0, "max_depth_m"] == pytest.approx(4.0 + 0.5 * 9 / 59 - 3.2, abs=1e-3)
+    roads_t = rep.tables()["roads_at_risk"]
+    assert roads_t["road_id"].tolist() == ["R1"]
+    assert roads_t.loc[0, "length_m"] == pytest.approx(10)
+    assert roads_t.loc[0, "max_depth_m"] == pytest.approx(dep.loc[0, "max_depth_m"], abs=1e-3)
+    comp = rep.tables()["compounds_at_risk"]
+    # compound x 1015–1040, y 1970–1990; pit x 1010–1020, y 1980–1990: 5 × 10 m inside
+    assert comp.loc[0, "area_m2"] == pytest.approx(50)
+    # the pit fills to its lowest rim cell (column 9); the deepest cell (column 14) is
+    # outside the compound, whose deepest part is the 3.5 m floor
+    spill = 4.0 + 0.5 * 9 / 59
+    assert comp.loc[0, "max_depth_m"] == pytest.approx(spill - 3.5, abs=1e-4)
+    assert rep.summary["roads_at_risk"] == 1 and rep.summary["compounds_at_risk"] == 1
