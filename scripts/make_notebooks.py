@@ -159,11 +159,13 @@ permits should be one joint work, and what a new application would trigger.
 OUTPUT = "output"   # HTML maps and tables to send to the road and pipeline offices"""),
     ("code", """from pathlib import Path
 
-import geopandas as gpd
-import pandas as pd
-from shapely.ops import substring
-
-from yangpu_gis.analysis.excavation import analyze_excavation, check_permit, moratorium_windows
+from yangpu_gis.analysis.excavation import (
+    analyze_excavation,
+    check_permit,
+    hot_roads,
+    moratorium_windows,
+    trench_along,
+)
 from yangpu_gis.analysis.excavation_report import active_permits, write_outputs
 from yangpu_gis.demo import ensure_demo
 from yangpu_gis.maps import save
@@ -171,6 +173,7 @@ from yangpu_gis.maps.excavation import excavation_map
 
 Path(OUTPUT).mkdir(exist_ok=True)
 reg = ensure_demo(REGISTRY)
+DATA_DATE = reg.data_date()   # 数据日期，写在每张地图的标题下 / shown under every map title
 layers = reg.read_layers("excavation_permits", "roads", "pipelines")
 roads, pipelines = layers["roads"], layers["pipelines"]
 permits = active_permits(layers["excavation_permits"])   # 已撤销的许可不挖路 / revoked: left out
@@ -204,13 +207,10 @@ repeat pairs (in the year of the later start), concurrent pairs, metres of road 
 
 "This year" is the latest full year in the permits (the latest year with applications into
 December). Each permit's status is the most serious that applies: moratorium > concurrent >
-repeat > none."""),
+repeat > none. `permit_status` carries each permit's dates and `year` (of its start)."""),
     ("code", """last = layers["excavation_permits"]["planned_start"].max()
 YEAR = last.year if last.month == 12 else last.year - 1     # the latest full year
-this_year = (permits["planned_start"].dt.year == YEAR).to_numpy()
-status = (permits.loc[this_year, ["permit_id", "applicant", "utility", "road_id",
-                                  "planned_start", "planned_end"]]
-          .join(res.permit_status.drop(columns="permit_id")))
+status = res.permit_status[res.permit_status["year"] == YEAR]
 print(f"{YEAR} 年开工的许可 / permits starting in {YEAR}: {len(status)}")
 status["conflict_label"].value_counts()"""),
     ("md", """下表列出今年与其他许可冲突的许可：`concurrent` 是与它同期施工的许可份数，`repeats` 是它
@@ -224,17 +224,14 @@ moratorium rules breached, and the coordination group."""),
 in_conflict.sort_values(["group_id", "planned_start"])"""),
     ("md", """## 反复开挖的热点道路 — Repeat-dig hot roads
 
-把 `roads_summary` 的各年加总到路段：按反复开挖对数、再按开挖次数排序，排在前面的就是
-“马路拉链”最严重的路段；`years` 为有开挖的年份数。同名道路分为多个路段（`road_id`），各自统计。
+`hot_roads` 把 `roads_summary` 的各年加总到路段：按反复开挖对数、再按开挖次数排序，排在前面的就是
+“马路拉链”最严重的路段；`years` 为有开挖的年份数（`first_year`–`last_year`），`utilities` 为
+在这里开挖过的管线单位类别。同名道路分为多个路段（`road_id`），各自统计。
 
 Each road segment over all years, ranked by repeat pairs and then digs: the worst road
-zippers. `years` = years with at least one dig. A long road is several segments."""),
-    ("code", """hot = (res.roads_summary
-       .groupby(["road_id", "name", "road_class"], as_index=False)
-       .agg(digs=("digs", "sum"), repeats=("repeats", "sum"), concurrent=("concurrent", "sum"),
-            years=("year", "nunique"), metres_dug=("metres_dug", "sum"))
-       .sort_values(["repeats", "digs"], ascending=False))
-hot.head(10).round(0)"""),
+zippers. `years` = years with at least one dig, `utilities` = who dug it. A long road is
+several segments."""),
+    ("code", """hot_roads(res, top=10).round(0)"""),
     ("md", """## 违反禁挖期 — Moratorium breaches
 
 `new_road`：新建、扩建、改建道路 5 年禁挖期；`major_repair`：大修后 3 年禁挖期。条例允许经市
@@ -261,19 +258,17 @@ group = this_year_groups.iloc[0]
 this_year_groups.head(5)[["group_id", "permits", "digs_saved", "concurrent_pairs",
                           "repeat_pairs", "start", "end", "span_days", "utilities",
                           "road_names"]]"""),
-    ("md", """地图上只画该组的许可，以及周边 300 米内的道路：许可按冲突状态着色，粉色/蓝色粗线是处于
-禁挖期的道路，另画出安全距离内的管线。左上角的日期筛选可以按月播放，看清各家单位先后开挖的
+    ("md", """`excavation_map(..., group_id=...)` 只画该组的许可，以及周边 300 米内的道路（`clip_m`）：许可按
+冲突状态着色，粉色/蓝色粗线是处于禁挖期的道路，另画出安全距离内的管线。左上角的日期筛选可以按月播放，看清各家单位先后开挖的
 顺序。地图另存为 HTML，可直接发给各管线单位。
 
 Only the group's permits and the roads within 300 m: permits coloured by conflict status,
 roads under moratorium, pipelines within clearance, and a month-by-month date filter. Saved as
 HTML to send to the utilities."""),
-    ("code", """members = (res.permit_status["group_id"] == group["group_id"]).to_numpy()
-ids = permits.loc[members, "permit_id"]
-near = reg.read("roads", bbox=tuple(permits[members].total_bounds + [-300, -300, 300, 300]))
-m = excavation_map(permits[members], res.permit_status[members], near, moratorium_windows(near),
-                   pipelines, res.pipelines_at_risk[res.pipelines_at_risk["permit_id"].isin(ids)],
-                   title=f"协调组 {group['group_id']} · {group['road_names']}", offline=True)
+    ("code", """m = excavation_map(permits, res.permit_status, roads, moratorium_windows(roads), pipelines,
+                   res.pipelines_at_risk, group_id=group["group_id"], clip_m=300,
+                   title=f"协调组 {group['group_id']} · {group['road_names']}",
+                   data_date=DATA_DATE, offline=True)
 save(m, f"{OUTPUT}/02_group_{group['group_id']}.html")
 m"""),
     ("md", """## 审查一份新申请 — Checking a new application
@@ -282,20 +277,20 @@ m"""),
 两端各离路口 20 米。`check_permit` 用与上面完全相同的规则审查它，给出结论：
 **不予许可**（落在禁挖期内）、**须协调同步施工**（与已登记许可同期或一年内在同一处开挖）、
 **附条件许可**（安全距离内有管线，须先订保护方案）或**可予许可**。
-实际工作中申请以 GeoJSON 提交（`yangpu-gis check-permit application.geojson`）；这里在代码里画出沟槽。
+实际工作中申请以 GeoJSON 提交（`yangpu-gis check-permit application.geojson`）；这里用 `trench_along`
+沿道路中心线画出沟槽（`to_m=-20` 即离路段终点 20 米）。
 
 Next spring the water company applies to relay a main along the group's road: a 1.5 m trench
 along the centre line, stopping 20 m short of each junction. `check_permit` applies the same
 rules and gives a verdict: refuse (moratorium), coordinate (concurrent or repeat digs),
 conditions (pipelines within clearance: a protection plan first) or approve."""),
-    ("code", """road = roads.loc[roads["road_id"] == group["road_ids"].split(",")[0], "geometry"].iloc[0]
-trench = substring(road, 20, road.length - 20).buffer(0.75, cap_style="flat")
-application = gpd.GeoDataFrame(
-    {"permit_id": ["NEW-001"], "applicant": ["上海市自来水市北有限公司"], "utility": ["water"],
-     "planned_start": [pd.Timestamp(YEAR + 1, 3, 2)], "planned_end": [pd.Timestamp(YEAR + 1, 3, 22)]},
-    geometry=[trench], crs=roads.crs)
+    ("code", """application = trench_along(roads, group["road_ids"].split(",")[0], from_m=20, to_m=-20,
+                           width_m=1.5, planned_start=f"{YEAR + 1}-03-02",
+                           planned_end=f"{YEAR + 1}-03-22", permit_id="NEW-001",
+                           applicant="上海市自来水市北有限公司", utility="water")
 check = check_permit(application, permits, roads, pipelines)
-print(check.verdict_line)"""),
+print(check.verdict_line)
+application"""),
     ("md", """结论行列出触发的每一项：禁挖期、同期施工或一年内反复开挖的许可编号、将加入的协调组、安全距离内
 的管线。下面逐项展开。与已登记许可的冲突：`kind` 为 `concurrent`（同期）或 `repeat`（反复开挖），
 `days_apart` 为两者工期相隔的天数。
@@ -322,7 +317,8 @@ justify a new dig and agree the reinstatement with the road office."""),
 与命令 `yangpu-gis analyze excavation` 相同的文件：五张 CSV 表（Excel 可直接打开）、供 QGIS 使用的
 `excavation.gpkg`，以及全区掘路协调图（可按日期筛选到今年）。
 The same files as the command: five CSV tables, a GeoPackage for QGIS and the district map."""),
-    ("code", """files = write_outputs(res, permits, roads, pipelines, f"{OUTPUT}/02_excavation", offline=True)
+    ("code", """files = write_outputs(res, permits, roads, pipelines, f"{OUTPUT}/02_excavation",
+                      data_date=DATA_DATE, offline=True)
 [str(f) for f in files]"""),
 ]
 
@@ -424,6 +420,7 @@ from yangpu_gis.maps.coverage import coverage_map
 
 Path(OUTPUT).mkdir(exist_ok=True)
 reg = ensure_demo(REGISTRY)
+DATA_DATE = reg.data_date()   # 数据日期，写在每张地图的标题下 / shown under every map title
 layers = reg.read_layers("districts", "subdistricts", "grid_cells", "roads", "beautiful_blocks",
                          "residential_compounds", "parking_facilities")
 COVERAGE_DEFAULTS.table()   # 每个默认值及其来源 / every default and its source"""),
@@ -444,10 +441,12 @@ print(f"{s['blocks']} 个美丽街区 / blocks; 街道 / streets {s['street_leng
 streets.tables["by_class"].round(3)"""),
     ("md", """### 各街道 — By subdistrict
 
-按覆盖率从低到高：排在前面的街道最需要新的美丽街区。`street_m` 为该街道范围内的街道总长（米）。
-Lowest coverage first; `street_m` = street length in the subdistrict (metres)."""),
-    ("code", """by_subdistrict = streets.layers["subdistricts"].drop(columns="geometry")
-by_subdistrict.sort_values("covered_share").round(3)"""),
+按覆盖率从低到高：排在前面的街道最需要新的美丽街区。`n_streets` 为经过该街道的道路数，`street_m`
+为该街道范围内的街道总长，`covered_m` / `uncovered_m` 为其中已覆盖 / 未覆盖的长度（米）。
+
+Lowest coverage first; `n_streets` = roads running through the subdistrict, `street_m` =
+street length in it, `covered_m` / `uncovered_m` = the covered and uncovered metres."""),
+    ("code", """streets.tables["subdistrict_totals"].sort_values("covered_share").round(3)"""),
     ("md", """分道路等级的覆盖率（行为街道，列为道路等级；空值表示该街道没有这一等级的道路）。
 Coverage share by road class within each subdistrict (empty: no road of that class there)."""),
     ("code", """streets.tables["by_subdistrict"].pivot_table(
@@ -459,7 +458,7 @@ Coverage share by road class within each subdistrict (empty: no road of that cla
 
 Subdistricts shaded by coverage share, covered and uncovered streets, and the longest uncovered
 arterial and secondary stretches numbered. Saved as HTML."""),
-    ("code", """m = coverage_map(streets, offline=True)
+    ("code", """m = coverage_map(streets, data_date=DATA_DATE, offline=True)
 save(m, f"{OUTPUT}/04_beautiful_streets.html")
 m"""),
     ("md", """### 最长的未覆盖主次干路 — Longest uncovered arterial and secondary stretches
@@ -496,7 +495,7 @@ compounds without one; most households first."""),
 停车设施，蓝线为从它们出发步行 300 米能到达的路段。 Subdistricts shaded by households without
 parking in reach (darker = more); compounds without it in red; counted facilities and the
 roads within a 300 m walk of them in blue."""),
-    ("code", """m = coverage_map(reach, offline=True)
+    ("code", """m = coverage_map(reach, data_date=DATA_DATE, offline=True)
 save(m, f"{OUTPUT}/04_parking_reach.html")
 m"""),
     ("md", """### 户数最多的范围外小区 — The largest compounds without parking in reach
@@ -514,12 +513,14 @@ reachable on the network). First candidates for new public spaces or a sharing a
 空白；`overlaps` 两个网格重叠的部分；`outside` 网格超出区界的部分（小于 1 平方米的细碎缝隙不计）。
 另外检查道路：`straddles` 横跨两个及以上街道，`on_boundary` 沿街道界线走，`partly_outside` 部分
 在区外，`no_subdistrict` 不在任何街道内——这些就是容易出现“三不管”的道路（一段路在某街道内
-不足 5 米不计）。
+不足 5 米不计）。小区内部道路由物业管理，不算“三不管”，默认不查（`include_internal=True` 可一并检查）。
 
 Every part of the district should be in exactly one grid cell: gaps (in no cell), overlaps
 (in two), parts of cells outside the district (slivers under 1 m² ignored). Roads are checked
 against the subdistricts: straddling two or more, running along a boundary, partly outside the
-district, in none — the roads no one clearly owns (pieces under 5 m ignored)."""),
+district, in none — the roads no one clearly owns (pieces under 5 m ignored). Compound-internal
+roads are the property manager's, so they are left out (`include_internal=True` checks them
+too)."""),
     ("code", """grid = grid_completeness(layers["grid_cells"], district=layers["districts"],
                          subdistricts=layers["subdistricts"], roads=layers["roads"])
 grid.summary"""),
@@ -546,7 +547,7 @@ By subdistrict: grid cells, gap and overlap area (m²), roads with an ownership 
     ("code", """grid.tables["by_subdistrict"].round(1)"""),
     ("md", """地图：灰线为网格，红色为空白，紫色为重叠，彩色粗线为三不管道路（按问题着色，见图例）。
 The grid, its gaps (red) and overlaps (purple), and the roads with an ownership issue."""),
-    ("code", """m = coverage_map(grid, offline=True)
+    ("code", """m = coverage_map(grid, data_date=DATA_DATE, offline=True)
 save(m, f"{OUTPUT}/04_grid.html")
 m"""),
     ("md", """### 空白和重叠长什么样 — What a gap and an overlap look like
@@ -564,7 +565,8 @@ damaged.loc[damaged.index[300], "geometry"] = damaged.geometry.iloc[300].buffer(
 check = grid_completeness(damaged, district=layers["districts"], subdistricts=layers["subdistricts"])
 print({k: v for k, v in check.summary.items() if k.startswith(("gap", "overlap", "outside"))})
 check.tables["overlaps"].round(1)"""),
-    ("code", """m = coverage_map(check, title="网格检查示例（人为制造的空白与重叠）", offline=True)
+    ("code", """m = coverage_map(check, title="网格检查示例（人为制造的空白与重叠）", data_date=DATA_DATE,
+                 offline=True)
 save(m, f"{OUTPUT}/04_grid_damaged.html")
 m"""),
 ]

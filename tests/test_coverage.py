@@ -729,3 +729,109 @@ def test_coverage_map_renders(town):
         "2025-06-30",
     ):
         assert text in html, text
+
+
+# ------------------------------------------------------------------ one-call tables (issue 7)
+
+
+def test_subdistrict_totals_match_shapely_intersections():
+    rng = np.random.default_rng(17)
+    subs = _gdf(
+        [{"subdistrict_id": f"S{i}", "name": f"街道{i}"} for i in range(5)],
+        [
+            _box(0, 0, 500, 500),
+            _box(500, 0, 1000, 500),
+            _box(0, 500, 500, 1000),
+            _box(500, 500, 1000, 1000),
+            _box(5000, 5000, 5100, 5100),  # no street in it
+        ],
+    )
+    classes = ["arterial", "secondary", "branch", "internal"]
+    lines = [
+        LineString([(X0 + x, Y0 + y) for x, y in rng.uniform(-50, 1050, (3, 2))]) for _ in range(40)
+    ]
+    roads = _gdf(
+        [{"road_id": f"R{i}", "name": f"路{i}", "road_class": classes[i % 4]} for i in range(40)],
+        lines,
+    )
+    blocks = _gdf(
+        [{"block_id": f"B{i}"} for i in range(6)],
+        [
+            _box(x, y, x + w, y + h)
+            for x, y, w, h in zip(
+                rng.uniform(0, 900, 6),
+                rng.uniform(0, 900, 6),
+                rng.uniform(50, 200, 6),
+                rng.uniform(50, 200, 6),
+                strict=True,
+            )
+        ],
+    )
+    r = beautiful_streets(roads, blocks, subdistricts=subs, buffer_m=20)
+    got = r.tables["subdistrict_totals"].set_index("subdistrict_id")
+    assert list(got.index) == [f"S{i}" for i in range(5)]
+    assert list(got.columns) == [
+        "name",
+        "n_streets",
+        "street_m",
+        "covered_m",
+        "uncovered_m",
+        "covered_share",
+    ]
+    reach = shapely.union_all([g.buffer(20, quad_segs=QS) for g in blocks.geometry])
+    streets = [g for g, c in zip(lines, roads["road_class"], strict=True) if c != "internal"]
+    for sid, poly in zip(subs["subdistrict_id"], subs.geometry, strict=True):
+        parts = [g.intersection(poly) for g in streets]
+        total = sum(p.length for p in parts)
+        covered = sum(p.intersection(reach).length for p in parts)
+        row = got.loc[sid]
+        assert row["street_m"] == pytest.approx(total, abs=1e-6)
+        assert row["covered_m"] == pytest.approx(covered, abs=0.05)
+        assert row["uncovered_m"] == pytest.approx(total - covered, abs=0.05)
+        assert row["n_streets"] == sum(p.length > 0 for p in parts)
+        if total:
+            assert row["covered_share"] == pytest.approx(covered / total, abs=1e-4)
+    assert got.loc["S4", "street_m"] == 0 and pd.isna(got.loc["S4", "covered_share"])
+    # streets run beyond the subdistricts: only the parts inside count
+    inside = shapely.union_all(subs.geometry)
+    assert got["street_m"].sum() == pytest.approx(
+        sum(g.intersection(inside).length for g in streets), abs=1e-6
+    )
+    # the map layer shows the same shares
+    layer = r.layers["subdistricts"].set_index("subdistrict_id")
+    np.testing.assert_allclose(
+        layer.loc[["S0", "S1", "S2", "S3"], "covered_share"],
+        got.loc[["S0", "S1", "S2", "S3"], "covered_share"],
+    )
+
+
+def test_subdistrict_totals_need_subdistricts(town):
+    r = beautiful_streets(town["roads"], town["beautiful_blocks"])
+    assert "subdistrict_totals" not in r.tables
+
+
+def test_sanbuguan_roads_leave_out_internal_roads_by_default():
+    subs = _gdf(
+        [{"subdistrict_id": "S1"}, {"subdistrict_id": "S2"}],
+        [_box(0, 0, 150, 100), _box(150, 0, 300, 100)],
+    )
+    roads = _gdf(
+        [
+            {"road_id": "street", "name": "街", "road_class": "branch"},
+            {"road_id": "compound", "name": "小区路", "road_class": "internal"},
+        ],
+        [_line((100, 20), (200, 20)), _line((100, 50), (200, 50))],
+    )
+    assert road_subdistricts(roads, subs)["road_id"].tolist() == ["street"]
+    both = road_subdistricts(roads, subs, include_internal=True).set_index("road_id")
+    assert list(both.index) == ["street", "compound"]
+    assert both.loc["compound", "subdistrict_ids"] == "S1;S2"
+    cells = _gdf([{"grid_id": "A", "subdistrict_id": "S1"}], [_box(0, 0, 300, 100)])
+    r = grid_completeness(cells, subdistricts=subs, roads=roads)
+    assert r.tables["roads"]["road_id"].tolist() == ["street"]
+    assert r.tables["by_subdistrict"]["sanbuguan_roads"].tolist() == [1, 1]
+    r = grid_completeness(cells, subdistricts=subs, roads=roads, include_internal=True)
+    assert sorted(r.tables["roads"]["road_id"]) == ["compound", "street"]
+    # a roads layer without road_class is checked whole
+    plain = roads.drop(columns="road_class")
+    assert len(road_subdistricts(plain, subs)) == 2

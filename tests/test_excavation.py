@@ -22,11 +22,13 @@ from yangpu_gis.analysis.excavation import (
     check_permit,
     conflicts,
     coordination_groups,
+    hot_roads,
     moratorium_breaches,
     moratorium_windows,
     permit_status,
     pipelines_at_risk,
     roads_summary,
+    trench_along,
 )
 from yangpu_gis.errors import CRSError, ValidationError
 
@@ -533,3 +535,157 @@ def test_map_has_status_classes_filter_and_escapes():
         assert text in html, text
     assert "<script>alert(1)" not in html
     assert not re.search(r'<(script|link)[^>]+(src|href)="http', html)  # offline: no fetches
+
+
+# --------------------------------------------------------------------------- one-call helpers
+def test_permit_status_carries_dates_and_year():
+    permits = random_permits(12)
+    permits["planned_start"] = permits["planned_start"].dt.strftime("%Y-%m-%d")  # ISO text too
+    res = analyze_excavation(permits, random_roads(12), random_pipes(12))
+    st = res.permit_status
+    assert list(st.columns[-3:]) == ["planned_start", "planned_end", "year"]
+    assert st.index.equals(permits.index)
+    expected = pd.to_datetime(permits["planned_start"])
+    assert (st["planned_start"] == expected).all()
+    assert (st["planned_end"] == permits["planned_end"]).all()
+    assert st["year"].tolist() == [t.year for t in expected]
+    # the GeoPackage's permits layer does not repeat the permits' own columns
+    from yangpu_gis.analysis.excavation_report import _layers
+
+    layer = _layers(res, permits, random_roads(12), random_pipes(12))["permits"]
+    assert layer.columns.is_unique and "year" not in layer.columns
+
+
+@pytest.mark.parametrize("seed", [8, 9])
+def test_hot_roads_equal_a_pandas_groupby(seed):
+    permits, roads = random_permits(seed), random_roads(seed)
+    res = analyze_excavation(permits, roads, random_pipes(seed))
+    s = res.roads_summary
+    expected = (s.groupby(["road_id", "name", "road_class"], as_index=False)
+                .agg(digs=("digs", "sum"), repeats=("repeats", "sum"),
+                     concurrent=("concurrent", "sum"), years=("year", "nunique"),
+                     metres_dug=("metres_dug", "sum"))
+                .sort_values(["repeats", "digs", "road_id"], ascending=[False, False, True]))
+    got = hot_roads(res, top=None)
+    assert got["road_id"].tolist() == expected["road_id"].tolist()
+    for col in ("name", "road_class", "digs", "repeats", "concurrent", "years"):
+        assert got[col].tolist() == expected[col].tolist(), col
+    np.testing.assert_allclose(got["metres_dug"], expected["metres_dug"])
+    assert got["repeats"].sum() > 0
+    first = s.groupby("road_id")["year"].min()
+    assert (got.set_index("road_id")["first_year"] == first.reindex(got["road_id"])).all()
+    util = s.groupby("road_id")["utilities"].agg(
+        lambda v: ",".join(sorted(set(",".join(v).split(",")) - {""})))
+    assert (got.set_index("road_id")["utilities"] == util.reindex(got["road_id"])).all()
+    # a summary table works as well as the result; top keeps the first rows
+    pd.testing.assert_frame_equal(hot_roads(s, top=3), got.head(3))
+    assert len(hot_roads(res)) == min(10, len(got))
+    with pytest.raises(ValidationError, match="top"):
+        hot_roads(res, top=-1)
+
+
+def test_trench_along_equals_shapely_substring_and_buffer():
+    from shapely.ops import substring
+
+    from yangpu_gis.catalogue import get_layer
+
+    bent = LineString([(X0, Y0), (X0 + 120, Y0), (X0 + 120, Y0 + 80), (X0 + 200, Y0 + 140)])
+    roads = gpd.GeoDataFrame({"road_id": ["R7", "R8"], "name": ["长阳路", "其他路"],
+                              "road_class": ["secondary", "branch"]},
+                             geometry=[bent, LineString([(X0, Y0 + 500), (X0 + 50, Y0 + 500)])],
+                             crs=CRS)
+    app = trench_along(roads, "R7", from_m=20, to_m=-20, width_m=1.5,
+                       planned_start="2026-03-02", planned_end=dt.date(2026, 3, 22),
+                       applicant="自来水公司", utility="water", permit_id="NEW-1")
+    expected = substring(bent, 20, bent.length - 20).buffer(0.75, cap_style="flat")
+    g = app.geometry.iloc[0]
+    assert len(app) == 1 and app.crs == roads.crs
+    assert g.symmetric_difference(expected).area == pytest.approx(0, abs=1e-6)
+    assert g.area == pytest.approx(expected.area)
+    # a trench's area is its length times its width, up to the bends' wedges
+    assert g.area == pytest.approx((bent.length - 40) * 1.5, rel=0.01)
+    assert list(app.columns) == [*get_layer("excavation_permits").column_names, "geometry"]
+    row = app.iloc[0]
+    assert (row["permit_id"], row["applicant"], row["utility"], row["road_id"]) == (
+        "NEW-1", "自来水公司", "water", "R7")
+    assert (row["planned_start"], row["planned_end"]) == (pd.Timestamp("2026-03-02"),
+                                                          pd.Timestamp("2026-03-22"))
+    # from_m/to_m counted from the start; to_m=None is the end
+    whole = trench_along(roads, "R7", width_m=2, planned_start="2026-01-01",
+                         planned_end="2026-01-02")
+    assert whole.geometry.iloc[0].area == pytest.approx(
+        bent.buffer(1, cap_style="flat").area)
+    part = trench_along(roads, "R7", from_m=10, to_m=60, width_m=1, planned_start="2026-01-01",
+                        planned_end="2026-01-02")
+    assert part.geometry.iloc[0].area == pytest.approx(50.0)
+    # it is an application check_permit takes
+    other = permits_frame([("P1", box(X0 + 30, Y0 - 1, X0 + 50, Y0 + 1), "2026-03-10",
+                            "2026-03-30")])
+    pipes = gpd.GeoDataFrame({"pipe_id": [], "utility": []}, geometry=[], crs=CRS)
+    check = check_permit(app, other, roads, pipes)
+    assert check.verdict == "coordinate" and check.conflicts["permit_id"].tolist() == ["P1"]
+    assert check.roads["road_id"].tolist() == ["R7"]
+
+
+def test_trench_along_merges_segments_and_refuses_bad_stretches():
+    roads = gpd.GeoDataFrame({"road_id": ["R1", "R1", "R2"]},
+                             geometry=[LineString([(X0, Y0), (X0 + 60, Y0)]),
+                                       LineString([(X0 + 60, Y0), (X0 + 100, Y0)]),
+                                       LineString([(X0, Y0 + 50), (X0 + 10, Y0 + 50)])],
+                             crs=CRS)
+    kw = {"width_m": 1.0, "planned_start": "2026-01-01", "planned_end": "2026-01-05"}
+    app = trench_along(roads, "R1", from_m=-90, to_m=-10, **kw)
+    assert app.geometry.iloc[0].area == pytest.approx(80.0)
+    assert app.geometry.iloc[0].bounds[0] == pytest.approx(X0 + 10)
+    with pytest.raises(ValidationError, match="no road"):
+        trench_along(roads, "R9", **kw)
+    with pytest.raises(ValidationError, match="not a stretch"):
+        trench_along(roads, "R2", from_m=5, to_m=20, **kw)
+    with pytest.raises(ValidationError, match="not a stretch"):
+        trench_along(roads, "R2", from_m=8, to_m=3, **kw)
+    with pytest.raises(ValidationError, match="width_m"):
+        trench_along(roads, "R2", **{**kw, "width_m": 0})
+    with pytest.raises(ValidationError, match="before"):
+        trench_along(roads, "R2", **{**kw, "planned_end": "2025-12-31"})
+    with pytest.raises(CRSError):
+        trench_along(roads.to_crs(4326), "R2", **kw)
+
+
+def test_map_of_one_coordination_group():
+    from yangpu_gis.maps.excavation import _one_group, excavation_map
+
+    permits, roads, pipes = small_registry_layers()
+    permits = permits.iloc[:4].copy()                    # E is revoked
+    permits["permit_id"] = ["JL-A", "JL-B", "JL-C", "JL-D"]
+    far = gpd.GeoDataFrame({"road_id": ["R3"], "name": ["远方路"], "road_class": ["branch"],
+                            "width_m": [10.0], "built_date": pd.to_datetime(["2010-01-01"]),
+                            "last_major_repair_date": pd.to_datetime([None])},
+                           geometry=[LineString([(X0 + 2000, Y0), (X0 + 2100, Y0)])], crs=CRS)
+    roads = pd.concat([far, roads], ignore_index=True)   # windows' rows must be renumbered
+    res = analyze_excavation(permits, roads, pipes)
+    st = res.permit_status
+    windows = moratorium_windows(roads)
+    gid = st.loc[st["permit_id"] == "JL-C", "group_id"].iloc[0]
+    members = st["group_id"] == gid
+    assert sorted(st.loc[members, "permit_id"]) == ["JL-C", "JL-D"]
+    # by hand: C and D lie 60–80 m up 国权路 (R2), 60 m from 政通路 (R1)
+    p, s, r, w, risk = _one_group(permits, st, roads, windows, res.pipelines_at_risk, gid, 300)
+    assert sorted(p["permit_id"]) == ["JL-C", "JL-D"] and s.index.equals(p.index)
+    assert sorted(r["road_id"]) == ["R1", "R2"]
+    assert set(risk["permit_id"]) <= {"JL-C", "JL-D"}
+    # each window still points at its own road after the cut
+    before = windows.assign(road=roads["road_id"].to_numpy()[windows["row"]])
+    after = w.assign(road=r["road_id"].to_numpy()[w["row"]])
+    assert sorted(map(tuple, after[["road", "rule"]].values)) == sorted(
+        map(tuple, before.loc[before["road"].isin(["R1", "R2"]), ["road", "rule"]].values))
+    _, _, r30, w30, _ = _one_group(permits, st, roads, windows, res.pipelines_at_risk, gid, 30)
+    assert r30["road_id"].tolist() == ["R2"] and set(w30["row"]) <= {0}
+    html = excavation_map(permits, st, roads, windows, pipes, res.pipelines_at_risk,
+                          group_id=gid, clip_m=30, offline=True,
+                          data_date="2026-06-30").get_root().render()
+    assert "JL-C" in html and "JL-D" in html and "JL-A" not in html and "JL-B" not in html
+    assert "国权路" in html and "政通路" not in html and "远方路" not in html
+    assert f"掘路协调组 {gid}" in html and "2026-06-30" in html
+    with pytest.raises(ValidationError, match="G999"):
+        excavation_map(permits, st, roads, windows, pipes, res.pipelines_at_risk,
+                       group_id="G999")

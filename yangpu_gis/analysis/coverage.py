@@ -152,6 +152,8 @@ COVERAGE_DEFAULTS = CoverageDefaults()
 
 #: Street classes of the 美丽街区 report (compound-internal roads are not streets).
 STREET_CLASSES: tuple[str, ...] = ("expressway", "arterial", "secondary", "branch", "alley")
+#: ``road_class`` of compound-internal roads (小区内部道路): not streets, not 三不管 roads.
+INTERNAL_CLASS = "internal"
 #: Classes whose uncovered stretches the 美丽街区 report ranks.
 RANKED_CLASSES: tuple[str, ...] = ("arterial", "secondary")
 #: Parking kinds open to everyone; any facility with ``shared_offpeak`` counts as well.
@@ -1289,6 +1291,21 @@ def coverage_report(
     )
 
 
+def _subdistrict_totals(subdistricts: gpd.GeoDataFrame, by_class: pd.DataFrame) -> pd.DataFrame:
+    """Street totals per subdistrict (all classes) from ``by_subdistrict`` of the report."""
+    sums = by_class.groupby("subdistrict_id")[["n_targets", "total", "covered"]].sum()
+    out = pd.DataFrame({"subdistrict_id": subdistricts["subdistrict_id"].to_numpy(object)})
+    if "name" in subdistricts.columns:
+        out["name"] = subdistricts["name"].to_numpy(object)
+    sums = sums.reindex(out["subdistrict_id"])
+    out["n_streets"] = sums["n_targets"].fillna(0).astype(np.int64).to_numpy()
+    out["street_m"] = sums["total"].fillna(0.0).to_numpy()
+    out["covered_m"] = sums["covered"].fillna(0.0).to_numpy()
+    out["uncovered_m"] = out["street_m"] - out["covered_m"]
+    out["covered_share"] = out["covered_m"] / out["street_m"].where(out["street_m"] > 0)
+    return out
+
+
 def beautiful_streets(
     roads: gpd.GeoDataFrame,
     blocks: gpd.GeoDataFrame,
@@ -1325,8 +1342,17 @@ def beautiful_streets(
     Returns
     -------
     CoverageReport
-        Tables ``by_subdistrict`` (subdistrict × road class), ``by_class`` (district),
-        ``by_grid_cell``, ``streets`` (per road), ``uncovered_stretches`` (ranked).
+        Tables ``by_subdistrict`` (subdistrict × road class), ``subdistrict_totals`` (one
+        row per subdistrict, every class together: ``subdistrict_id``, ``name``,
+        ``n_streets``, ``street_m``, ``covered_m``, ``uncovered_m``, ``covered_share``;
+        a subdistrict without streets has 0 m and an empty share), ``by_class``
+        (district), ``by_grid_cell``, ``streets`` (per road), ``uncovered_stretches``
+        (ranked). The two subdistrict tables need ``subdistricts``.
+
+    Examples
+    --------
+    >>> r = beautiful_streets(roads, blocks, subdistricts=subs)           # doctest: +SKIP
+    >>> r.tables["subdistrict_totals"].sort_values("covered_share")      # doctest: +SKIP
     """
     roads = _metric(roads, "roads")
     streets = (
@@ -1371,6 +1397,7 @@ def beautiful_streets(
             .sum()
         )
         tot["covered_share"] = tot["covered"] / tot["total"]
+        tables["subdistrict_totals"] = _subdistrict_totals(subdistricts, tables["by_subdistrict"])
         z = _choropleth_zones(
             subdistricts,
             tot,
@@ -1816,11 +1843,15 @@ def road_subdistricts(
     subdistricts: gpd.GeoDataFrame,
     *,
     min_part_m: float = COVERAGE_DEFAULTS.min_part_m,
+    include_internal: bool = False,
 ) -> gpd.GeoDataFrame:
     """Roads that lie in no subdistrict, partly outside all, or straddle several (三不管).
 
     Lengths are split exactly at subdistrict boundaries. A centre line that runs along a
     boundary lies in both subdistricts; that length is reported as ``on_boundary_m``.
+    Compound-internal roads (``road_class`` ``internal``, 小区内部道路) are left out by
+    default: the compound's property manager looks after them whichever subdistrict they
+    cross, so they are not 三不管 streets.
 
     Parameters
     ----------
@@ -1831,6 +1862,8 @@ def road_subdistricts(
     min_part_m : float, keyword-only
         A road counts as in a subdistrict (or outside all) when at least this many metres
         of it are; shorter parts are a road end drawn across a line.
+    include_internal : bool, keyword-only, default False
+        Check compound-internal roads (``road_class == "internal"``) as well.
 
     Returns
     -------
@@ -1842,6 +1875,8 @@ def road_subdistricts(
         ``on_boundary`` (bool), ``issue`` (the first of them), geometry.
     """
     roads = _metric(roads, "roads")
+    if not include_internal and "road_class" in roads.columns:
+        roads = roads[roads["road_class"].astype(str) != INTERNAL_CLASS]
     subdistricts = subdistricts.to_crs(roads.crs)
     rg = roads.geometry.to_numpy()
     sg = subdistricts.geometry.to_numpy()
@@ -1898,6 +1933,7 @@ def grid_completeness(
     roads: gpd.GeoDataFrame | None = None,
     min_area_m2: float = COVERAGE_DEFAULTS.min_area_m2,
     min_part_m: float = COVERAGE_DEFAULTS.min_part_m,
+    include_internal: bool = False,
 ) -> CoverageReport:
     """Grid completeness: gaps between grid cells, overlapping cells, 三不管 roads.
 
@@ -1916,6 +1952,8 @@ def grid_completeness(
         Gaps, overlaps and parts outside the district smaller than this are ignored.
     min_part_m : float, keyword-only
         See :func:`road_subdistricts`.
+    include_internal : bool, keyword-only, default False
+        Check compound-internal roads too (see :func:`road_subdistricts`).
 
     Returns
     -------
@@ -2021,7 +2059,9 @@ def grid_completeness(
     }
     bad_roads = None
     if roads is not None and subs is not None and len(roads):
-        bad_roads = road_subdistricts(roads, subs, min_part_m=min_part_m)
+        bad_roads = road_subdistricts(
+            roads, subs, min_part_m=min_part_m, include_internal=include_internal
+        )
         tables["roads"] = pd.DataFrame(bad_roads.drop(columns="geometry"))
         layers["roads"] = bad_roads
     if subs is not None:

@@ -63,11 +63,13 @@ __all__ = [
     "check_permit",
     "conflicts",
     "coordination_groups",
+    "hot_roads",
     "moratorium_breaches",
     "moratorium_windows",
     "permit_status",
     "pipelines_at_risk",
     "roads_summary",
+    "trench_along",
 ]
 
 #: Columns of a conflicts table, in order.
@@ -592,7 +594,15 @@ def permit_status(
         Aligned to ``permits.index``: ``permit_id``, ``conflict_status``
         (``moratorium``, ``concurrent``, ``repeat`` or ``none``, the most serious that
         applies), ``conflict_label`` (:data:`STATUS_LABELS`), ``concurrent``, ``repeats``,
-        ``breaches`` (counts) and ``group_id``.
+        ``breaches`` (counts), ``group_id``, then the permit's ``planned_start`` and
+        ``planned_end`` (dates) and ``year`` (of ``planned_start``; nullable ``Int64``
+        only where a start date is missing), so that a table of one
+        year's permits needs no join back to ``permits``.
+
+    Examples
+    --------
+    >>> st = permit_status(permits, pairs)                              # doctest: +SKIP
+    >>> st[st["year"] == 2024]["conflict_label"].value_counts()         # doctest: +SKIP
     """
     ids = permits["permit_id"].astype(str)
     out = pd.DataFrame({"permit_id": ids.to_numpy(dtype=object)}, index=permits.index)
@@ -614,7 +624,79 @@ def permit_status(
         gid = pd.Series({pid: g for g, ids_ in zip(groups["group_id"], groups["permit_ids"],
                                                    strict=True) for pid in ids_.split(",")})
     out["group_id"] = gid.reindex(ids).to_numpy(dtype=object)
+    for col in ("planned_start", "planned_end"):
+        out[col] = (pd.to_datetime(permits[col], errors="coerce").dt.normalize()
+                    .astype("datetime64[ns]").to_numpy() if col in permits.columns
+                    else np.datetime64("NaT", "ns"))
+    year = out["planned_start"].dt.year
+    out["year"] = year.astype("Int64" if year.isna().any() else np.int64)
     return out
+
+
+#: Columns of :func:`hot_roads`, in order.
+HOT_ROAD_COLUMNS = ["road_id", "name", "road_class", "digs", "repeats", "concurrent", "years",
+                    "first_year", "last_year", "metres_dug", "utilities"]
+
+
+def hot_roads(
+    result_or_summary: ExcavationResult | pd.DataFrame, *, top: int | None = 10
+) -> pd.DataFrame:
+    """Repeat-dig hot roads (马路拉链): every road segment over all years, worst first.
+
+    Sums :func:`roads_summary` over the years of each road segment (``road_id``) and ranks
+    the segments by repeat pairs, then by digs (then by ``road_id``, for a stable order).
+    A long road is several segments, each ranked on its own.
+
+    Parameters
+    ----------
+    result_or_summary : ExcavationResult or DataFrame
+        :func:`analyze_excavation`'s result, or a :func:`roads_summary` table (e.g. one
+        filtered to some years first).
+    top : int or None, keyword-only, default 10
+        Rows kept; ``None`` keeps every road with at least one dig.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``road_id, name, road_class``, the sums ``digs, repeats, concurrent``, ``years``
+        (years with at least one dig), ``first_year``, ``last_year``, ``metres_dug`` (sum)
+        and ``utilities`` (every utility that dug it, comma-separated), best first, with a
+        fresh index.
+
+    Examples
+    --------
+    >>> res = analyze_excavation(permits, roads, pipelines)            # doctest: +SKIP
+    >>> hot_roads(res, top=5)                                           # doctest: +SKIP
+    """
+    summary = (result_or_summary.roads_summary
+               if isinstance(result_or_summary, ExcavationResult) else result_or_summary)
+    require_columns(summary, ("road_id", "year", "digs", "repeats", "concurrent"),
+                    "the roads summary")
+    if top is not None and (isinstance(top, bool) or int(top) != top or top < 0):
+        raise ValidationError(f"top must be a whole number >= 0 or None, got {top!r}")
+    s = summary.copy()
+    for col in ("name", "road_class", "utilities"):
+        if col not in s.columns:
+            s[col] = None
+    if "metres_dug" not in s.columns:
+        s["metres_dug"] = np.nan
+    # name and class belong to the segment: the first non-missing value of each
+    info = s.groupby("road_id", sort=False)[["name", "road_class"]].first()
+    out = s.groupby("road_id", sort=False).agg(
+        digs=("digs", "sum"), repeats=("repeats", "sum"), concurrent=("concurrent", "sum"),
+        years=("year", "nunique"), first_year=("year", "min"), last_year=("year", "max"),
+        metres_dug=("metres_dug", lambda v: v.sum(min_count=1)),
+        utilities=("utilities", lambda v: ",".join(sorted(
+            {u for x in v.dropna() for u in str(x).split(",") if u}))),
+    )
+    out = out.join(info).reset_index()
+    for col in ("digs", "repeats", "concurrent", "years", "first_year", "last_year"):
+        out[col] = out[col].astype(np.int64)
+    out = out.sort_values(["repeats", "digs", "road_id"], ascending=[False, False, True],
+                          kind="stable")
+    if top is not None:
+        out = out.head(int(top))
+    return out[HOT_ROAD_COLUMNS].reset_index(drop=True)
 
 
 @dataclass
@@ -700,4 +782,4 @@ def analyze_excavation(
     return ExcavationResult(pairs, summary, breaches, at_risk, groups, status, params)
 
 
-from .excavation_check import check_permit  # noqa: E402  (re-export; it uses this module)
+from .excavation_check import check_permit, trench_along  # noqa: E402  (re-exports)

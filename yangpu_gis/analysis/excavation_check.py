@@ -6,6 +6,9 @@ moratorium), ``coordinate`` (concurrent with or repeating other digs: plan them 
 work), ``conditions`` (pipelines within clearance: a protection plan first) or ``approve``.
 Only the permits near the application are touched (an STRtree query, then a walk of the
 coordination group it would join), so a check takes milliseconds.
+
+:func:`trench_along` draws an application without GIS software: a trench of a given width
+along a stretch of one road's centre line, as a one-row frame with the permit columns.
 """
 
 from __future__ import annotations
@@ -35,10 +38,13 @@ from .excavation import (
     pipelines_at_risk,
 )
 
-__all__ = ["APPLICATION_ID", "VERDICTS", "PermitCheck", "check_permit"]
+__all__ = ["APPLICATION_ID", "APPLICATION_STATUS", "VERDICTS", "PermitCheck", "check_permit",
+           "trench_along"]
 
 #: ``permit_id`` given to an application that has none.
 APPLICATION_ID = "APPLICATION"
+#: ``status`` of an application drawn by :func:`trench_along`.
+APPLICATION_STATUS = "申请中"
 #: Verdict codes, most serious first, with the text of the verdict line.
 VERDICTS = {
     "refuse": "不予许可 REFUSE",
@@ -273,3 +279,117 @@ def _verdict(pid, app_arr, found, breaches, at_risk, members, repeat_days) -> tu
     head = (f"VERDICT {VERDICTS[verdict]} — {pid} "
             f"({pd.Timestamp(start):%Y-%m-%d}–{pd.Timestamp(end):%Y-%m-%d})")
     return verdict, head + (": " + "; ".join(reasons) if reasons else ": nothing triggered")
+
+
+def _road_line(roads: gpd.GeoDataFrame, road_id: str) -> shapely.LineString:
+    """The centre line of ``road_id``; segments stored as several rows are merged."""
+    if "road_id" not in roads.columns:
+        raise ValidationError("roads lack column road_id")
+    rows = roads[roads["road_id"].astype(str) == str(road_id)]
+    if not len(rows):
+        raise ValidationError(f"no road with road_id {road_id!r}",
+                              hint="take a road_id from the roads layer, e.g. "
+                              + ", ".join(map(str, roads["road_id"].head(3))))
+    geom = shapely.line_merge(shapely.union_all(np.asarray(rows.geometry.values, dtype=object)))
+    if geom.geom_type != "LineString":
+        raise ValidationError(
+            f"road {road_id!r} is not one continuous centre line ({geom.geom_type})",
+            hint="draw the trench on each continuous part, or pass a frame holding one part")
+    return geom
+
+
+def trench_along(
+    roads: gpd.GeoDataFrame,
+    road_id: str,
+    *,
+    from_m: float = 0.0,
+    to_m: float | None = None,
+    width_m: float,
+    planned_start: Any,
+    planned_end: Any,
+    permit_id: str = APPLICATION_ID,
+    applicant: str | None = None,
+    utility: str | None = None,
+    status: str | None = APPLICATION_STATUS,
+) -> gpd.GeoDataFrame:
+    """A trench along one road's centre line, as an application for :func:`check_permit`.
+
+    The footprint is the stretch of the centre line from ``from_m`` to ``to_m`` metres
+    (measured from the line's first vertex, in its digitised direction;
+    :func:`shapely.ops.substring`), buffered by ``width_m / 2`` on each side with flat ends,
+    so its area is ``(to_m - from_m) * width_m`` on a straight road.
+
+    Parameters
+    ----------
+    roads : GeoDataFrame
+        ``roads`` in a metric CRS (the registry's EPSG:4549); ``road_id`` and centre lines.
+        Several rows with the same ``road_id`` are merged into one line.
+    road_id : str
+        The road to dig; its id is written to the application's ``road_id``.
+    from_m, to_m : float, keyword-only
+        Where the trench starts and ends along the centre line, in metres. A negative value
+        counts back from the line's end (``to_m=-20``: 20 m short of the end); ``to_m=None``
+        is the end.
+    width_m : float, keyword-only
+        Trench width in metres (> 0).
+    planned_start, planned_end : date, str or Timestamp, keyword-only
+        The planned period (inclusive days).
+    permit_id, applicant, utility, status : str, keyword-only
+        The application's attributes (``status`` default :data:`APPLICATION_STATUS`).
+
+    Returns
+    -------
+    GeoDataFrame
+        One row with the ``excavation_permits`` catalogue columns (``permit_id``,
+        ``applicant``, ``utility``, ``planned_start``, ``planned_end``, ``road_id``,
+        ``status``) and the trench polygon, in ``roads``' CRS.
+
+    Raises
+    ------
+    ValidationError
+        Unknown or discontinuous road, a stretch outside the road or of no length, a width
+        not > 0, an end before the start.
+    CRSError
+        A geographic (degrees) CRS.
+
+    Examples
+    --------
+    >>> import geopandas as gpd
+    >>> from shapely import LineString
+    >>> roads = gpd.GeoDataFrame({"road_id": ["R1"]}, geometry=[LineString([(0, 0), (200, 0)])],
+    ...                          crs="EPSG:4549")
+    >>> app = trench_along(roads, "R1", from_m=20, to_m=-20, width_m=1.5,
+    ...                    planned_start="2026-03-02", planned_end="2026-03-22", utility="water")
+    >>> round(app.geometry.iloc[0].area, 1)
+    240.0
+    """
+    from shapely.ops import substring
+
+    from ..catalogue import get_layer
+
+    check_crs(roads)
+    if roads.crs is None:
+        raise CRSError("roads have no CRS", hint="set_crs('EPSG:4549') (registry layers have it)")
+    if not (np.isfinite(width_m) and width_m > 0):
+        raise ValidationError(f"width_m must be a number > 0, got {width_m!r}")
+    line = _road_line(roads, road_id)
+    length = line.length
+    a = float(from_m)
+    b = length if to_m is None else float(to_m)
+    a, b = (a + length if a < 0 else a), (b + length if b < 0 else b)
+    if not (0 <= a < b <= length + 1e-9):
+        raise ValidationError(
+            f"the trench {from_m!r}..{to_m!r} m is not a stretch of road {road_id!r} "
+            f"({length:.1f} m long)",
+            hint="0 <= from_m < to_m <= the road's length; negative values count from the end")
+    start, end = pd.Timestamp(planned_start).normalize(), pd.Timestamp(planned_end).normalize()
+    if end < start:
+        raise ValidationError(f"planned_end {end:%Y-%m-%d} is before planned_start "
+                              f"{start:%Y-%m-%d}")
+    footprint = substring(line, a, min(b, length)).buffer(width_m / 2, cap_style="flat")
+    values = {"permit_id": str(permit_id), "applicant": applicant, "utility": utility,
+              "planned_start": start, "planned_end": end, "road_id": str(road_id),
+              "status": status}
+    cols = get_layer("excavation_permits").column_names
+    return gpd.GeoDataFrame({c: [values.get(c)] for c in cols}, geometry=[footprint],
+                            crs=roads.crs)

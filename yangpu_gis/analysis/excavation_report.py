@@ -83,7 +83,9 @@ def _layers(result: ExcavationResult, permits, roads, pipelines) -> dict[str, gp
     geom_of = pd.Series(np.asarray(permits.geometry.values, dtype=object),
                         index=permits["permit_id"].astype(str).to_numpy())
     layers: dict[str, gpd.GeoDataFrame] = {}
-    st = result.permit_status.drop(columns="permit_id")
+    # the permits already carry their id and dates (permit_status repeats them for tables)
+    st = result.permit_status.drop(columns=["permit_id", "planned_start", "planned_end", "year"],
+                                   errors="ignore")
     layers["permits"] = gpd.GeoDataFrame(pd.concat([permits.drop(columns=["batch_id"],
                                                                   errors="ignore"), st], axis=1),
                                          geometry=permits.geometry.name, crs=crs)

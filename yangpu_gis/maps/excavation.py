@@ -15,9 +15,11 @@ import folium
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 from branca.element import MacroElement
 from folium.template import Template
 
+from ..errors import ValidationError
 from . import base
 from .encode import js_json
 from .layers import add_layer
@@ -156,6 +158,44 @@ class DateFilter(MacroElement):
         self.last = int(last)
 
 
+def _one_group(
+    permits: gpd.GeoDataFrame,
+    status: pd.DataFrame,
+    roads: gpd.GeoDataFrame,
+    windows: pd.DataFrame,
+    at_risk: pd.DataFrame,
+    group_id: str,
+    clip_m: float,
+) -> tuple[gpd.GeoDataFrame, pd.DataFrame, gpd.GeoDataFrame, pd.DataFrame, pd.DataFrame]:
+    """The inputs of :func:`excavation_map` cut to one coordination group and its context."""
+    if not np.isfinite(clip_m) or clip_m < 0:
+        raise ValidationError(f"clip_m must be a number >= 0, got {clip_m!r}")
+    if len(status) != len(permits):
+        raise ValidationError("status is not aligned to permits",
+                              hint="pass permit_status(permits, ...) of these permits")
+    members = (status["group_id"] == group_id).to_numpy(dtype=bool)
+    if not members.any():
+        known = sorted(status["group_id"].dropna().unique())
+        raise ValidationError(
+            f"no permit in coordination group {group_id!r}",
+            hint="groups: " + (", ".join(known[:10]) + (" …" if len(known) > 10 else "")
+                               if known else "none (no conflicts)"))
+    permits, status = permits[members], status[members]
+    ids = set(permits["permit_id"].astype(str))
+    at_risk = at_risk[at_risk["permit_id"].astype(str).isin(ids)]
+    geoms = permits.geometry
+    if roads.crs is not None and permits.crs is not None and permits.crs != roads.crs:
+        geoms = geoms.to_crs(roads.crs)
+    footprint = shapely.union_all(np.asarray(geoms.values, dtype=object))
+    near = np.flatnonzero(shapely.dwithin(np.asarray(roads.geometry.values, dtype=object),
+                                          footprint, float(clip_m)))
+    # windows point into roads by position: keep those of the roads kept, renumbered
+    new_pos = pd.Series(np.arange(len(near)), index=near)
+    windows = windows[windows["row"].isin(near)].copy()
+    windows["row"] = new_pos.reindex(windows["row"].to_numpy()).to_numpy()
+    return permits, status, roads.iloc[near], windows, at_risk
+
+
 def excavation_map(
     permits: gpd.GeoDataFrame,
     status: pd.DataFrame,
@@ -164,12 +204,17 @@ def excavation_map(
     pipelines: gpd.GeoDataFrame,
     at_risk: pd.DataFrame,
     *,
-    title: str = "杨浦区掘路协调图",
+    group_id: str | None = None,
+    clip_m: float = 300.0,
+    title: str | None = None,
     data_date: object = None,
     offline: bool = False,
     basemap: str | None = None,
 ) -> folium.Map:
     """Permits by conflict status, roads under moratorium, pipelines at risk, date filter.
+
+    With ``group_id``, the map of one coordination group: only the group's permits, the
+    roads within ``clip_m`` of them (context) and the pipelines at risk from them.
 
     Parameters
     ----------
@@ -186,13 +231,39 @@ def excavation_map(
         ``pipelines``; only those in ``at_risk`` are drawn.
     at_risk : DataFrame
         :func:`yangpu_gis.analysis.excavation.pipelines_at_risk`.
-    title, data_date, offline, basemap
+    group_id : str, optional, keyword-only
+        A coordination group (``G001`` …, the ``group_id`` column of ``status``): draw only
+        its permits, the roads (whole segments) within ``clip_m`` of them, their protection
+        windows and the pipelines ``at_risk`` lists for them. The inputs can be the whole
+        district's; nothing needs filtering first.
+    clip_m : float, keyword-only, default 300
+        Context around a group, in metres of the working CRS (``permits`` and ``roads`` in
+        one metric CRS, as the registry gives them). Ignored without ``group_id``.
+    title : str, optional, keyword-only
+        Default ``杨浦区掘路协调图``, or ``掘路协调组 <group_id>`` with ``group_id``.
+    data_date, offline, basemap
         As for :func:`yangpu_gis.maps.layer_map`.
 
     Returns
     -------
     folium.Map
+
+    Raises
+    ------
+    ValidationError
+        An unknown ``group_id``, or a negative ``clip_m``.
+
+    Examples
+    --------
+    >>> res = analyze_excavation(permits, roads, pipelines)             # doctest: +SKIP
+    >>> m = excavation_map(permits, res.permit_status, roads, moratorium_windows(roads),
+    ...                    pipelines, res.pipelines_at_risk, group_id="G001")  # doctest: +SKIP
     """
+    if group_id is not None:
+        permits, status, roads, windows, at_risk = _one_group(
+            permits, status, roads, windows, at_risk, group_id, clip_m)
+    if title is None:
+        title = "杨浦区掘路协调图" if group_id is None else f"掘路协调组 {group_id}"
     m = base.new_map(basemap=basemap, offline=offline, title=title, data_date=data_date)
     add_layer(m, roads[["road_id", "name", "road_class", roads.geometry.name]], "roads",
               name="道路", style=_CONTEXT_ROADS, legend_title="道路")
