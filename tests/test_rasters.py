@@ -76,7 +76,7 @@ def test_declared_nodata_masked(tmp_path):
 
 
 def test_feet_refused_with_hint_and_units_option(tmp_path):
-    v = _dem() / 0.3048 * 6  # up to ~70 ft: plausible in metres? no: > 60
+    v = _dem() / 0.3048  # Yangpu's 3–4 m as 10–13 ft: inside −5…60, but a median of 11
     path = _write(tmp_path / "feet.tif", v.astype("float32"))
     with pytest.raises(ValidationError) as e:
         prepare_raster(path, "dem")
@@ -172,7 +172,7 @@ def test_refused_raster_leaves_registry_unchanged(registry, tmp_path, monkeypatc
     before = _state(registry)
     if case == "feet":
         with pytest.raises(ValidationError):
-            load_raster(registry, _write(tmp_path / "f.tif", _dem() / 0.3048 * 8), "dem")
+            load_raster(registry, _write(tmp_path / "f.tif", _dem() / 0.3048), "dem")
     elif case == "wrong_crs":
         with pytest.raises(CRSError):
             load_raster(registry, _write(tmp_path / "w.tif", _dem(), crs="EPSG:3857"), "dem")
@@ -241,3 +241,34 @@ def test_zonal_stats_exact_fractions():
     assert z.loc[8, "mean"] == pytest.approx(0.5) and z.loc[8, "count"] == pytest.approx(1)
     assert z.loc[9, "max"] == 14 and z.loc[9, "count"] == pytest.approx(3)
     assert z.loc[10, "count"] == 0
+
+
+# ----------------------------------------------------------------- CLI and demo DEM
+def test_cli_load_raster_and_refusal(tmp_path):
+    from typer.testing import CliRunner
+
+    from yangpu_gis.cli import app
+
+    reg = str(tmp_path / "r.gpkg")
+    ok = _write(tmp_path / "d.tif", _dem())
+    res = CliRunner().invoke(app, ["load-raster", str(ok), "--layer", "dem", "-r", reg, "--json"])
+    assert res.exit_code == 0, res.output
+    bad = _write(tmp_path / "f.tif", _dem() / 0.3048)
+    res = CliRunner().invoke(app, ["load-raster", str(bad), "-l", "dem", "-r", reg])
+    assert res.exit_code == 2 and "--units ft" in res.output
+    assert len(open_registry(reg).batches()) == 1
+
+
+def test_demo_dem_is_plausible_and_small(tmp_path):
+    from yangpu_gis import demo_data
+    from yangpu_gis.demo_raster import write_demo_dem
+
+    layers = demo_data.generate()
+    path = write_demo_dem(tmp_path / "dem.tif", layers=layers)
+    assert path.stat().st_size < 3_000_000
+    p = prepare_raster(path, "dem")  # passes the registry's own validation
+    assert p.resolution_m == 10 and 2 <= np.nanmin(p.values) and np.nanmax(p.values) <= 7.5
+    assert 3.3 < np.nanmedian(p.values) < 4.7
+    # deterministic
+    again = write_demo_dem(tmp_path / "dem2.tif", layers=layers)
+    assert hashlib.sha256(path.read_bytes()).digest() == hashlib.sha256(again.read_bytes()).digest()

@@ -143,3 +143,74 @@ def test_roads_and_compounds_at_risk():
     spill = 4.0 + 0.5 * 9 / 59
     assert comp.loc[0, "max_depth_m"] == pytest.approx(spill - 3.5, abs=1e-4)
     assert rep.summary["roads_at_risk"] == 1 and rep.summary["compounds_at_risk"] == 1
+
+
+def test_cli_condition_commands(tmp_path):
+    """analyze waterlogging / road-condition / water-quality on a tiny registry."""
+    import pandas as pd
+    import rasterio
+    from typer.testing import CliRunner
+
+    from yangpu_gis import open_registry
+    from yangpu_gis.cli import app
+    from yangpu_gis.rasters import load_raster
+
+    x0, y0 = 644_000.0, 3_466_000.0
+    dem = np.full((60, 80), 4.0, dtype="float32") + np.linspace(0, 0.3, 80, dtype="float32")
+    dem[20:30, 20:30] = 3.4
+    tif = tmp_path / "dem.tif"
+    with rasterio.open(tif, "w", driver="GTiff", width=80, height=60, count=1, dtype="float32",
+                       crs="EPSG:4549", transform=Affine(5, 0, x0, 0, -5, y0), nodata=-9999) as d:
+        d.write(dem, 1)
+    reg_path = str(tmp_path / "r.gpkg")
+    reg = open_registry(reg_path)
+    load_raster(reg, tif, "dem")
+    sub = shapely.box(x0, y0 - 300, x0 + 400, y0)
+    reg.load(gpd.GeoDataFrame({"subdistrict_id": ["310110019"], "name": ["五角场街道"]},
+                              geometry=[sub], crs="EPSG:4549"), "subdistricts")
+    reg.load(gpd.GeoDataFrame(
+        {"road_id": ["R1", "R2"], "name": ["a", "b"], "road_class": ["branch", "arterial"],
+         "pci": [90.0, 60.0]},
+        geometry=[shapely.LineString([(x0, y0 - 122.5), (x0 + 400, y0 - 122.5)]),
+                  shapely.LineString([(x0, y0 - 250), (x0 + 400, y0 - 250)])],
+        crs="EPSG:4549"), "roads")
+    reg.load(gpd.GeoDataFrame({"compound_id": ["C1"], "name": ["x"], "households": [10]},
+                              geometry=[shapely.box(x0 + 90, y0 - 160, x0 + 130, y0 - 90)],
+                              crs="EPSG:4549"), "residential_compounds")
+    runner = CliRunner()
+    out = tmp_path / "wl"
+    res = runner.invoke(app, ["analyze", "waterlogging", "-r", reg_path, "--out", str(out),
+                              "--json"])
+    assert res.exit_code == 0, res.output
+    dep = pd.read_csv(out / "depressions.csv", encoding="utf-8-sig")
+    assert list(dep.columns) == ["depression_id", "area_m2", "max_depth_m", "volume_m3",
+                                 "catchment_m2"]
+    assert dep.loc[0, "area_m2"] == 2500
+    roads = pd.read_csv(out / "roads_at_risk.csv", encoding="utf-8-sig")
+    assert roads["road_id"].tolist() == ["R1"] and roads.loc[0, "length_m"] == 50
+    comp = pd.read_csv(out / "compounds_at_risk.csv", encoding="utf-8-sig")
+    assert comp.loc[0, "area_m2"] == pytest.approx(30 * 50)
+    assert (out / "waterlogging.gpkg").exists() and (out / "waterlogging.html").exists()
+
+    out = tmp_path / "rc"
+    res = runner.invoke(app, ["analyze", "road-condition", "-r", reg_path, "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    rc = pd.read_csv(out / "road_condition.csv", encoding="utf-8-sig", dtype={"subdistrict_id": str})
+    total = rc[(rc.subdistrict_id == "district") & (rc.road_class == "all")].iloc[0]
+    assert total["good_rate"] == pytest.approx(0.5) and total["length_m"] == pytest.approx(800)
+
+    st = gpd.GeoDataFrame({"station_id": ["S1"], "name": ["x"], "river_id": ["HD1"],
+                           "water_body": ["river"]}, geometry=[shapely.Point(x0, y0)],
+                          crs="EPSG:4549")
+    st.to_file(tmp_path / "st.gpkg")
+    pd.DataFrame({"station_id": ["S1"], "sampled_on": ["2025-05-01"], "do": [6.0],
+                  "codmn": [3.0], "nh3n": [0.2], "tp": [0.25]}).to_csv(tmp_path / "s.csv",
+                                                                       index=False)
+    out = tmp_path / "wq"
+    res = runner.invoke(app, ["analyze", "water-quality", "-r", reg_path, "--stations",
+                              str(tmp_path / "st.gpkg"), "--samples", str(tmp_path / "s.csv"),
+                              "--period", "2025", "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    stations = pd.read_csv(out / "stations.csv", encoding="utf-8-sig")
+    assert stations.loc[0, "class"] == "IV" and stations.loc[0, "worst_parameter"] == "tp"
+    assert not stations.loc[0, "compliant"]

@@ -30,8 +30,11 @@ class RasterKind:
     plausible_min, plausible_max : float
         Inclusive range every valid cell must fall in; a load outside it is refused.
     typical : float
-        A typical value (median of a real raster), used only to tell which units a
-        refused raster is probably in.
+        A typical value (median of a real raster), used to tell which units a refused
+        raster is probably in.
+    median_range : (float, float)
+        Range the median of the valid cells must lie in: catches a DEM in feet, whose
+        values (10–20 ft for Yangpu's 3–6 m) would otherwise pass the plausible range.
     resampling : str
         ``rasterio.enums.Resampling`` name used when reprojecting (``bilinear`` for
         continuous surfaces such as elevation; ``nearest`` for classes).
@@ -43,6 +46,7 @@ class RasterKind:
     plausible_min: float
     plausible_max: float
     typical: float
+    median_range: tuple[float, float] = (float("-inf"), float("inf"))
     resampling: str = "bilinear"
 
 
@@ -50,9 +54,10 @@ class RasterKind:
 #: datum. Shanghai's ground lies at about 2–6 m, flood walls and embankments reach
 #: 7–9 m, building foundations and excavations a few metres below zero (DOMAIN.md
 #: "Shanghai elevations": about −5 to 60 m, the upper bound leaving room for
-#: artificial hills such as 共青森林公园's mounds and for DSM-like artefacts).
+#: artificial hills such as 共青森林公园's mounds and for DSM-like artefacts). Its median
+#: must lie within 0–10 m: most of Yangpu's ground is at 3–5 m.
 RASTER_CATALOGUE: dict[str, RasterKind] = {
-    "dem": RasterKind("dem", "数字高程模型", "m", -5.0, 60.0, 4.0, "bilinear"),
+    "dem": RasterKind("dem", "数字高程模型", "m", -5.0, 60.0, 4.0, (0.0, 10.0), "bilinear"),
 }
 
 #: Unit names accepted by ``units=`` and their factor to metres.

@@ -147,26 +147,34 @@ def _check_plausible(values: np.ndarray, kind: RasterKind, units: str, source: s
     to_kind = UNIT_FACTORS[units] / UNIT_FACTORS[kind.units]
     v = raw * to_kind
     vmin, vmax = float(v.min()), float(v.max())
-    if vmin >= lo and vmax <= hi:
+    median = float(np.median(raw))
+    mlo, mhi = kind.median_range if plausible is None else (-math.inf, math.inf)
+    if vmin >= lo and vmax <= hi and mlo <= median * to_kind <= mhi:
         return
     bad = int(((v < lo) | (v > hi)).sum())
-    median = abs(float(np.median(raw)))
     ranked = []
-    for name, factor in UNIT_FACTORS.items():
+    for order, (name, factor) in enumerate(UNIT_FACTORS.items()):
         k = factor / UNIT_FACTORS[kind.units]
-        if name != units and lo <= raw.min() * k and raw.max() * k <= hi:
-            ranked.append((abs(math.log(max(median * k, 1e-6) / kind.typical)), name))
-    hints = [name for _, name in sorted(ranked)]
+        if (name != units and lo <= raw.min() * k and raw.max() * k <= hi
+                and mlo <= median * k <= mhi):
+            score = round(abs(math.log(max(abs(median) * k, 1e-6) / kind.typical)), 2)
+            ranked.append((score, order, name))
+    hints = [name for _, _, name in sorted(ranked)]
     if hints:
         hint = (f"the values fit the range if they are in {' or '.join(hints)}: pass "
                 f"--units {hints[0]} (units=) to convert, or convert the file to {kind.units}")
     else:
         hint = (f"a {kind.name} of Yangpu lies within {lo:g}…{hi:g} {kind.units}; check the "
                 "units, the nodata value and that this is the right file")
+    if bad:
+        what = (f"{bad:,} of {v.size:,} cells lie outside the plausible range {lo:g}…{hi:g} "
+                f"{kind.units} of {kind.name}")
+    else:
+        what = (f"the median {median:.4g} {units} lies outside the typical range "
+                f"{mlo:g}…{mhi:g} {kind.units} of {kind.name}")
     raise ValidationError(
-        f"{bad:,} of {v.size:,} cells lie outside the plausible range {lo:g}…{hi:g} "
-        f"{kind.units} of {kind.name} (values {raw.min():.6g}…{raw.max():.6g} {units}); "
-        "nothing was loaded", source=source, hint=hint)
+        f"{what} (values {raw.min():.6g}…{raw.max():.6g} {units}); nothing was loaded",
+        source=source, hint=hint)
 
 
 def _target_grid(src_crs, working, width, height, bounds, resolution_m):
