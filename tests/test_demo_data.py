@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 import tomllib
 from pathlib import Path
 
@@ -229,7 +230,7 @@ def test_counts_in_realistic_ranges(layers):
     assert 40 <= n["beautiful_blocks"] <= 60
     assert 400 <= n["residential_compounds"] <= 700
     assert 300 <= n["excavation_permits"] <= 1000
-    assert 2000 <= n["complaints"] <= 6000
+    assert 25_000 <= n["complaints"] <= 35_000  # a year of work orders
 
 
 def test_roads_named_split_and_dated(layers):
@@ -361,20 +362,121 @@ def test_permits_sit_on_their_road(layers):
     assert (d <= 9).all()
 
 
-def test_complaint_bursts_and_hot_spots(layers):
-    c = layers["complaints"].copy()
-    c["t"] = pd.to_datetime(c["received_at"].str[:19])
-    bursts = 0
-    for _, g in c.groupby(["address", "category"]):
-        times = np.sort(g["t"].to_numpy())
-        if len(times) >= 3 and ((times[2:] - times[:-2]) <= np.timedelta64(60, "m")).any():
-            bursts += 1
-    assert bursts >= 20
+@pytest.fixture(scope="module")
+def orders(layers) -> pd.DataFrame:
+    c = layers["complaints"]
+    return pd.DataFrame(
+        {
+            "t": pd.to_datetime(c["received_at"].str[:19]),
+            "category": c["category"],
+            "address": c["address"],
+            "precision": c["location_precision"],
+            "x": c.geometry.x,
+            "y": c.geometry.y,
+        }
+    )
+
+
+def test_complaints_are_a_year_with_seasons_and_hours(layers, orders):
+    c = layers["complaints"]
     assert c["closed_at"].notna().mean() > 0.7
     assert {"道路破损", "占道经营", "噪声", "积水", "违法停车", "垃圾"} <= set(c["category"])
-    assert c["address"].str.contains(r"\d+号$").all()
-    days = pd.to_datetime(c["received_at"].str[:10])
-    assert days.min() >= pd.Timestamp("2025-01-01") and days.max() <= pd.Timestamp("2025-12-31")
+    assert orders["t"].min() >= pd.Timestamp("2025-01-01")
+    assert orders["t"].max() < pd.Timestamp("2026-01-01")
+    assert orders["t"].dt.month.nunique() == 12
+    # 积水 in the plum-rain and typhoon season (June–September)
+    rainy = orders["t"].dt.month.between(6, 9)
+    ponding = orders["category"] == "积水"
+    assert ponding[rainy].mean() > 3 * ponding[~rainy].mean()
+    assert rainy[ponding].mean() > 0.6
+    # 噪声 more in summer and at night
+    noise = orders[orders["category"] == "噪声"]
+    assert noise["t"].dt.month.between(6, 8).mean() > 0.33
+    assert noise["t"].dt.hour.isin([20, 21, 22, 23, 0, 1]).mean() > 0.4
+    # 违法停车 on weekdays (per day), at rush hours
+    parking = orders[orders["category"] == "违法停车"]
+    weekend = parking["t"].dt.day_of_week >= 5
+    assert (~weekend).sum() / 5 > 1.4 * weekend.sum() / 2
+    assert parking["t"].dt.hour.isin([7, 8, 9, 17, 18]).mean() > 0.3
+
+
+def test_complaint_duplicate_bursts(orders):
+    """Brute force: orders with another of the same category within 50 m and one hour."""
+    located = orders[orders["precision"] == "point"]
+    linked = np.zeros(len(located), dtype=bool)
+    t = located["t"].to_numpy().astype("datetime64[s]").astype(np.int64)
+    x, y = located["x"].to_numpy(), located["y"].to_numpy()
+    cat = located["category"].to_numpy()
+    for c in np.unique(cat):
+        idx = np.flatnonzero(cat == c)
+        idx = idx[np.argsort(t[idx], kind="stable")]
+        for k, i in enumerate(idx):
+            for j in idx[k + 1 :]:
+                if t[j] - t[i] > 3600:
+                    break
+                if math.hypot(x[j] - x[i], y[j] - y[i]) <= 50:
+                    linked[i] = linked[j] = True
+    assert linked.sum() >= 1500  # ~1000 bursts of 2–9 orders
+    assert linked.mean() < 0.2
+
+
+def _planted(layers, orders, spot):
+    name, where, radius, shares, n, *_ = spot
+    anchor = demo_data._anchor(where, layers["roads"])
+    pts = shapely.points(orders["x"], orders["y"])
+    near = (shapely.distance(anchor, pts) <= radius) & orders["category"].isin(list(shares))
+    return orders[near & (orders["precision"] == "point").to_numpy()], anchor
+
+
+def test_planted_hot_spots_span_several_grid_cells(layers, orders):
+    grid = layers["grid_cells"]
+    for spot in demo_data._HOT_SPOTS:
+        sel, _ = _planted(layers, orders, spot)
+        assert len(sel) >= 0.8 * spot[4], spot[0]
+        cells = gpd.sjoin(
+            gpd.GeoDataFrame(geometry=gpd.points_from_xy(sel["x"], sel["y"]), crs=grid.crs),
+            grid[["grid_id", "geometry"]],
+            predicate="within",
+        )["grid_id"].value_counts()
+        assert (cells >= 0.1 * len(sel)).sum() >= 2, (spot[0], cells.head())
+        assert cells.iloc[0] < 0.6 * len(sel), spot[0]  # not all in one cell
+        spread = max(np.subtract(*np.percentile(sel[c], [90, 10])) for c in ("x", "y"))
+        assert spread > 380, (spot[0], spread)  # 300–600 m across, wider than a grid cell
+
+
+def test_recurring_spots_planted(orders):
+    months = orders.assign(m=orders["t"].dt.month).groupby(["address", "category"])["m"]
+    assert (months.nunique() >= 6).sum() >= 30
+
+
+def test_address_only_orders_name_a_demo_road(layers, written):
+    from yangpu_gis.io.geocode import _merged, match_road_names
+
+    table = pd.read_csv(written / "complaints_12345.csv", encoding="utf-8-sig")
+    blank = table["lon"].isna()
+    assert (blank == table["lat"].isna()).all()
+    assert 0.03 <= blank.mean() <= 0.05
+    roads = layers["roads"]
+    matched = match_road_names(table.loc[blank, "地址"], roads["name"])
+    unlocated = matched.isna()
+    assert 0 < unlocated.sum() < 0.005 * len(table)
+    assert len(layers["complaints"]) == len(table) - unlocated.sum()  # the rest load
+    junctions = [m for m in matched.dropna() if m.junction]
+    assert len(junctions) >= 100
+    lines = _merged(roads)
+    for m in junctions:  # only roads that really cross in the demo
+        assert lines[m.names[0]].distance(lines[m.names[1]]) < 1, m.names
+    c = layers["complaints"]
+    assert set(c["location_precision"]) == {"point", "road"}
+    road = c[c["location_precision"] == "road"]
+    assert blank.sum() - unlocated.sum() == len(road)
+    assert match_road_names(road["address"], roads["name"]).notna().all()
+
+
+def test_manifest_skips_unlocated_complaints(written):
+    manifest = tomllib.loads((written / "manifest.toml").read_text("utf-8"))
+    entry = next(e for e in manifest["load"] if e["layer"] == "complaints")
+    assert entry["skip_unlocated"] is True
 
 
 # --- the messy bureau files -----------------------------------------------------------------
@@ -449,7 +551,8 @@ def test_complaints_csv_has_bom_and_coordinates(written):
         "lon",
         "lat",
     ]
-    assert table[["lon", "lat"]].notna().all().all() and table["地址"].notna().all()
+    assert table["地址"].notna().all() and table["工单编号"].is_unique
+    assert table["lon"].notna().mean() > 0.95  # the rest: address only (see below)
 
 
 def test_vector_files_crs_and_layers(written):

@@ -29,6 +29,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+
 from .catalogue import get_layer
 from .errors import ValidationError, YangpuGisError
 from .registry import LOAD_MODES, LoadResult, Registry
@@ -116,15 +118,26 @@ def load_manifest(
     """
     entries = read_manifest(manifest)
     failures: list[tuple[ManifestEntry, YangpuGisError]] = []
+    roads = None  # roads validated earlier in this manifest, not yet in the registry
     for entry in entries:
         if on_file:
             on_file(entry)
+        options = dict(entry.options)
+        if roads is not None and "location_precision" in get_layer(entry.layer).column_names:
+            options["roads"] = roads  # address-only rows are placed on those roads
         try:
             # ids are checked against the registry only for appends into layers not
             # replaced earlier in the same manifest
-            registry.validate(entry.file, entry.layer, mode="replace", **entry.options)
+            prepared = registry.validate(entry.file, entry.layer, mode="replace", **options)
         except YangpuGisError as exc:
             failures.append((entry, exc))
+            continue
+        if entry.layer == "roads":
+            new = prepared.frame[["name", prepared.frame.geometry.name]]
+            if entry.mode != "replace":
+                old = roads if roads is not None else registry.read("roads", columns=["name"])
+                new = pd.concat([old, new.to_crs(old.crs)], ignore_index=True)
+            roads = new
     if dry_run or (failures and not keep_going):
         return [], failures
     failed = {id(e) for e, _ in failures}

@@ -204,6 +204,7 @@ class Registry(ABC):
         where: str | None = None,
         skip_unlocated: bool = False,
         mode: str = "append",
+        roads: gpd.GeoDataFrame | None = None,
     ) -> Prepared:
         """Read and validate without writing (the registry's ids are checked too).
 
@@ -236,6 +237,9 @@ class Registry(ABC):
             load unless this is set, in which case they are left out and listed.
         mode : str
             ``append`` also checks ids against the registry.
+        roads : GeoDataFrame, optional
+            Roads (``name``, working CRS) to place address-only rows on instead of the
+            registry's (a manifest validates its complaints against the roads it loads first).
 
         Raises
         ------
@@ -256,7 +260,9 @@ class Registry(ABC):
         if "location_precision" in spec.column_names:
             from ..io.geocode import fill_from_addresses
 
-            raw = fill_from_addresses(raw, spec, self.read("roads", columns=["name"]), crs=crs,
+            if roads is None:
+                roads = self.read("roads", columns=["name"])
+            raw = fill_from_addresses(raw, spec, roads, crs=crs,
                                       mapping=maps, skip_unlocated=skip_unlocated)
         for col, table in (values or {}).items():
             vals.setdefault(col, {}).update(table)
