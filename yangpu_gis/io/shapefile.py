@@ -7,16 +7,18 @@ silent loss for a registry, so the parts are checked here first and every proble
 
 from __future__ import annotations
 
+import codecs
 import struct
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from .. import settings
 from ..errors import Problem, SourceError
 from .encoding import EncodingGuess, cpg_to_codec, detect_bytes_encoding, normalise_codec
 
-__all__ = ["ShapefileParts", "check_shapefile", "dbf_encoding"]
+__all__ = ["ShapefileParts", "check_shapefile", "dbf_encoding", "declared_encoding"]
 
 SHP_MAGIC = 9994
 
@@ -177,23 +179,135 @@ def _field_name(raw: bytes) -> str:
     return raw.decode("latin-1")
 
 
+#: Codecs for which values joined by ``b"\n"`` decode as a whole exactly when each value
+#: decodes on its own: stateless, every character's length fixed by its own bytes, and 0x0A
+#: never a byte inside a multibyte character (UTF-8 continuation bytes are 0x80-0xBF, GBK and
+#: GB18030 trail bytes 0x30-0x39 and 0x40-0xFE, GB2312 0xA1-0xFE, Big5 0x40-0x7E and
+#: 0xA1-0xFE), or single-byte. Nor are the padding bytes 0x20 and 0x00, so a value decodes
+#: with its padding exactly when it decodes without. Other codecs go value by value.
+JOINABLE_CODECS = frozenset(
+    {"utf-8", "gb18030", "gbk", "gb2312", "big5", "ascii", "iso8859-1", "cp1252"}
+)
+_SEPARATOR = 0x0A
+#: Values decoded together when a whole column does not decode (to find the bad rows).
+_CHUNK_ROWS = 2048
+
+
+def _non_ascii_rows(block: np.ndarray) -> np.ndarray:
+    return np.flatnonzero((block >= 0x80).any(axis=1))
+
+
+def _row_value(block: np.ndarray, r: int) -> bytes:
+    """One stored value as the reader sees it: trailing blanks and NULs removed."""
+    return bytes(block[r]).rstrip(b" \x00")
+
+
+def _joined(block: np.ndarray) -> bytes:
+    """The rows of ``block`` (padding included), each followed by ``b"\\n"``, as one byte
+    string: row ``i`` starts at byte ``i * (width + 1)``."""
+    n, width = block.shape
+    joined = np.empty((n, width + 1), dtype=np.uint8)
+    joined[:, :width] = block
+    joined[:, width] = _SEPARATOR
+    return joined.tobytes()
+
+
+def _decodes(data: bytes | memoryview, codec: str) -> bool:
+    try:
+        str(data, codec)
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _bad_rows_slow(block: np.ndarray, rows: np.ndarray, codec: str) -> list[int]:
+    """0-based rows among ``rows`` whose value ``codec`` does not decode, one by one."""
+    bad = []
+    for r in rows:
+        try:
+            _row_value(block, r).decode(codec)
+        except UnicodeDecodeError:
+            bad.append(int(r))
+    return bad
+
+
+def _bad_rows(block: np.ndarray, codec: str) -> list[int]:
+    """0-based rows of a character field whose (non-ASCII) value ``codec`` does not decode.
+
+    For :data:`JOINABLE_CODECS` the values are decoded joined, a column at once (a chunk at a
+    time when that fails, value by value only inside failing chunks); the rows found are
+    exactly those :func:`_bad_rows_slow` finds.
+    """
+    if codecs.lookup(codec).name not in JOINABLE_CODECS:
+        return _bad_rows_slow(block, _non_ascii_rows(block), codec)
+    # ASCII decodes in every joinable codec: the whole column first, ASCII rows and all
+    if _decodes(_joined(block), codec):
+        return []
+    rows = _non_ascii_rows(block)
+    view, step = memoryview(_joined(block[rows])), block.shape[1] + 1
+    bad = []
+    for start in range(0, len(rows), _CHUNK_ROWS):
+        stop = min(start + _CHUNK_ROWS, len(rows))
+        if not _decodes(view[start * step:stop * step], codec):
+            bad.extend(_bad_rows_slow(block, rows[start:stop], codec))
+    return bad
+
+
 def _undecodable(columns: dict[bytes, np.ndarray], codec: str) -> list[Problem]:
     problems = []
     for raw_name, block in columns.items():
-        name = _field_name(raw_name)
-        rows = np.flatnonzero((block >= 0x80).any(axis=1))
-        bad = []
-        for r in rows:
-            value = bytes(block[r]).rstrip(b" \x00")
-            try:
-                value.decode(codec)
-            except UnicodeDecodeError:
-                bad.append(int(r) + 1)
+        bad = _bad_rows(block, codec)
         if bad:
             problems.append(
-                Problem(f"text is not valid {codec}", rows=bad, field=name, row_label="feature")
+                Problem(f"text is not valid {codec}", rows=[r + 1 for r in bad],
+                        field=_field_name(raw_name), row_label="feature")
             )
     return problems
+
+
+def _detection_chunks(names: list[bytes], columns: dict[bytes, np.ndarray]) -> list[bytes]:
+    """What :func:`detect_bytes_encoding` decodes: the non-ASCII field names and values.
+
+    When every candidate codec is joinable, each column's non-ASCII values come joined as one
+    chunk (it decodes exactly when all of them do), instead of one chunk per value.
+    """
+    joinable = all(codecs.lookup(c).name in JOINABLE_CODECS for c in settings.fallback_encodings)
+    chunks = list(names)
+    for block in columns.values():
+        rows = _non_ascii_rows(block)
+        if not rows.size:
+            continue
+        if joinable:
+            chunks.append(_joined(block[rows]))
+        else:
+            chunks.extend(_row_value(block, r) for r in rows)
+    return chunks
+
+
+def declared_encoding(parts: ShapefileParts, override: str | None = None) -> EncodingGuess | None:
+    """The encoding ``override`` or the ``.cpg`` names (not yet checked against the values),
+    or ``None`` when there is neither and it must be detected (:func:`dbf_encoding`).
+
+    Raises
+    ------
+    SourceError
+        When the ``.cpg`` names an encoding Python does not know.
+    LookupError
+        When ``override`` is not an encoding name.
+    """
+    if override:
+        return EncodingGuess(normalise_codec(override), "given with --encoding")
+    if parts.cpg is not None:
+        text = parts.cpg.read_text("ascii", "replace").strip()
+        codec = cpg_to_codec(text)
+        if codec is None:
+            raise SourceError(
+                f"the .cpg names an unknown encoding {text!r}",
+                source=str(parts.cpg),
+                hint="pass --encoding UTF-8 or --encoding GBK",
+            )
+        return EncodingGuess(codec, f"declared in {parts.cpg.name}")
+    return None
 
 
 def dbf_encoding(parts: ShapefileParts, override: str | None = None) -> EncodingGuess:
@@ -207,26 +321,10 @@ def dbf_encoding(parts: ShapefileParts, override: str | None = None) -> Encoding
     """
     assert parts.dbf is not None
     columns = _text_columns(parts.dbf)
-    if override:
-        guess = EncodingGuess(normalise_codec(override), "given with --encoding")
-    elif parts.cpg is not None:
-        text = parts.cpg.read_text("ascii", "replace").strip()
-        codec = cpg_to_codec(text)
-        if codec is None:
-            raise SourceError(
-                f"the .cpg names an unknown encoding {text!r}",
-                source=str(parts.cpg),
-                hint="pass --encoding UTF-8 or --encoding GBK",
-            )
-        guess = EncodingGuess(codec, f"declared in {parts.cpg.name}")
-    else:
+    guess = declared_encoding(parts, override)
+    if guess is None:
         names = [f[0] for f in _dbf_header(parts.dbf)[3] if any(b >= 0x80 for b in f[0])]
-        chunks = names + [
-            bytes(block[r]).rstrip(b" \x00")
-            for block in columns.values()
-            for r in np.flatnonzero((block >= 0x80).any(axis=1))
-        ]
-        guess = detect_bytes_encoding(chunks)
+        guess = detect_bytes_encoding(_detection_chunks(names, columns))
         if guess is None:
             raise SourceError(
                 "cannot tell the text encoding of the .dbf (neither UTF-8 nor GBK/GB18030 "

@@ -12,6 +12,7 @@ import hashlib
 import re
 import tempfile
 import zipfile
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -191,10 +192,16 @@ def _vector_frame(path: Path, where: str | None = None, **kwargs) -> tuple[gpd.G
 def _read_shapefile(p: Path, *, encoding: str | None, shown: str | None = None,
                     where: str | None = None) -> RawSource:
     parts = check_shapefile(p)
-    guess = dbf_encoding(parts, encoding)
-    frame, rows = _vector_frame(p, where=where, encoding=guess.codec)
-    crs = frame.crs if parts.prj is not None else None
     files = [f for f in (parts.shp, parts.shx, parts.dbf, parts.prj, parts.cpg) if f is not None]
+    # the files are hashed in a thread (hashlib releases the GIL) while the encoding is checked
+    # and GDAL reads; GDAL still reads only once the encoding is confirmed (reading ahead with
+    # the declared one would let GDAL print warnings about files then refused)
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="yangpu-sha256") as pool:
+        digest = pool.submit(sha256_file, *files)
+        guess = dbf_encoding(parts, encoding)
+        frame, rows = _vector_frame(p, where=where, encoding=guess.codec)
+        sha256 = digest.result()
+    crs = frame.crs if parts.prj is not None else None
     return RawSource(
         path=shown or str(p),
         frame=frame,
@@ -202,7 +209,7 @@ def _read_shapefile(p: Path, *, encoding: str | None, shown: str | None = None,
         row_label="feature",
         crs=crs,
         encoding=guess,
-        sha256=sha256_file(*files),
+        sha256=sha256,
         notes=[f"text encoding {guess.display} ({guess.how})"],
     )
 

@@ -157,14 +157,51 @@ def _copy_text(stored: pd.DataFrame, layer: Layer) -> str:
     return buf.getvalue()
 
 
+def _ewkb_slow(geoms: np.ndarray, srid: int) -> list[bytes]:
+    return list(shapely.to_wkb(shapely.set_srid(geoms, srid), include_srid=True))
+
+
+def _ewkb(geoms: np.ndarray, srid: int) -> tuple[np.ndarray, np.ndarray]:
+    """EWKB of ``geoms`` with ``srid``, as one byte array and ``n + 1`` offsets.
+
+    What ``to_wkb(set_srid(geoms, srid), include_srid=True)`` gives, without cloning every
+    geometry to set its SRID: GEOS's EWKB is the plain WKB with the SRID flag (0x20000000)
+    in the outer type and the SRID after it. Little-endian WKB only; otherwise (and for SRID
+    0, which GEOS does not write) the geometries are given their SRID.
+
+    Raises
+    ------
+    TypeError
+        For missing geometries.
+    """
+    wkb = shapely.to_wkb(geoms)
+    n = len(wkb)
+    lengths = np.fromiter(map(len, wkb), dtype=np.int64, count=n)
+    plain = np.frombuffer(b"".join(wkb), dtype=np.uint8)
+    starts = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(lengths, out=starts[1:])
+    if not srid or not (plain[starts[:-1]] == 1).all():
+        wkb = _ewkb_slow(geoms, srid)
+        lengths = np.fromiter(map(len, wkb), dtype=np.int64, count=n)
+        offsets = np.zeros(n + 1, dtype=np.int64)
+        np.cumsum(lengths, out=offsets[1:])
+        return np.frombuffer(b"".join(wkb), dtype=np.uint8), offsets
+    offsets = starts + 4 * np.arange(n + 1, dtype=np.int64)
+    out = np.empty(int(offsets[-1]), dtype=np.uint8)
+    at = (offsets[:-1, None] + np.arange(5, 9)).ravel()  # the SRID, after order and type
+    gap = np.zeros(len(out), dtype=bool)
+    gap[at] = True
+    out[~gap] = plain
+    out[at] = np.tile(np.frombuffer(int(srid).to_bytes(4, "little"), dtype=np.uint8), n)
+    out[offsets[:-1] + 4] |= 0x20  # high byte of the little-endian type: the SRID flag
+    return out, offsets
+
+
 def _hex_ewkb(geoms: np.ndarray, srid: int) -> pa.Array:
     """Hex EWKB of ``geoms`` with ``srid`` as an Arrow string array (no Python string per row)."""
-    wkb = shapely.to_wkb(shapely.set_srid(geoms, srid), include_srid=True)
-    lengths = np.fromiter(map(len, wkb), dtype=np.int64, count=len(wkb))
-    offsets = np.zeros(len(wkb) + 1, dtype=np.int64)
-    np.cumsum(lengths * 2, out=offsets[1:])
-    data = binascii.hexlify(b"".join(wkb))
-    return pa.LargeStringArray.from_buffers(len(wkb), pa.py_buffer(offsets), pa.py_buffer(data))
+    data, offsets = _ewkb(geoms, srid)
+    return pa.LargeStringArray.from_buffers(len(offsets) - 1, pa.py_buffer(offsets * 2),
+                                            pa.py_buffer(binascii.hexlify(data)))
 
 
 def _copy_csv(stored: pd.DataFrame, layer: Layer) -> bytes:
