@@ -600,13 +600,18 @@ def town_registry(town, registry_target, tmp_path):
     return registry_target
 
 
-def test_cli_all_presets(town_registry, tmp_path):
+def _coverage_cli(registry, out, *args):
+    """``yangpu-gis analyze coverage --registry REGISTRY --out OUT ARGS…`` through Typer."""
     from yangpu_gis.cli import app
 
-    out = tmp_path / "out"
-    r = CliRunner().invoke(
-        app, ["analyze", "coverage", "--registry", town_registry, "--out", str(out), "--json"]
+    return CliRunner().invoke(
+        app, ["analyze", "coverage", "--registry", registry, "--out", str(out), *args]
     )
+
+
+def test_cli_all_presets(town_registry, tmp_path):
+    out = tmp_path / "out"
+    r = _coverage_cli(town_registry, out, "--json")
     assert r.exit_code == 0, r.output
     data = {x["preset"]: x for x in json.loads(r.output)["reports"]}
     assert set(data) == {
@@ -642,7 +647,6 @@ def test_cli_all_presets(town_registry, tmp_path):
 
 def test_cli_general_form_and_errors(town, tmp_path):
     from yangpu_gis import open_registry
-    from yangpu_gis.cli import app
 
     target = str(tmp_path / "reg.gpkg")
     with open_registry(target) as reg:
@@ -651,25 +655,18 @@ def test_cli_general_form_and_errors(town, tmp_path):
             town[name].to_file(path, driver="GPKG")
             reg.load(path, name)
     out = tmp_path / "g"
-    r = CliRunner().invoke(
-        app,
-        [
-            "analyze",
-            "coverage",
-            "--registry",
-            target,
-            "--out",
-            str(out),
-            "--targets",
-            "roads",
-            "--providers",
-            "parking_facilities",
-            "--service-m",
-            "150",
-            "--distance",
-            "network",
-            "--json",
-        ],
+    r = _coverage_cli(
+        target,
+        out,
+        "--targets",
+        "roads",
+        "--providers",
+        "parking_facilities",
+        "--service-m",
+        "150",
+        "--distance",
+        "network",
+        "--json",
     )
     assert r.exit_code == 0, r.output
     rep = json.loads(r.output)["reports"][0]
@@ -679,23 +676,16 @@ def test_cli_general_form_and_errors(town, tmp_path):
     assert (out / "coverage_custom.html").exists()
     stations = tmp_path / "st.geojson"
     _pts([(0, 360)], station_id=["WQ1"]).to_file(stations)
-    r = CliRunner().invoke(
-        app,
-        [
-            "analyze",
-            "coverage",
-            "--registry",
-            target,
-            "--out",
-            str(tmp_path / "r"),
-            "--preset",
-            "river-monitoring",
-            "--stations",
-            str(stations),
-            "--service-m",
-            "400",
-            "--json",
-        ],
+    r = _coverage_cli(
+        target,
+        tmp_path / "r",
+        "--preset",
+        "river-monitoring",
+        "--stations",
+        str(stations),
+        "--service-m",
+        "400",
+        "--json",
     )
     assert r.exit_code == 0, r.output
     rep = json.loads(r.output)["reports"][0]
@@ -706,9 +696,7 @@ def test_cli_general_form_and_errors(town, tmp_path):
         ["--targets", "roads"],
         ["--preset", "beautiful-streets"],
     ):  # no beautiful_blocks loaded
-        res = CliRunner().invoke(
-            app, ["analyze", "coverage", "--registry", target, "--out", str(tmp_path / "x"), *bad]
-        )
+        res = _coverage_cli(target, tmp_path / "x", *bad)
         assert res.exit_code == 2, (bad, res.output)
 
 
