@@ -147,6 +147,23 @@ def set_title(m: folium.Map, title: str, data_date: object = None) -> None:
     m.add_child(st.title)
 
 
+def map_for(
+    m: folium.Map | None, *, title: str | None, default_title: str, data_date: object = None,
+    offline: bool = False, basemap: str | None = None,
+) -> folium.Map:
+    """A :func:`new_map` titled ``title or default_title``, or ``m`` to draw on.
+
+    A given ``m`` is adopted (:func:`state_of`) and retitled only when ``title`` is given.
+    """
+    if m is None:
+        return new_map(basemap=basemap, offline=offline, title=title or default_title,
+                       data_date=data_date)
+    state_of(m, offline=offline, basemap=basemap)
+    if title:
+        set_title(m, title, data_date)
+    return m
+
+
 def extend_bounds(m: folium.Map, bounds: list[float]) -> None:
     """Grow the extent ``m`` opens on by ``bounds`` (minx, miny, maxx, maxy lon/lat)."""
     st = state_of(m)

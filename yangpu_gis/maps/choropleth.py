@@ -155,15 +155,8 @@ def choropleth_map(
         for i, c in enumerate(classes)
         if i < nclass or counts[i]
     ]
-    if m is None:
-        m = base.new_map(
-            basemap=basemap, offline=offline,
-            title=title or f"杨浦区{label}分级图", data_date=data_date,
-        )
-    else:
-        base.state_of(m, offline=offline, basemap=basemap)
-        if title:
-            base.set_title(m, title, data_date)
+    m = base.map_for(m, title=title, default_title=f"杨浦区{label}分级图", data_date=data_date,
+                     offline=offline, basemap=basemap)
     attrs = (
         f' data-scheme="{html.escape(type(classifier).__name__)}"'
         f" data-bins='{html.escape(json.dumps(bins.tolist()))}'"

@@ -296,15 +296,8 @@ def layer_map(
     """
     layer = layer or infer_layer(gdf)
     cat = CATALOGUE.get(layer) if layer else None
-    if m is None:
-        m = base.new_map(
-            basemap=basemap, offline=offline,
-            title=title or f"杨浦区{cat.label if cat else '专题图'}", data_date=data_date,
-        )
-    else:
-        base.state_of(m, offline=offline, basemap=basemap)
-        if title:
-            base.set_title(m, title, data_date)
+    m = base.map_for(m, title=title, default_title=f"杨浦区{cat.label if cat else '专题图'}",
+                     data_date=data_date, offline=offline, basemap=basemap)
     add_layer(
         m, gdf, layer, name=name, popup_columns=popup_columns, precision=precision,
         simplify_m=simplify_m, cluster=cluster, show=show,
