@@ -81,6 +81,22 @@ def pg_url(pg_database):
         conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
 
 
+def load_layers(target: str, layers: dict, folder: Path) -> str:
+    """Load ``{layer name: GeoDataFrame}`` into the registry ``target`` as GeoPackage files.
+
+    Each frame is written to ``folder/<name>.gpkg`` and loaded under its name, in order, the
+    way ``yangpu-gis load`` would; returns ``target``.
+    """
+    from yangpu_gis import open_registry
+
+    with open_registry(target) as reg:
+        for name, gdf in layers.items():
+            path = folder / f"{name}.gpkg"
+            gdf.to_file(path, driver="GPKG")
+            reg.load(path, name)
+    return target
+
+
 @pytest.fixture(params=["geopackage", pytest.param("postgis", marks=pytest.mark.postgis)])
 def registry_target(request, tmp_path):
     """A registry target of each backend: a fresh .gpkg path, or a fresh PostGIS schema."""

@@ -35,6 +35,8 @@ from yangpu_gis.analysis.complaints import (
     weekly_trends,
 )
 
+from .conftest import load_layers
+
 CRS = "EPSG:4549"
 X0, Y0 = 645_000.0, 3_463_000.0
 T0 = pd.Timestamp("2025-03-01 08:00", tz="Asia/Shanghai")
@@ -403,15 +405,9 @@ def _small_layers():
 
 @pytest.fixture
 def complaints_registry(registry_target, tmp_path):
-    from yangpu_gis import open_registry
-
     subs, grid, orders = _small_layers()
-    with open_registry(registry_target) as reg:
-        for name, gdf in (("subdistricts", subs), ("grid_cells", grid), ("complaints", orders)):
-            path = tmp_path / f"{name}.gpkg"
-            gdf.to_file(path, driver="GPKG")
-            reg.load(path, name)
-    return registry_target
+    return load_layers(registry_target,
+                       {"subdistricts": subs, "grid_cells": grid, "complaints": orders}, tmp_path)
 
 
 def test_cli_end_to_end(complaints_registry, tmp_path):

@@ -26,6 +26,8 @@ from yangpu_gis.analysis.coverage import (
     zone_totals,
 )
 
+from .conftest import load_layers
+
 CRS = "EPSG:4549"
 X0, Y0 = 645_000.0, 3_466_000.0
 QS = 16  # quad_segs of the analysis default
@@ -590,14 +592,7 @@ def test_river_monitoring_straight_and_along_river(town):
 
 @pytest.fixture
 def town_registry(town, registry_target, tmp_path):
-    from yangpu_gis import open_registry
-
-    with open_registry(registry_target) as reg:
-        for name, gdf in town.items():
-            path = tmp_path / f"{name}.gpkg"
-            gdf.to_file(path, driver="GPKG")
-            reg.load(path, name)
-    return registry_target
+    return load_layers(registry_target, town, tmp_path)
 
 
 def _coverage_cli(registry, out, *args):
@@ -646,14 +641,9 @@ def test_cli_all_presets(town_registry, tmp_path):
 
 
 def test_cli_general_form_and_errors(town, tmp_path):
-    from yangpu_gis import open_registry
-
     target = str(tmp_path / "reg.gpkg")
-    with open_registry(target) as reg:
-        for name in ("roads", "parking_facilities", "subdistricts", "grid_cells", "rivers"):
-            path = tmp_path / f"{name}.gpkg"
-            town[name].to_file(path, driver="GPKG")
-            reg.load(path, name)
+    names = ("roads", "parking_facilities", "subdistricts", "grid_cells", "rivers")
+    load_layers(target, {name: town[name] for name in names}, tmp_path)
     out = tmp_path / "g"
     r = _coverage_cli(
         target,

@@ -25,6 +25,8 @@ from yangpu_gis.analysis.parking import (
     zone_balance,
 )
 
+from .conftest import load_layers
+
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning:access.*",
                                         "ignore:The inplace keyword:Warning")
 
@@ -233,8 +235,6 @@ def test_analyze_without_roads_uses_straight_line():
 
 @pytest.fixture
 def small_registry(registry_target, tmp_path):
-    from yangpu_gis import open_registry
-
     cells = _gdf([{"grid_id": f"G{i}", "subdistrict_id": "310110019", "name": f"网格{i}"}
                   for i in range(2)],
                  [box(X0, Y0, X0 + 150, Y0 + 200), box(X0 + 150, Y0, X0 + 300, Y0 + 200)])
@@ -246,14 +246,10 @@ def small_registry(registry_target, tmp_path):
                   {"road_id": "R2", "name": "国定路", "road_class": "branch"}],
                  [LineString([(X0 - 50, Y0 + 60), (X0 + 300, Y0 + 60)]),
                   LineString([(X0 + 130, Y0 - 50), (X0 + 130, Y0 + 190)])])
-    with open_registry(registry_target) as reg:
-        for name, gdf in (("subdistricts", subs), ("grid_cells", cells),
-                          ("residential_compounds", compounds), ("pois", pois),
-                          ("parking_facilities", facilities), ("roads", roads)):
-            path = tmp_path / f"{name}.gpkg"
-            gdf.to_file(path, driver="GPKG")
-            reg.load(path, name)
-    return registry_target
+    return load_layers(registry_target,
+                       {"subdistricts": subs, "grid_cells": cells,
+                        "residential_compounds": compounds, "pois": pois,
+                        "parking_facilities": facilities, "roads": roads}, tmp_path)
 
 
 def test_cli_end_to_end(small_registry, tmp_path):
