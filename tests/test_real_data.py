@@ -57,11 +57,18 @@ def same_geometry(stored: gpd.GeoSeries, source: gpd.GeoSeries, tol_deg: float =
     return bool(shapely.equals_exact(a, b, tolerance=tol_deg).all())
 
 
-def test_osm_roads_from_geopackage(registry_target):
-    out = cli("load", str(OSM_GPKG), "--source-layer", "roads", "--layer", "roads", "-r",
+def load_osm_roads(path, source_layer: str, registry_target: str):
+    """Load the named carriageways of ``path`` as ``roads``: the CLI's answer, and the source
+    rows it should have taken (filtered in pandas, by ``osm_id``)."""
+    out = cli("load", str(path), "--source-layer", source_layer, "--layer", "roads", "-r",
               registry_target, "--map-file", str(ROAD_MAP), "--where", ROAD_WHERE)
-    src = pyogrio.read_dataframe(OSM_GPKG, layer="roads")
+    src = pyogrio.read_dataframe(path, layer=source_layer)
     src = src[src["highway"].isin(CARRIAGEWAYS) & src["name"].notna()].set_index("osm_id")
+    return out, src
+
+
+def test_osm_roads_from_geopackage(registry_target):
+    out, src = load_osm_roads(OSM_GPKG, "roads", registry_target)
     assert out["rows_inserted"] == len(src) > 300
     got = open_registry(registry_target).read("roads", crs="EPSG:4326").set_index("road_id")
     assert set(got.index) == set(src.index)
@@ -76,11 +83,7 @@ def test_osm_roads_from_geopackage(registry_target):
 @pytest.mark.parametrize("osm", ["osm_fudan_ds_project/Fudan.osm",
                                  "osm_tongji_raster_topology/tongji.osm"])
 def test_raw_osm_files(registry_target, osm):
-    path = SHARED_REAL / osm
-    out = cli("load", str(path), "--source-layer", "lines", "--layer", "roads", "-r",
-              registry_target, "--map-file", str(ROAD_MAP), "--where", ROAD_WHERE)
-    src = pyogrio.read_dataframe(path, layer="lines")
-    src = src[src["highway"].isin(CARRIAGEWAYS) & src["name"].notna()].set_index("osm_id")
+    out, src = load_osm_roads(SHARED_REAL / osm, "lines", registry_target)
     assert out["rows_inserted"] == len(src) > 20
     got = open_registry(registry_target).read("roads", crs="EPSG:4326").set_index("road_id")
     src = src.loc[got.index]
