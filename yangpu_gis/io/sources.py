@@ -242,6 +242,25 @@ def _read_zip(p: Path, *, source_layer: str | None, encoding: str | None,
     return raw
 
 
+def _choose_part(
+    p: Path, names: list[str], chosen: str | None, *, several: str, hint: str, unknown: str
+) -> str:
+    """The layer or sheet ``chosen`` of ``p``, or its only one when none is chosen.
+
+    ``several`` (``{n}``, ``{names}``) refuses a file of several parts without a choice, with
+    ``hint``; ``unknown`` (``{chosen}``, ``{names}``) refuses a choice the file lacks.
+    """
+    listed = ", ".join(names)
+    if chosen is None:
+        if len(names) != 1:
+            raise SourceError(several.format(n=len(names), names=listed), source=str(p),
+                              hint=hint)
+        return names[0]
+    if chosen not in names:
+        raise SourceError(unknown.format(chosen=chosen, names=listed), source=str(p))
+    return chosen
+
+
 def _read_vector(p: Path, *, source_layer: str | None, where: str | None) -> RawSource:
     try:
         layers = pyogrio.list_layers(p)
@@ -250,18 +269,11 @@ def _read_vector(p: Path, *, source_layer: str | None, where: str | None) -> Raw
             f"GDAL cannot open it: {exc}", source=str(p), hint="is the file complete and of this format?"
         ) from exc
     names = [str(n) for n in layers[:, 0]]
-    if source_layer is None:
-        if len(names) != 1:
-            raise SourceError(
-                f"the file holds {len(names)} layers: {', '.join(names)}",
-                source=str(p),
-                hint="choose one with --source-layer NAME",
-            )
-        source_layer = names[0]
-    elif source_layer not in names:
-        raise SourceError(
-            f"no layer {source_layer!r} in the file (it has: {', '.join(names)})", source=str(p)
-        )
+    source_layer = _choose_part(
+        p, names, source_layer,
+        several="the file holds {n} layers: {names}", hint="choose one with --source-layer NAME",
+        unknown="no layer {chosen!r} in the file (it has: {names})",
+    )
     frame, rows = _vector_frame(p, where=where, layer=source_layer)
     return RawSource(
         path=str(p) if len(names) == 1 else f"{p}:{source_layer}",
@@ -337,17 +349,12 @@ def _read_table(
             book = pd.read_excel(p, sheet_name=None, dtype=object)
         except Exception as exc:  # openpyxl raises many kinds for damaged files
             raise SourceError(f"cannot read the workbook: {exc}", source=str(p)) from exc
-        names = list(book)
-        if sheet is None:
-            if len(names) != 1:
-                raise SourceError(
-                    f"the workbook has {len(names)} sheets: {', '.join(names)}",
-                    source=str(p),
-                    hint="choose one with --source-layer SHEET",
-                )
-            sheet = names[0]
-        if sheet not in book:
-            raise SourceError(f"no sheet {sheet!r} (sheets: {', '.join(names)})", source=str(p))
+        sheet = _choose_part(
+            p, list(book), sheet,
+            several="the workbook has {n} sheets: {names}",
+            hint="choose one with --source-layer SHEET",
+            unknown="no sheet {chosen!r} (sheets: {names})",
+        )
         table = book[sheet]
         label = "row"
     table.columns = [str(c).strip() for c in table.columns]
