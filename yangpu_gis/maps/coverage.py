@@ -26,48 +26,38 @@ __all__ = ["LAYER_STYLES", "coverage_map"]
 _COVERED = ClassStyle("已覆盖", "#1a9850", 3.0, fill_color="#66bd63", fill_opacity=0.35)
 _UNCOVERED = ClassStyle("未覆盖（空白点）", "#d7301f", 3.0, fill_color="#fc8d59", fill_opacity=0.5)
 
+
+def _one_style(name: str, style: ClassStyle, shown: bool = True) -> tuple[str, LayerStyle, bool]:
+    """A :data:`LAYER_STYLES` entry of a layer drawn in one style."""
+    return name, LayerStyle(default=style), shown
+
+
 #: Report layer -> (legend/layer-switcher name, style, shown when the map opens).
 LAYER_STYLES: dict[str, tuple[str, LayerStyle, bool]] = {
-    "grid_cells": (
-        "网格",
-        LayerStyle(default=ClassStyle("网格", "#8c8c8c", 0.6, opacity=0.7)),
-        True,
-    ),
-    "beautiful_blocks": (
+    "grid_cells": _one_style("网格", ClassStyle("网格", "#8c8c8c", 0.6, opacity=0.7)),
+    "beautiful_blocks": _one_style(
         "美丽街区",
-        LayerStyle(
-            default=ClassStyle("美丽街区", "#1a9850", 1.0, fill_color="#a6d96a", fill_opacity=0.45)
-        ),
-        True,
+        ClassStyle("美丽街区", "#1a9850", 1.0, fill_color="#a6d96a", fill_opacity=0.45),
     ),
-    "service_area": (
+    "service_area": _one_style(
         "服务范围",
-        LayerStyle(
-            default=ClassStyle(
-                "服务范围", "#6baed6", 1.0, fill_color="#c6dbef", fill_opacity=0.25, dash="4 3"
-            )
+        ClassStyle(
+            "服务范围", "#6baed6", 1.0, fill_color="#c6dbef", fill_opacity=0.25, dash="4 3"
         ),
-        False,
+        shown=False,
     ),
-    "reach": (
-        "步行可达路段",
-        LayerStyle(default=ClassStyle("步行可达路段", "#4292c6", 2.0, opacity=0.7)),
-        True,
+    "reach": _one_style(
+        "步行可达路段", ClassStyle("步行可达路段", "#4292c6", 2.0, opacity=0.7)
     ),
-    "covered_streets": ("已覆盖街道", LayerStyle(default=_COVERED), True),
-    "uncovered_streets": ("未覆盖街道", LayerStyle(default=_UNCOVERED), True),
-    "covered": ("已覆盖", LayerStyle(default=_COVERED), True),
-    "uncovered": ("未覆盖", LayerStyle(default=_UNCOVERED), True),
-    "rivers_covered": (
+    "covered_streets": _one_style("已覆盖街道", _COVERED),
+    "uncovered_streets": _one_style("未覆盖街道", _UNCOVERED),
+    "covered": _one_style("已覆盖", _COVERED),
+    "uncovered": _one_style("未覆盖", _UNCOVERED),
+    "rivers_covered": _one_style(
         "监测覆盖河段",
-        LayerStyle(
-            default=ClassStyle(
-                "监测覆盖河段", "#2171b5", 3.0, fill_color="#9ecae1", fill_opacity=0.6
-            )
-        ),
-        True,
+        ClassStyle("监测覆盖河段", "#2171b5", 3.0, fill_color="#9ecae1", fill_opacity=0.6),
     ),
-    "rivers_uncovered": ("监测空白河段", LayerStyle(default=_UNCOVERED), True),
+    "rivers_uncovered": _one_style("监测空白河段", _UNCOVERED),
     "uncovered_stretches": (
         "最长未覆盖路段（排名）",
         LayerStyle(
@@ -76,80 +66,48 @@ LAYER_STYLES: dict[str, tuple[str, LayerStyle, bool]] = {
         ),
         True,
     ),
-    "compounds_reached": (
+    "compounds_reached": _one_style(
         "可达小区",
-        LayerStyle(
-            default=ClassStyle(
-                "300米内有公共/共享停车", "#737373", 0.8, fill_color="#bdbdbd", fill_opacity=0.35
-            )
+        ClassStyle(
+            "300米内有公共/共享停车", "#737373", 0.8, fill_color="#bdbdbd", fill_opacity=0.35
         ),
-        False,
+        shown=False,
     ),
-    "compounds_unreached": (
+    "compounds_unreached": _one_style(
         "不可达小区",
-        LayerStyle(
-            default=ClassStyle(
-                "步行范围内无公共/共享停车", "#a50f15", 1.5, fill_color="#fb6a4a", fill_opacity=0.6
-            )
+        ClassStyle(
+            "步行范围内无公共/共享停车", "#a50f15", 1.5, fill_color="#fb6a4a", fill_opacity=0.6
         ),
-        True,
     ),
-    "facilities": (
+    "facilities": _one_style(
         "公共/共享停车设施",
-        LayerStyle(
-            default=ClassStyle(
-                "公共/共享停车设施",
-                "#08306b",
-                1.0,
-                fill_color="#2171b5",
-                fill_opacity=0.9,
-                radius=5,
-            )
+        ClassStyle(
+            "公共/共享停车设施", "#08306b", 1.0, fill_color="#2171b5", fill_opacity=0.9, radius=5
         ),
-        True,
     ),
-    "providers": (
+    "providers": _one_style(
         "服务设施",
-        LayerStyle(
-            default=ClassStyle(
-                "服务设施", "#08306b", 1.0, fill_color="#2171b5", fill_opacity=0.9, radius=5
-            )
-        ),
-        True,
+        ClassStyle("服务设施", "#08306b", 1.0, fill_color="#2171b5", fill_opacity=0.9, radius=5),
     ),
-    "stations": (
+    "stations": _one_style(
         "水质监测点",
-        LayerStyle(
-            default=ClassStyle(
-                "水质监测点", "#00441b", 1.0, fill_color="#41ab5d", fill_opacity=0.95, radius=6
-            )
+        ClassStyle(
+            "水质监测点", "#00441b", 1.0, fill_color="#41ab5d", fill_opacity=0.95, radius=6
         ),
-        True,
     ),
-    "gaps": (
+    "gaps": _one_style(
         "网格空白区",
-        LayerStyle(
-            default=ClassStyle(
-                "不属于任何网格", "#d7301f", 2.0, fill_color="#ef3b2c", fill_opacity=0.6
-            )
-        ),
-        True,
+        ClassStyle("不属于任何网格", "#d7301f", 2.0, fill_color="#ef3b2c", fill_opacity=0.6),
     ),
-    "overlaps": (
+    "overlaps": _one_style(
         "网格重叠区",
-        LayerStyle(
-            default=ClassStyle("网格重叠", "#54278f", 2.0, fill_color="#807dba", fill_opacity=0.6)
-        ),
-        True,
+        ClassStyle("网格重叠", "#54278f", 2.0, fill_color="#807dba", fill_opacity=0.6),
     ),
-    "outside": (
+    "outside": _one_style(
         "超出区界的网格",
-        LayerStyle(
-            default=ClassStyle(
-                "网格超出区界", "#e6550d", 1.5, fill_color="#fdae6b", fill_opacity=0.5, dash="5 3"
-            )
+        ClassStyle(
+            "网格超出区界", "#e6550d", 1.5, fill_color="#fdae6b", fill_opacity=0.5, dash="5 3"
         ),
-        True,
     ),
     "roads": (
         "三不管道路",
