@@ -29,7 +29,8 @@ def test_demo_builds_registry_and_self_contained_map(registry_target, tmp_path, 
     with open_registry(registry_target) as reg:
         batches = reg.batches()
         roads = reg.read("roads")
-    assert len(batches) == len(generated)
+    assert len(batches) == len(generated) + 1  # the vector layers, then the DEM raster
+    assert batches["layer"].iloc[-1] == "dem"
     assert batches.set_index("layer").loc["roads", "encoding"] == "GBK/GB18030"
     assert batches.set_index("layer").loc["parking_facilities", "source_crs"] == "gcj02"
     assert {"控江路", "杨树浦路", "政通路"} <= set(roads["name"])

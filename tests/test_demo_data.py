@@ -486,7 +486,10 @@ def test_manifest_lists_every_layer_subdistricts_first(written):
     manifest = tomllib.loads((written / "manifest.toml").read_text("utf-8"))
     loads = manifest["load"]
     assert loads[0]["layer"] == "subdistricts"
-    assert {e["layer"] for e in loads} == set(CATALOGUE)
+    from yangpu_gis.rasters import RASTER_CATALOGUE
+
+    assert {e["layer"] for e in loads} == set(CATALOGUE) | set(RASTER_CATALOGUE)
+    assert loads[-1]["layer"] == "dem"  # the DEM goes in last, after the vector layers
     for e in loads:
         assert (written / e["file"]).exists(), e["file"]
         assert e["mode"] in ("append", "replace", "upsert")

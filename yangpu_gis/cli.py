@@ -145,6 +145,9 @@ def _report(result, as_json: bool) -> None:
                   highlight=False)
 
 
+#: Files `load` hands to the raster loader.
+RASTER_SUFFIXES = (".tif", ".tiff", ".asc", ".img", ".vrt")
+
 _crs_help = "CRS of the coordinates: EPSG code, or gcj02 (Amap/Tencent) / bd09 (Baidu)."
 
 
@@ -168,7 +171,14 @@ def load(
     skip_unlocated: Annotated[bool, typer.Option("--skip-unlocated", help="Complaints: leave out (and list) rows that have no coordinates and no road-matching address.")] = False,
     as_json: JsonOpt = False,
 ) -> None:
-    """Validate a file and load it into a registry layer, all or nothing."""
+    """Validate a file and load it into a registry layer, all or nothing (rasters: DEM.tif)."""
+    from .rasters import RASTER_CATALOGUE
+
+    if layer in RASTER_CATALOGUE or source.suffix.lower() in RASTER_SUFFIXES:
+        with _errors(as_json), _registry(registry) as reg:
+            result = reg.load_raster(source, layer, crs=crs, dry_run=dry_run)
+            _report(result, as_json)
+        return
     with _errors(as_json):
         options = _load_options(crs, encoding, mapping, map_file, value, repair, source_layer, x,
                                 y, where, skip_unlocated)
@@ -214,6 +224,11 @@ def layers(registry: RegistryOpt = None, as_json: JsonOpt = False) -> None:
             t.add_column(c, justify="right" if c == "features" else "left")
         for r in table.itertuples():
             t.add_row(r.layer, r.label, r.geometry, f"{r.features:,}")
+        from .rasters import raster_layers
+
+        for r in raster_layers(reg).itertuples():
+            size = f"{r.width}×{r.height} @ {r.resolution_m:g} m" if r.loaded else "0"
+            t.add_row(r.layer, r.label, "raster", size)
         out.print(t)
 
 

@@ -2678,6 +2678,10 @@ def write_sources(layers: dict[str, gpd.GeoDataFrame], outdir: str | Path) -> Pa
         )
     _write_parking_xlsx(layers["parking_facilities"], out / "parking_facilities.xlsx")
     _write_complaints_csv(layers["complaints"], out / "complaints_12345.csv")
+    from .demo_raster import write_demo_dem
+
+    write_demo_dem(out / "dem.tif", layers=layers)  # elevation raster, loaded last
+    entries.append(("dem", "dem.tif", {}))
     manifest = out / "manifest.toml"
     manifest.write_text(_manifest_text(entries), encoding="utf-8")
     return manifest

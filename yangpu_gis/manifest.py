@@ -51,6 +51,12 @@ class ManifestEntry:
     options: dict[str, Any] = field(default_factory=dict)
 
 
+def _is_raster(layer: str) -> bool:
+    from .rasters import RASTER_CATALOGUE
+
+    return layer in RASTER_CATALOGUE
+
+
 def read_manifest(path: str | Path) -> list[ManifestEntry]:
     """Parse and check a manifest.
 
@@ -73,7 +79,8 @@ def read_manifest(path: str | Path) -> list[ManifestEntry]:
                                   hint="keys: " + ", ".join(sorted(_KEYS)))
         if "file" not in item or "layer" not in item:
             raise ValidationError("every [[load]] needs file and layer", source=where)
-        get_layer(item["layer"])
+        if not _is_raster(item["layer"]):
+            get_layer(item["layer"])
         mode = item.get("mode", "append")
         if mode not in LOAD_MODES:
             raise ValidationError(f"unknown mode {mode!r}", source=where,
@@ -123,9 +130,13 @@ def load_manifest(
         if on_file:
             on_file(entry)
         options = dict(entry.options)
-        if roads is not None and "location_precision" in get_layer(entry.layer).column_names:
+        if (roads is not None and not _is_raster(entry.layer)
+                and "location_precision" in get_layer(entry.layer).column_names):
             options["roads"] = roads  # address-only rows are placed on those roads
         try:
+            if _is_raster(entry.layer):  # rasters: checked by a dry run of their own loader
+                registry.load_raster(entry.file, entry.layer, dry_run=True, **entry.options)
+                continue
             # ids are checked against the registry only for appends into layers not
             # replaced earlier in the same manifest
             prepared = registry.validate(entry.file, entry.layer, mode="replace", **options)
@@ -148,6 +159,9 @@ def load_manifest(
         if on_file:
             on_file(entry)
         try:
+            if _is_raster(entry.layer):
+                results.append(registry.load_raster(entry.file, entry.layer, **entry.options))
+                continue
             results.append(registry.load(entry.file, entry.layer, mode=entry.mode, **entry.options))
         except YangpuGisError as exc:
             failures.append((entry, exc))

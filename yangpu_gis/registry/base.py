@@ -145,6 +145,25 @@ class Registry(ABC):
     def _write(self, prepared: Prepared, mode: str, batch: dict[str, Any]) -> dict[str, int]:
         """Write rows and the batch record atomically; return counts and ``batch_id``."""
 
+    def load_raster(self, source: str | Path, layer: str = "dem", **options: Any) -> LoadResult:
+        """Validate a raster (GeoTIFF or any GDAL raster) and store it as raster ``layer``.
+
+        See :func:`yangpu_gis.rasters.load_raster` (``crs``, ``resolution_m``, ``units``,
+        ``dry_run``): reprojected to the working CRS, all or nothing, recorded in batches.
+        """
+        from ..rasters import load_raster
+
+        return load_raster(self, source, layer, **options)
+
+    def read_raster(self, layer: str = "dem", **options: Any):
+        """Read a registry raster: values, transform and CRS (``.to_xarray()`` for xarray).
+
+        See :func:`yangpu_gis.rasters.read_raster` (``bbox``, ``bbox_crs``).
+        """
+        from ..rasters import read_raster
+
+        return read_raster(self, layer, **options)
+
     def data_date(self) -> str | None:
         """Date of the latest load (``YYYY-MM-DD``, Asia/Shanghai), for map titles; None if empty."""
         batches = self.batches()
