@@ -307,6 +307,10 @@ def demo(
                       f" ({r.details.get('source_crs')}"
                       + (f", {r.details['encoding']}" if r.details.get("encoding") else "") + ")",
                       highlight=False)
+            if r.details.get("skipped_rows"):
+                out.print(f"  [yellow]left out[/] {len(r.details['skipped_rows'])} rows without "
+                          "coordinates whose address names no road (listed with --json)",
+                          highlight=False)
         out.print(f"[bold green]demo registry[/] {result.registry}", highlight=False)
         for p in result.maps:
             out.print(f"[bold green]map[/] {p.resolve()}", highlight=False)
@@ -322,6 +326,10 @@ def _map_input(target: str, reg, join: str | None):
     from .catalogue import CATALOGUE, get_layer
 
     if target in CATALOGUE:
+        if not CATALOGUE[target].has_geometry:
+            raise ValidationError(f"layer {target} has no geometry to map",
+                                  hint="map the layer it refers to (water_stations), or an "
+                                  "analysis result")
         return reg.read(target), target
     path, _, sub = target.partition(":") if not Path(target).exists() else (target, "", "")
     p = Path(path)
@@ -371,7 +379,7 @@ def map_command(
     with _errors(as_json), _registry(registry) as reg:
         data_date = reg.data_date()
         if target == "all":
-            layers = {n: reg.read(n) for n in CATALOGUE}
+            layers = {n: reg.read(n) for n, spec in CATALOGUE.items() if spec.has_geometry}
             layers = {n: g for n, g in layers.items() if len(g)}
             if output.suffix.lower() == ".png":
                 from .maps.styles import DENSE_LAYERS
