@@ -15,7 +15,9 @@ Geometry
 ``geometry`` lists the allowed geometry families (``Point``, ``LineString``, ``Polygon``).
 Storage normalises them: polygons are stored as ``MultiPolygon`` (subdistricts have islands,
 e.g. 复兴岛 in 定海路街道), lines as ``LineString``, points as ``Point``. A layer that allows
-two families is stored with the generic ``Geometry`` type.
+two families is stored with the generic ``Geometry`` type. A layer with no families
+(``geometry=()``, e.g. ``water_samples``) is an attribute table: loaded from CSV/XLSX without
+coordinates, stored without a geometry column and read back as a plain ``pandas.DataFrame``.
 """
 
 from __future__ import annotations
@@ -102,7 +104,8 @@ class Layer:
     label : str
         Chinese display name.
     geometry : tuple of str
-        Allowed geometry families: ``Point``, ``LineString``, ``Polygon``.
+        Allowed geometry families: ``Point``, ``LineString``, ``Polygon``; empty for an
+        attribute table without geometry.
     id_column : str
         Primary key column.
     columns : tuple of Column
@@ -116,11 +119,19 @@ class Layer:
     columns: tuple[Column, ...]
 
     @property
-    def storage_geometry(self) -> str:
-        """Geometry type as stored: ``Point``, ``LineString``, ``MultiPolygon`` or ``Geometry``."""
+    def storage_geometry(self) -> str | None:
+        """Geometry type as stored: ``Point``, ``LineString``, ``MultiPolygon`` or ``Geometry``;
+        None for an attribute table (``geometry=()``)."""
+        if not self.geometry:
+            return None
         if len(self.geometry) > 1:
             return "Geometry"
         return {"Polygon": "MultiPolygon"}.get(self.geometry[0], self.geometry[0])
+
+    @property
+    def has_geometry(self) -> bool:
+        """False for an attribute table (``geometry=()``)."""
+        return bool(self.geometry)
 
     @property
     def column_names(self) -> list[str]:
@@ -414,6 +425,29 @@ CATALOGUE: dict[str, Layer] = {
                 ),
             ),
         ),
+        Layer("water_stations", "水质监测断面", ("Point",), "station_id", (
+            _c("station_id", "str", "断面编号", required=True, aliases=("断面编号", "站点编号")),
+            _c("name", "str", "断面名称", required=True, aliases=("断面名称", *_NAME_ALIASES)),
+            _c("river_id", "str", "河道编号", required=True, aliases=("河道编号",)),
+            _c("water_body", "str", "水体类型", required=True, allowed=("river", "lake"),
+               value_aliases={"河流": "river", "河道": "river", "湖泊": "lake", "湖库": "lake",
+                              "水库": "lake"},
+               aliases=("水体类型",)),
+            _c("target_class", "str", "水质目标", allowed=("I", "II", "III", "IV", "V"),
+               aliases=("目标类别", "水质目标")),
+        )),
+        Layer("water_samples", "水质监测数据", (), "sample_id", (
+            _c("sample_id", "str", "样品编号", required=True, aliases=("样品编号",)),
+            _c("station_id", "str", "断面编号", required=True, aliases=("断面编号",)),
+            _c("sampled_on", "date", "采样日期", required=True, aliases=("采样日期", "监测日期")),
+            _c("do", "float", "溶解氧(mg/L)", required=True, min=0, max=25, aliases=("溶解氧", "DO")),
+            _c("codmn", "float", "高锰酸盐指数(mg/L)", required=True, min=0,
+               aliases=("高锰酸盐指数", "CODMn")),
+            _c("nh3n", "float", "氨氮(mg/L)", required=True, min=0, aliases=("氨氮", "NH3-N")),
+            _c("tp", "float", "总磷(mg/L)", required=True, min=0, aliases=("总磷", "TP")),
+            _c("cod", "float", "化学需氧量(mg/L)", min=0, aliases=("化学需氧量", "COD")),
+            _c("bod5", "float", "五日生化需氧量(mg/L)", min=0, aliases=("五日生化需氧量", "BOD5")),
+        )),
     ]
 }
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .catalogue import layer_names
+from .catalogue import get_layer, layer_names
 from .datasets import demo_dir
 from .errors import YangpuGisError
 from .manifest import ManifestEntry, load_manifest
@@ -74,7 +74,8 @@ def run_demo(
         if map_path is not None:
             from . import maps
 
-            layers = {name: reg.read(name) for name in layer_names()}
+            layers = {name: reg.read(name) for name in layer_names()
+                      if get_layer(name).has_geometry}
             layers = {k: v for k, v in layers.items() if len(v)}
             data_date = reg.data_date()
             m = maps.overview_map(layers, offline=offline, data_date=data_date,

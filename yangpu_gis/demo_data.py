@@ -2385,11 +2385,93 @@ def _districts(base: _Base) -> gpd.GeoDataFrame:
     )
 
 
+#: Water-quality assessment sections (断面): id, name, river index in :func:`_river_geoms`,
+#: position along the river (fraction of its length, or of the ring 2 m inside a polygon),
+#: target class. Summer months of the sections in :data:`_SUMMER_POOR` fall to IV–V.
+WATER_STATIONS = (
+    ("WS01", "黄浦江杨浦大桥断面", 0, 0.12, "III"),
+    ("WS02", "黄浦江复兴岛断面", 0, 0.33, "III"),
+    ("WS03", "复兴岛运河断面", 1, 0.25, "III"),
+    ("WS04", "杨树浦港平凉路断面", 2, 0.15, "IV"),
+    ("WS05", "杨树浦港周家嘴路断面", 2, 0.35, "IV"),
+    ("WS06", "虬江上游断面", 3, 0.25, "IV"),
+    ("WS07", "虬江下游断面", 3, 0.80, "IV"),
+    ("WS08", "东走马塘断面", 4, 0.50, "IV"),
+    ("WS09", "走马塘断面", 5, 0.50, "IV"),
+    ("WS10", "新江湾城中央河道断面", 6, 0.50, "IV"),
+    ("WS11", "新江湾城公园湖断面", 8, 0.30, "IV"),
+)  # fmt: skip
+_SUMMER_POOR = {"WS06": (7, 8), "WS08": (7, 8)}
+
+
+def _water_stations(rivers: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """The 11 municipal assessment sections on the demo rivers (one on the 新江湾城 lake)."""
+    rows, geoms = [], []
+    for sid, name, k, frac, target in WATER_STATIONS:
+        geom = rivers.geometry.iloc[k]
+        lake = rivers["name"].iloc[k].endswith("湖")
+        path = geom if geom.geom_type == "LineString" else _largest(geom.buffer(-2)).exterior
+        geoms.append(shapely.set_precision(path.interpolate(frac, normalized=True), 0.01))
+        rows.append({"station_id": sid, "name": name, "river_id": rivers["river_id"].iloc[k],
+                     "water_body": "lake" if lake else "river", "target_class": target})
+    return gpd.GeoDataFrame(pd.DataFrame(rows), geometry=geoms, crs=settings.working_crs)
+
+
+#: Sample value ranges (mg/L) by GB 3838 class, with a margin from the limits so rounding
+#: keeps the class: ``good`` is class I–II, the other parameters of a sample run up to III.
+_SAMPLE_RANGES = {
+    "good": {"do": (6.1, 7.4), "codmn": (2.5, 3.9), "nh3n": (0.2, 0.48), "tp": (0.05, 0.095),
+             "tp_lake": (0.012, 0.024), "cod": (11.0, 14.5), "bod5": (2.0, 2.9)},
+    "III": {"do": (5.05, 6.0), "codmn": (4.1, 5.9), "nh3n": (0.52, 0.98), "tp": (0.105, 0.195),
+            "tp_lake": (0.026, 0.049), "cod": (15.5, 19.8), "bod5": (3.1, 3.95)},
+    "IV": {"do": (3.1, 4.9), "codmn": (6.1, 9.6), "nh3n": (1.02, 1.46), "tp": (0.205, 0.29),
+           "tp_lake": (0.052, 0.095), "cod": (20.5, 29.0), "bod5": (4.1, 5.8)},
+    "V": {"do": (2.2, 2.9), "codmn": (10.2, 13.5), "nh3n": (1.55, 1.9), "tp": (0.31, 0.38),
+          "tp_lake": (0.11, 0.18), "cod": (31.0, 37.0), "bod5": (6.2, 8.5)},
+}
+_SAMPLE_DIGITS = {"do": 2, "codmn": 2, "nh3n": 3, "tp": 3, "cod": 1, "bod5": 2}
+
+
+def _water_samples(stations: gpd.GeoDataFrame, seed: int) -> pd.DataFrame:
+    """Monthly samples of 2025 at every section: class III or IV (decided by one or two
+    parameters), a couple of class V summer months, never worse than V (lakes have their
+    stricter TP limits)."""
+    rng = np.random.default_rng([seed, 3838])  # own stream: the other layers are unchanged
+    params = tuple(_SAMPLE_DIGITS)
+    rows = []
+    for st in stations.itertuples():
+        lake = st.water_body == "lake"
+        share_iii = 0.75 if st.target_class == "III" else 0.45
+        for month in range(1, 13):
+            if month in _SUMMER_POOR.get(st.station_id, ()):
+                cls = "V"
+            else:
+                cls = "III" if rng.uniform() < share_iii else "IV"
+            deciding = set(rng.choice(len(params), size=int(rng.integers(1, 3)), replace=False))
+            row: dict[str, object] = {
+                "sample_id": f"{st.station_id}-2025{month:02d}",
+                "station_id": st.station_id,
+                "sampled_on": dt.date(2025, month, int(rng.integers(8, 21))).isoformat(),
+            }
+            for k, name in enumerate(params):
+                key = "tp_lake" if lake and name == "tp" else name
+                if k in deciding:
+                    lo, hi = _SAMPLE_RANGES[cls][key]
+                else:  # anywhere from class I–II up to III
+                    lo, hi = sorted((*_SAMPLE_RANGES["good"][key], *_SAMPLE_RANGES["III"][key]))[::3]
+                row[name] = round(float(rng.uniform(lo, hi)), _SAMPLE_DIGITS[name])
+            rows.append(row)
+    return pd.DataFrame(rows)
+
+
 def _conform(layers: dict[str, gpd.GeoDataFrame]) -> dict[str, gpd.GeoDataFrame]:
     """Order columns as the catalogue does, catalogue order of layers, fresh index."""
     out = {}
     for name, layer in CATALOGUE.items():
         gdf = layers[name]
+        if not layer.has_geometry:  # an attribute table: a plain DataFrame
+            out[name] = pd.DataFrame(gdf[layer.column_names].reset_index(drop=True))
+            continue
         out[name] = gpd.GeoDataFrame(
             gdf[layer.column_names].reset_index(drop=True),
             geometry=gdf.geometry.reset_index(drop=True),
@@ -2417,7 +2499,8 @@ def generate(
     dict of str to geopandas.GeoDataFrame
         One frame per catalogue layer, in catalogue order, in the working CRS
         (``settings.working_crs``, EPSG:4549), with exactly the catalogue's columns. Dates
-        are ISO strings, datetimes ISO strings with ``+08:00``.
+        are ISO strings, datetimes ISO strings with ``+08:00``. A layer without geometry
+        (``water_samples``) is a plain ``pandas.DataFrame``.
 
     Examples
     --------
@@ -2443,19 +2526,23 @@ def generate(
     pipes, runs = _pipelines(roads, total, rng)
     address = _Addresser(segs)
     pois = _pois(base, compounds, address, subs, rng)
+    rivers = _rivers(base)
+    stations = _water_stations(rivers)
     layers = {
         "districts": _districts(base),
         "subdistricts": subs,
         "grid_cells": grid,
         "roads": roads,
         "pipelines": pipes,
-        "rivers": _rivers(base),
+        "rivers": rivers,
         "parking_facilities": _parking(base, roads, compounds, pois, address, rng),
         "beautiful_blocks": _beautiful_blocks(base, roads, rng),
         "residential_compounds": compounds,
         "pois": pois,
         "excavation_permits": _permits(roads, runs, rng),
         "complaints": _complaints(roads, base, address, compounds, rng),
+        "water_stations": stations,
+        "water_samples": _water_samples(stations, seed),
     }
     out = _conform(layers)
     out["complaints"].attrs["unlocated"] = layers["complaints"].attrs["unlocated"]
@@ -2476,6 +2563,8 @@ _MANIFEST: tuple[tuple[str, str, dict[str, str | bool]], ...] = (
     ("roads", "roads.shp", {"encoding": "GBK"}),
     ("pipelines", "pipelines.gpkg", {"source_layer": "pipe_network"}),
     ("rivers", "assets.gpkg", {"source_layer": "rivers"}),
+    ("water_stations", "water_stations.geojson", {}),
+    ("water_samples", "water_samples_2025.xlsx", {}),
     ("parking_facilities", "parking_facilities.xlsx", {"crs": "gcj02", "x": "经度", "y": "纬度"}),
     ("beautiful_blocks", "beautiful_blocks.geojson", {}),
     ("residential_compounds", "assets.gpkg", {"source_layer": "residential_compounds"}),
@@ -2570,6 +2659,43 @@ def _write_parking_xlsx(parking: gpd.GeoDataFrame, path: Path) -> None:
     path.write_bytes(_normalise_xlsx(buf.getvalue()))
 
 
+def _write_water_stations_geojson(stations: gpd.GeoDataFrame, path: Path) -> None:
+    """Assessment sections as the environment bureau sends them: Chinese field names, WGS84."""
+    table = gpd.GeoDataFrame(
+        {
+            "断面编号": stations["station_id"],
+            "断面名称": stations["name"],
+            "河道编号": stations["river_id"],
+            "水体类型": stations["water_body"].map({"river": "河流", "lake": "湖泊"}),
+            "水质目标": stations["target_class"],
+        },
+        geometry=stations.geometry,
+        crs=stations.crs,
+    )
+    _write_geojson(table, path)
+
+
+def _write_water_samples_xlsx(samples: pd.DataFrame, path: Path) -> None:
+    """Monthly samples as a workbook with Chinese headers, dates as Excel dates, no coordinates."""
+    table = pd.DataFrame(
+        {
+            "样品编号": samples["sample_id"],
+            "断面编号": samples["station_id"],
+            "采样日期": [dt.date.fromisoformat(str(v)) for v in samples["sampled_on"]],
+            "溶解氧": samples["do"],
+            "高锰酸盐指数": samples["codmn"],
+            "氨氮": samples["nh3n"],
+            "总磷": samples["tp"],
+            "化学需氧量": samples["cod"],
+            "五日生化需氧量": samples["bod5"],
+        }
+    )
+    buf = io.BytesIO()
+    with pd.ExcelWriter(buf, engine="openpyxl", date_format="YYYY-MM-DD") as writer:
+        table.to_excel(writer, sheet_name="监测数据", index=False)
+    path.write_bytes(_normalise_xlsx(buf.getvalue()))
+
+
 def _normalise_xlsx(data: bytes) -> bytes:
     """Fix the timestamps an XLSX carries (zip entries, docProps/core.xml) for reproducibility."""
     stamp = _FILE_TIMESTAMP.strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -2652,6 +2778,8 @@ def write_sources(layers: dict[str, gpd.GeoDataFrame], outdir: str | Path) -> Pa
     * ``roads.shp``: EPSG:4549 ``.prj``, DBF in GBK with Chinese field names, **no .cpg** and
       language driver id 0 (the encoding is undeclared, as in many bureau deliveries).
     * ``parking_facilities.xlsx``: GCJ-02 lon/lat in 经度/纬度 (polygon lots by centroid).
+    * ``water_stations.geojson`` (WGS84) and ``water_samples_2025.xlsx`` (no coordinates):
+      Chinese field names, 河流/湖泊 for the water body.
     * ``complaints_12345.csv``: UTF-8 with BOM, CRLF, GCJ-02 ``lon``/``lat``; orders known
       only by address have blank coordinates (the manifest entry sets ``skip_unlocated``).
     * GeoJSON files in WGS84; GeoPackages in EPSG:4549 (``pipelines.gpkg`` layer
@@ -2676,6 +2804,8 @@ def write_sources(layers: dict[str, gpd.GeoDataFrame], outdir: str | Path) -> Pa
         _write_vector(
             layers[name], out / "assets.gpkg", driver="GPKG", layer=name, append=(name != "rivers")
         )
+    _write_water_stations_geojson(layers["water_stations"], out / "water_stations.geojson")
+    _write_water_samples_xlsx(layers["water_samples"], out / "water_samples_2025.xlsx")
     _write_parking_xlsx(layers["parking_facilities"], out / "parking_facilities.xlsx")
     _write_complaints_csv(layers["complaints"], out / "complaints_12345.csv")
     from .demo_raster import write_demo_dem

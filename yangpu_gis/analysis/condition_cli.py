@@ -138,8 +138,8 @@ def register(app: typer.Typer, analyze_app: typer.Typer) -> None:
 
     @analyze_app.command("water-quality")
     def water_quality_cmd(
-        stations: Annotated[Path, typer.Option(help="water_stations file (GeoPackage/GeoJSON/CSV with station_id, water_body …).")],
-        samples: Annotated[Path, typer.Option(help="water_samples table (CSV/XLSX).")],
+        stations: Annotated[Path | None, typer.Option(help="water_stations file (GeoPackage/GeoJSON/CSV with station_id, water_body …) [default: the registry's water_stations].")] = None,
+        samples: Annotated[Path | None, typer.Option(help="water_samples table (CSV/XLSX) [default: the registry's water_samples].")] = None,
         out: Annotated[Path, typer.Option("--out", "-o", help="Output folder.")] = Path("water_quality_out"),
         registry: RegistryOption = None,
         period: Annotated[str | None, typer.Option(help="Year (2025) or START/END dates [default: last calendar year].")] = None,
@@ -147,7 +147,11 @@ def register(app: typer.Typer, analyze_app: typer.Typer) -> None:
         offline: Offline = True,
         as_json: JsonOption = False,
     ) -> None:
-        """GB 3838-2002 classes of samples and stations; rivers coloured by nearest station."""
+        """GB 3838-2002 classes of samples and stations; rivers coloured by nearest station.
+
+        Stations and samples come from the registry's water_stations and water_samples
+        layers unless --stations / --samples name files.
+        """
         import geopandas as gpd
 
         from .. import settings
@@ -158,8 +162,22 @@ def register(app: typer.Typer, analyze_app: typer.Typer) -> None:
         from . import water_quality as wq
 
         with errors_to_exit(as_json):
-            st = _read_table(stations)
-            sm = _read_table(samples)
+            if stations is None or samples is None:
+                with open_cli_registry(registry) as reg:
+                    st = reg.read("water_stations") if stations is None else _read_table(stations)
+                    sm = reg.read("water_samples") if samples is None else _read_table(samples)
+                for name, frame, given in (("water_stations", st, stations),
+                                           ("water_samples", sm, samples)):
+                    if given is None and not len(frame):
+                        from ..errors import ValidationError
+
+                        raise ValidationError(
+                            f"the registry holds no {name}",
+                            hint=f"load them (yangpu-gis load FILE {name}) or pass "
+                            f"--{name.split('_')[1]} FILE")
+            else:
+                st = _read_table(stations)
+                sm = _read_table(samples)
             per = tuple(period.split("/")) if period and "/" in period else period
             sample_cls = wq.classify_samples(sm, st)
             station_cls = wq.classify_stations(sm, st, period=per, target_class=target_class)

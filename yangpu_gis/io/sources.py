@@ -28,7 +28,7 @@ from .encoding import EncodingGuess, detect_bytes_encoding, normalise_codec
 from .shapefile import check_shapefile, dbf_encoding
 from .types import is_blank
 
-__all__ = ["RawSource", "read_source", "sha256_file", "from_frame"]
+__all__ = ["RawSource", "from_frame", "has_geometry", "read_source", "sha256_file"]
 
 VECTOR_SUFFIXES = {".shp", ".gpkg", ".geojson", ".json", ".zip", ".osm", ".pbf"}
 TABLE_SUFFIXES = {".csv", ".txt", ".xlsx", ".xlsm", ".xls"}
@@ -46,8 +46,9 @@ class RawSource:
     ----------
     path : str
         What the user named (shown in messages).
-    frame : geopandas.GeoDataFrame
-        Source columns as in the file, plus geometry (CRS as declared, possibly none).
+    frame : geopandas.GeoDataFrame or pandas.DataFrame
+        Source columns as in the file, plus geometry (CRS as declared, possibly none); a
+        plain DataFrame for a table read without coordinates (attribute-table layers).
     rows : numpy.ndarray
         The row number the user sees for each record (1-based feature number, or the
         spreadsheet/CSV line including the header).
@@ -66,7 +67,7 @@ class RawSource:
     """
 
     path: str
-    frame: gpd.GeoDataFrame
+    frame: gpd.GeoDataFrame | pd.DataFrame
     rows: np.ndarray
     row_label: str
     crs: pyproj.CRS | None
@@ -86,21 +87,33 @@ def sha256_file(*paths: Path) -> str:
     return digest.hexdigest()
 
 
-def from_frame(gdf: gpd.GeoDataFrame, name: str = "<GeoDataFrame>") -> RawSource:
-    """Wrap an in-memory GeoDataFrame (from a notebook) as a source; rows count from 1."""
+def has_geometry(frame: pd.DataFrame) -> bool:
+    """Whether ``frame`` is a GeoDataFrame with an active geometry column."""
+    return (isinstance(frame, gpd.GeoDataFrame) and frame._geometry_column_name is not None
+            and frame._geometry_column_name in frame)
+
+
+def from_frame(gdf: gpd.GeoDataFrame | pd.DataFrame, name: str | None = None, *,
+               need_geometry: bool = True) -> RawSource:
+    """Wrap an in-memory GeoDataFrame (from a notebook) as a source; rows count from 1.
+
+    With ``need_geometry=False`` (attribute-table layers) a plain DataFrame is accepted.
+    """
     frame = gdf.reset_index(drop=True)
-    if not isinstance(frame, gpd.GeoDataFrame) or frame.geometry.name not in frame:
+    geo = has_geometry(frame)
+    name = name or ("<GeoDataFrame>" if geo or need_geometry else "<DataFrame>")
+    if need_geometry and not geo:
         raise SourceError("not a GeoDataFrame with a geometry column", source=name)
-    digest = hashlib.sha256(
-        pd.util.hash_pandas_object(frame.drop(columns=frame.geometry.name), index=False).values
-    )
-    digest.update(shapely.to_wkb(frame.geometry.values).astype(bytes).tobytes())
+    attrs = frame.drop(columns=frame.geometry.name) if geo else frame
+    digest = hashlib.sha256(pd.util.hash_pandas_object(attrs, index=False).values)
+    if geo:
+        digest.update(shapely.to_wkb(frame.geometry.values).astype(bytes).tobytes())
     return RawSource(
         path=name,
-        frame=frame,
+        frame=frame if geo else pd.DataFrame(frame),
         rows=np.arange(1, len(frame) + 1),
         row_label="row",
-        crs=frame.crs,
+        crs=frame.crs if geo else None,
         sha256=digest.hexdigest(),
     )
 
@@ -114,6 +127,7 @@ def read_source(
     y: str | None = None,
     where: str | None = None,
     allow_missing_xy: bool = False,
+    need_xy: bool = True,
 ) -> RawSource:
     """Read a vector or tabular file as the user gave it.
 
@@ -136,6 +150,9 @@ def read_source(
         CSV/XLSX rows whose coordinates are both blank get no geometry instead of being
         refused (the registry then locates them by address); garbage coordinates are still
         refused.
+    need_xy : bool
+        False for attribute-table layers (no geometry): CSV/XLSX are read as plain tables,
+        without coordinate columns (any there are kept as ordinary columns).
 
     Raises
     ------
@@ -163,7 +180,7 @@ def read_source(
         return _read_vector(p, source_layer=source_layer, where=where)
     if suffix in TABLE_SUFFIXES:
         return _read_table(p, sheet=source_layer, encoding=encoding, x=x, y=y,
-                           allow_missing_xy=allow_missing_xy)
+                           allow_missing_xy=allow_missing_xy, need_xy=need_xy)
     raise SourceError(
         f"unsupported format {suffix!r}",
         source=str(p),
@@ -280,7 +297,7 @@ def _read_vector(p: Path, *, source_layer: str | None, where: str | None) -> Raw
         frame=frame,
         rows=rows,
         row_label="OSM id" if p.suffix.lower() in (".osm", ".pbf") else "feature",
-        crs=frame.crs,
+        crs=frame.crs if has_geometry(frame) else None,  # a GeoPackage attributes table: none
         sha256=sha256_file(p),
     )
 
@@ -328,7 +345,7 @@ def _pick(columns: list[str], wanted: str | None, candidates: tuple[str, ...], a
 
 def _read_table(
     p: Path, *, sheet: str | None, encoding: str | None, x: str | None, y: str | None,
-    allow_missing_xy: bool = False,
+    allow_missing_xy: bool = False, need_xy: bool = True,
 ) -> RawSource:
     suffix = p.suffix.lower()
     notes: list[str] = []
@@ -361,6 +378,11 @@ def _read_table(
     if table.empty:
         raise SourceError("the table has a header but no rows", source=str(p))
     cols = list(table.columns)
+    shown = str(p) if sheet is None or suffix in (".csv", ".txt") else f"{p}:{sheet}"
+    if not need_xy:  # an attribute table: no coordinates, no geometry
+        return RawSource(path=shown, frame=pd.DataFrame(table), rows=np.arange(2, len(table) + 2),
+                         row_label=label, crs=None, encoding=guess, sha256=sha256_file(p),
+                         notes=notes)
     try:
         xcol = _pick(cols, x, X_NAMES, "x")
         ycol = _pick(cols, y, Y_NAMES, "y")
@@ -396,7 +418,7 @@ def _read_table(
     geoms[blank] = None
     frame = gpd.GeoDataFrame(table.drop(columns=[xcol, ycol]), geometry=geoms, crs=None)
     return RawSource(
-        path=str(p) if sheet is None or suffix in (".csv", ".txt") else f"{p}:{sheet}",
+        path=shown,
         frame=frame,
         rows=rows,
         row_label=label,

@@ -25,7 +25,7 @@ from ..crs import crs_label, parse_crs
 from ..errors import Problem, ValidationError
 from .extent import to_working
 from .geometry import GeometryResult, check_geometries
-from .sources import RawSource
+from .sources import RawSource, has_geometry
 from .types import coerce, is_blank
 
 __all__ = ["Prepared", "parse_mapping", "parse_value_mapping", "prepare", "read_mapping_file"]
@@ -38,8 +38,9 @@ class Prepared:
     Attributes
     ----------
     layer : Layer
-    frame : geopandas.GeoDataFrame
-        Catalogue columns (canonical dtypes) and geometry, in the working CRS.
+    frame : geopandas.GeoDataFrame or pandas.DataFrame
+        Catalogue columns (canonical dtypes) and geometry, in the working CRS; a plain
+        DataFrame (no geometry, no CRS) for an attribute-table layer.
     raw : RawSource
     mapping : dict
         Source column -> catalogue column, as applied.
@@ -52,7 +53,7 @@ class Prepared:
     """
 
     layer: Layer
-    frame: gpd.GeoDataFrame
+    frame: gpd.GeoDataFrame | pd.DataFrame
     raw: RawSource
     mapping: dict[str, str] = field(default_factory=dict)
     ignored: list[str] = field(default_factory=list)
@@ -206,7 +207,7 @@ def resolve_columns(
 def _map_columns(
     frame: pd.DataFrame, layer: Layer, mapping: dict[str, str], source: str
 ) -> tuple[pd.DataFrame, dict[str, str], list[str]]:
-    geom_name = frame.geometry.name
+    geom_name = frame.geometry.name if has_geometry(frame) else None
     columns = [c for c in frame.columns if c != geom_name]
     applied = resolve_columns(columns, layer, mapping, source)
     ignored = [str(c) for c in columns if c not in applied]
@@ -261,6 +262,11 @@ def prepare(
         Listing every problem with rows and field.
     CRSError
         When there is no CRS to read the coordinates in.
+
+    Notes
+    -----
+    For an attribute-table layer (``geometry=()``) geometry checks, CRS and extent are
+    skipped (a geometry the source has is ignored) and the result is a plain DataFrame.
     """
     spec = layer if isinstance(layer, Layer) else get_layer(layer)
     src = raw.path
@@ -288,9 +294,16 @@ def prepare(
             f"{spec.name}",
             source=src,
             hint="the file's columns: "
-            + ", ".join(map(str, [c for c in raw.frame.columns if c != raw.frame.geometry.name]))
+            + ", ".join(map(str, [c for c in raw.frame.columns if not has_geometry(raw.frame)
+                                  or c != raw.frame.geometry.name]))
             + f"; map one with --map SOURCE={missing[0].name}",
         )
+
+    if not spec.has_geometry:  # an attribute table: no geometry, CRS or extent to check
+        out = _check_attributes(frame, spec, rows, label, problems)
+        _refuse(problems, spec, label, src)
+        return Prepared(spec, pd.DataFrame(out.reset_index(drop=True)), raw, applied, ignored,
+                        [], "")
 
     def geometry_checks() -> tuple[GeometryResult, pyproj.CRS | str | None, np.ndarray,
                                    list[Problem]]:
@@ -309,6 +322,14 @@ def prepare(
         geom, src_crs, working, extent_problems = geometry_future.result()
     problems.extend(geom.problems)
     problems.extend(extent_problems)
+    _refuse(problems, spec, label, src)
+    gdf = gpd.GeoDataFrame(out.reset_index(drop=True), geometry=working,
+                           crs=pyproj.CRS.from_user_input(settings.working_crs))
+    return Prepared(spec, gdf, raw, applied, ignored, geom.repairs, crs_label(src_crs))
+
+
+def _refuse(problems: list[Problem], spec: Layer, label: str, src: str) -> None:
+    """Raise one ValidationError listing ``problems`` in file order (nothing if none)."""
     if problems:
         n = len({r for p in problems for r in p.rows})
         problems.sort(key=lambda p: min(p.rows) if p.rows else 0)  # in file order
@@ -318,9 +339,6 @@ def prepare(
             source=src,
             problems=problems,
         )
-    gdf = gpd.GeoDataFrame(out.reset_index(drop=True), geometry=working,
-                           crs=pyproj.CRS.from_user_input(settings.working_crs))
-    return Prepared(spec, gdf, raw, applied, ignored, geom.repairs, crs_label(src_crs))
 
 
 def _check_attributes(frame: pd.DataFrame, spec: Layer, rows: np.ndarray, label: str,

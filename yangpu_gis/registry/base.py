@@ -126,7 +126,13 @@ class Registry(ABC):
         -------
         geopandas.GeoDataFrame
             Catalogue dtypes (see :mod:`yangpu_gis.io.types`), ordered by id. An empty
-            frame with the right columns if nothing was loaded yet.
+            frame with the right columns if nothing was loaded yet. A plain
+            ``pandas.DataFrame`` for an attribute-table layer (``water_samples``).
+
+        Raises
+        ------
+        RegistryError
+            For unknown columns, or ``bbox`` on a layer without geometry.
         """
 
     @abstractmethod
@@ -182,11 +188,17 @@ class Registry(ABC):
         return {name: self.read(name, crs=crs) for name in (names or tuple(CATALOGUE))}
 
     @staticmethod
-    def _read_plan(layer: str, columns: list[str] | None) -> tuple[Layer, list[str]]:
+    def _read_plan(layer: str, columns: list[str] | None,
+                   bbox: object = None) -> tuple[Layer, list[str]]:
         """The layer's catalogue entry and the columns to read, or a clear error."""
         from .storage import select_columns
 
         spec = get_layer(layer)
+        if bbox is not None and not spec.has_geometry:
+            raise RegistryError(f"layer {layer} ({spec.label}) has no geometry: it cannot be "
+                                "read by bounding box",
+                                hint="read it whole and filter by its columns (e.g. join on "
+                                "station_id to water_stations)")
         try:
             return spec, select_columns(spec, columns)
         except KeyError as exc:
@@ -230,6 +242,7 @@ class Registry(ABC):
         Parameters
         ----------
         source : path or GeoDataFrame
+            (a plain DataFrame for a layer without geometry)
         layer : str
             Catalogue layer.
         crs : str, optional
@@ -268,12 +281,13 @@ class Registry(ABC):
         spec = get_layer(layer)
         if mode not in LOAD_MODES:
             raise ValidationError(f"unknown mode {mode!r}", hint="use append, replace or upsert")
-        if isinstance(source, gpd.GeoDataFrame):
-            raw = from_frame(source)
+        if isinstance(source, pd.DataFrame):
+            raw = from_frame(source, need_geometry=spec.has_geometry)
         else:
             raw = read_source(source, source_layer=source_layer, encoding=encoding, x=x, y=y,
                               where=where,
-                              allow_missing_xy="location_precision" in spec.column_names)
+                              allow_missing_xy="location_precision" in spec.column_names,
+                              need_xy=spec.has_geometry)
         maps, vals = read_mapping_file(mapping_file) if mapping_file else ({}, {})
         maps.update(mapping or {})
         if "location_precision" in spec.column_names:
@@ -395,12 +409,19 @@ class Registry(ABC):
 
     def export(self, layer: str, out: str | Path, *, crs: str | None = None) -> Path:
         """Write a layer to a file; the format follows the extension (.gpkg, .geojson, .shp,
-        .csv). Shapefiles get a UTF-8 ``.cpg``.
+        .csv). Shapefiles get a UTF-8 ``.cpg``. A layer without geometry goes to CSV only.
         """
         import pyogrio
 
-        gdf = self.read(layer, crs=crs)
         out = Path(out)
+        if not get_layer(layer).has_geometry:
+            if out.suffix.lower() != ".csv":
+                raise ValidationError(f"layer {layer} has no geometry; export it to a .csv file",
+                                      source=str(out))
+            out.parent.mkdir(parents=True, exist_ok=True)
+            self.read(layer).to_csv(out, index=False, encoding="utf-8-sig")
+            return out
+        gdf = self.read(layer, crs=crs)
         out.parent.mkdir(parents=True, exist_ok=True)
         if out.suffix.lower() == ".csv":
             frame = pd.DataFrame(gdf.drop(columns=gdf.geometry.name))
@@ -432,7 +453,7 @@ def _os_user() -> str:
 def empty_layers_table(counts: dict[str, int]) -> pd.DataFrame:
     """The ``layers()`` table from a name -> count dict (0 for layers never loaded)."""
     rows = [
-        {"layer": name, "label": spec.label, "geometry": spec.storage_geometry,
+        {"layer": name, "label": spec.label, "geometry": spec.storage_geometry or "None",
          "features": int(counts.get(name, 0))}
         for name, spec in CATALOGUE.items()
     ]

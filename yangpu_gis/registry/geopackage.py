@@ -4,7 +4,8 @@ All-or-nothing by copy-on-write: a load works on a copy of the file beside it an
 the original with one atomic ``os.replace`` only after every write succeeded, so a failure
 anywhere (bad row, full disk, killed process) leaves the registry byte-for-byte as it was.
 Loads are serialised by an exclusive ``flock`` on ``<file>.lock``; readers never see a
-half-written file.
+half-written file. A layer without geometry (``water_samples``) is a GeoPackage
+``attributes`` table, written and replaced the same way.
 """
 
 from __future__ import annotations
@@ -87,15 +88,16 @@ class GeoPackageRegistry(Registry):
         return empty_layers_table(counts)
 
     def read(self, layer, *, bbox=None, bbox_crs=None, columns=None, crs=None) -> gpd.GeoDataFrame:
-        spec, cols = self._read_plan(layer, columns)
+        spec, cols = self._read_plan(layer, columns, bbox)
         if layer not in self._layer_names():
             return empty_frame(spec, cols, crs)
         kwargs: dict[str, Any] = {}
         if bbox is not None:
             kwargs["bbox"] = _bbox_in_working(bbox, bbox_crs or crs)
-        df = pyogrio.read_dataframe(self.path, layer=layer, columns=cols, use_arrow=True, **kwargs)
+        df = pyogrio.read_dataframe(self.path, layer=layer, columns=cols, use_arrow=True,
+                                    read_geometry=spec.has_geometry, **kwargs)
         df = df.sort_values(spec.id_column, kind="stable")
-        return from_storage(df, df.geometry.values, spec, cols, crs)
+        return from_storage(df, _geoms(df, spec), spec, cols, crs)
 
     def batches(self) -> pd.DataFrame:
         if not self.path.exists():
@@ -169,8 +171,9 @@ class GeoPackageRegistry(Registry):
                 _write_layer(tmp, to_storage(new, spec, batch_id), spec, append=True)
             elif mode == "upsert" and spec.name in existing:
                 cols = select_columns(spec, None)
-                old = pyogrio.read_dataframe(tmp, layer=spec.name, columns=cols, use_arrow=True)
-                old = from_storage(old, old.geometry.values, spec, cols, None)
+                old = pyogrio.read_dataframe(tmp, layer=spec.name, columns=cols, use_arrow=True,
+                                             read_geometry=spec.has_geometry)
+                old = from_storage(old, _geoms(old, spec), spec, cols, None)
                 clash = old[spec.id_column].isin(new[spec.id_column]).to_numpy()
                 counts["updated"] = int(clash.sum())
                 counts["inserted"] = len(new) - counts["updated"]
@@ -192,6 +195,11 @@ class GeoPackageRegistry(Registry):
             self.path = saved
 
 
+def _geoms(df: pd.DataFrame, spec) -> Any:
+    """The geometries read with ``df``; None for a layer without geometry."""
+    return df.geometry.values if spec.has_geometry else None
+
+
 def _bbox_in_working(bbox, bbox_crs) -> tuple[float, float, float, float]:
     if bbox_crs is None:
         return tuple(bbox)
@@ -204,13 +212,17 @@ def _bbox_in_working(bbox, bbox_crs) -> tuple[float, float, float, float]:
     return tuple(out.bounds)
 
 
-def _write_layer(path: Path, stored: gpd.GeoDataFrame, spec, *, append: bool) -> None:
+def _write_layer(path: Path, stored: gpd.GeoDataFrame | pd.DataFrame, spec, *,
+                 append: bool) -> None:
+    """Write (or append) a layer; a layer without geometry becomes an ``attributes`` table."""
+    geometry_type = {None: None, "Geometry": "Unknown"}.get(spec.storage_geometry,
+                                                             spec.storage_geometry)
     pyogrio.write_dataframe(
         stored,
         path,
         layer=spec.name,
         driver="GPKG",
-        geometry_type=spec.storage_geometry if spec.storage_geometry != "Geometry" else "Unknown",
+        **({"geometry_type": geometry_type} if geometry_type else {}),
         append=append,
         use_arrow=True,
         layer_options={"FID": "fid", "DESCRIPTION": spec.label},

@@ -4,7 +4,9 @@ Tables follow the catalogue: primary key on the id column, NOT NULL on required 
 CHECK constraints on enumerations and bounds, ``geometry(<type>, <srid>)`` typmod and a GiST
 index. A load runs in one transaction that first takes a per-layer advisory lock (two loads
 into one layer queue up, they never interleave), records the batch, and COPYs the rows; any
-error rolls everything back, so the table is exactly as before. All SQL is composed with
+error rolls everything back, so the table is exactly as before. A layer without geometry
+(``water_samples``) gets a table without geometry column and GiST index, and the same keys,
+NOT NULL and CHECK constraints. All SQL is composed with
 :mod:`psycopg.sql` identifiers and bound parameters.
 """
 
@@ -93,8 +95,9 @@ def _create_table(spec: Layer, srid: int, *, keys: bool) -> sql.Composed:
     cols.append(sql.SQL("{} integer NOT NULL").format(sql.Identifier(BATCH_COLUMN))
                 + (sql.SQL(" REFERENCES {} (batch_id)").format(sql.Identifier(BATCHES_TABLE))
                    if keys else sql.SQL("")))
-    cols.append(sql.SQL("{} geometry({}, {}) NOT NULL").format(
-        sql.Identifier(GEOMETRY_COLUMN), sql.SQL(spec.storage_geometry), sql.Literal(srid)))
+    if spec.has_geometry:
+        cols.append(sql.SQL("{} geometry({}, {}) NOT NULL").format(
+            sql.Identifier(GEOMETRY_COLUMN), sql.SQL(spec.storage_geometry), sql.Literal(srid)))
     if keys:
         cols.append(sql.SQL("PRIMARY KEY ({})").format(sql.Identifier(spec.id_column)))
     return sql.SQL("CREATE TABLE IF NOT EXISTS {} ({})").format(
@@ -112,10 +115,13 @@ def _keys_ddl(spec: Layer) -> sql.Composed:
 
 def _index_ddl(spec: Layer) -> list[sql.Composed]:
     table = sql.Identifier(spec.name)
-    return [
+    gist = [
         sql.SQL("CREATE INDEX IF NOT EXISTS {} ON {} USING gist ({})").format(
             sql.Identifier(f"{spec.name}_{GEOMETRY_COLUMN}_gist"), table,
             sql.Identifier(GEOMETRY_COLUMN)),
+    ] if spec.has_geometry else []
+    return [
+        *gist,
         sql.SQL("CREATE INDEX IF NOT EXISTS {} ON {} ({})").format(
             sql.Identifier(f"{spec.name}_{BATCH_COLUMN}_idx"), table, sql.Identifier(BATCH_COLUMN)),
     ]
@@ -138,7 +144,7 @@ CREATE TABLE IF NOT EXISTS {} (
 
 
 def _copy_text(stored: pd.DataFrame, layer: Layer) -> str:
-    """CSV text for COPY: catalogue columns, batch id, hex EWKB geometry."""
+    """CSV text for COPY: catalogue columns, batch id, hex EWKB geometry (if the layer has one)."""
     out = pd.DataFrame(index=stored.index)
     for col in layer.columns:
         v = stored[col.name]
@@ -150,8 +156,9 @@ def _copy_text(stored: pd.DataFrame, layer: Layer) -> str:
             v = v.map({True: "t", False: "f"}).astype(object)
         out[col.name] = v
     out[BATCH_COLUMN] = stored[BATCH_COLUMN]
-    geoms = shapely.set_srid(np.asarray(stored.geometry.values, dtype=object), _srid())
-    out[GEOMETRY_COLUMN] = shapely.to_wkb(geoms, hex=True, include_srid=True)
+    if layer.has_geometry:
+        geoms = shapely.set_srid(np.asarray(stored.geometry.values, dtype=object), _srid())
+        out[GEOMETRY_COLUMN] = shapely.to_wkb(geoms, hex=True, include_srid=True)
     buf = io.StringIO()
     out.to_csv(buf, index=False, header=False, na_rep="")
     return buf.getvalue()
@@ -229,7 +236,9 @@ def _copy_csv(stored: pd.DataFrame, layer: Layer) -> bytes:
         else:
             arrays[col.name] = pa.array(v.array, from_pandas=True)
     arrays[BATCH_COLUMN] = pa.array(stored[BATCH_COLUMN].to_numpy(dtype=np.int64))
-    arrays[GEOMETRY_COLUMN] = _hex_ewkb(np.asarray(stored.geometry.values, dtype=object), _srid())
+    if layer.has_geometry:
+        arrays[GEOMETRY_COLUMN] = _hex_ewkb(np.asarray(stored.geometry.values, dtype=object),
+                                            _srid())
     sink = pa.BufferOutputStream()
     pa_csv.write_csv(pa.table(arrays), sink, pa_csv.WriteOptions(include_header=False))
     return sink.getvalue().to_pybytes()
@@ -293,12 +302,15 @@ class PostGISRegistry(Registry):
         return empty_layers_table(counts)
 
     def read(self, layer, *, bbox=None, bbox_crs=None, columns=None, crs=None) -> gpd.GeoDataFrame:
-        spec, cols = self._read_plan(layer, columns)
+        spec, cols = self._read_plan(layer, columns, bbox)
         if layer not in self._tables():
             return empty_frame(spec, cols, crs)
-        query = sql.SQL("SELECT {}, ST_AsBinary({}) FROM {}").format(
-            sql.SQL(", ").join(sql.Identifier(c) for c in cols), sql.Identifier(GEOMETRY_COLUMN),
-            sql.Identifier(layer))
+        selected = sql.SQL(", ").join(sql.Identifier(c) for c in cols)
+        if spec.has_geometry:
+            query = sql.SQL("SELECT {}, ST_AsBinary({}) FROM {}").format(
+                selected, sql.Identifier(GEOMETRY_COLUMN), sql.Identifier(layer))
+        else:
+            query = sql.SQL("SELECT {} FROM {}").format(selected, sql.Identifier(layer))
         params: list[Any] = []
         if bbox is not None:
             query += sql.SQL(" WHERE {} && ST_MakeEnvelope(%s, %s, %s, %s, %s)").format(
@@ -308,6 +320,8 @@ class PostGISRegistry(Registry):
         with self.conn.cursor(binary=True) as cur:
             cur.execute(query, params)
             rows = cur.fetchall()
+        if not spec.has_geometry:
+            return from_storage(pd.DataFrame(rows, columns=cols), None, spec, cols, crs)
         df = pd.DataFrame([r[:-1] for r in rows], columns=cols)
         geoms = shapely.from_wkb([bytes(r[-1]) for r in rows]) if rows else []
         return from_storage(df, geoms, spec, cols, crs)
@@ -377,7 +391,8 @@ class PostGISRegistry(Registry):
                     [batch[n] for n in names]).fetchone()[0]
                 stored = to_storage(prepared.frame, spec, batch_id)
                 counts = {"inserted": len(stored), "updated": 0, "deleted": 0}
-                columns = [*spec.column_names, BATCH_COLUMN, GEOMETRY_COLUMN]
+                columns = [*spec.column_names, BATCH_COLUMN,
+                           *([GEOMETRY_COLUMN] if spec.has_geometry else [])]
                 if mode == "replace":
                     counts["deleted"] = conn.execute(sql.SQL("DELETE FROM {}").format(table)).rowcount
                 if mode == "upsert":

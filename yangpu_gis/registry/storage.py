@@ -2,7 +2,8 @@
 
 Both backends store exactly the catalogue columns, then ``batch_id``, then the geometry, and
 read them back through :func:`from_storage`, so a layer read from GeoPackage equals the same
-layer read from PostGIS.
+layer read from PostGIS. An attribute-table layer (no geometry) has no geometry column and is
+a plain :class:`pandas.DataFrame` in and out.
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ def select_columns(layer: Layer, columns: list[str] | None) -> list[str]:
     return [layer.id_column, *[c for c in columns if c != layer.id_column]]
 
 
-def to_storage(frame: gpd.GeoDataFrame, layer: Layer, batch_id: int | None) -> gpd.GeoDataFrame:
+def to_storage(frame: pd.DataFrame, layer: Layer, batch_id: int | None) -> pd.DataFrame:
     """Catalogue frame -> storage frame (dates as Arrow date32 so GeoPackage gets DATE fields).
 
     ``batch_id`` None keeps the frame's own ``batch_id`` column (rows already stored).
@@ -52,14 +53,20 @@ def to_storage(frame: gpd.GeoDataFrame, layer: Layer, batch_id: int | None) -> g
         out[col.name] = values
     out[BATCH_COLUMN] = (frame[BATCH_COLUMN] if batch_id is None else
                          pd.Series(batch_id, index=frame.index)).astype("int64")
+    if not layer.has_geometry:
+        return out
     return gpd.GeoDataFrame(out, geometry=gpd.GeoSeries(frame.geometry.values, index=frame.index),
                             crs=frame.crs).rename_geometry(GEOMETRY_COLUMN)
 
 
 def from_storage(
     df: pd.DataFrame, geoms, layer: Layer, columns: list[str], crs: str | pyproj.CRS | None
-) -> gpd.GeoDataFrame:
-    """Backend rows -> catalogue frame in the requested CRS (working CRS by default)."""
+) -> gpd.GeoDataFrame | pd.DataFrame:
+    """Backend rows -> catalogue frame in the requested CRS (working CRS by default).
+
+    For an attribute-table layer ``geoms`` and ``crs`` are ignored and the result is a plain
+    DataFrame.
+    """
     out = pd.DataFrame(index=pd.RangeIndex(len(df)))
     for name in columns:
         values = df[name].reset_index(drop=True)
@@ -69,6 +76,8 @@ def from_storage(
         col = layer.column(name)
         converted = coerce(values, col)[0]
         out[name] = converted.astype(object) if col.type == "str" else converted
+    if not layer.has_geometry:
+        return out
     working = pyproj.CRS.from_user_input(settings.working_crs)
     gdf = gpd.GeoDataFrame(out, geometry=gpd.GeoSeries(list(geoms), crs=working), crs=working)
     if crs is not None:
@@ -83,6 +92,7 @@ def from_storage(
     return gdf
 
 
-def empty_frame(layer: Layer, columns: list[str], crs: str | pyproj.CRS | None) -> gpd.GeoDataFrame:
+def empty_frame(layer: Layer, columns: list[str],
+                crs: str | pyproj.CRS | None) -> gpd.GeoDataFrame | pd.DataFrame:
     """The frame :func:`from_storage` gives for a layer that holds nothing yet."""
     return from_storage(pd.DataFrame({c: [] for c in columns}), [], layer, columns, crs)
