@@ -329,3 +329,20 @@ def test_data_date_is_the_latest_load(registry):
     registry.load(FIXTURES / "roads_gbk.zip", "roads")
     latest = registry.batches()["loaded_at"].max().tz_convert("Asia/Shanghai")
     assert registry.data_date() == latest.date().isoformat()
+
+
+def test_append_refused_under_the_write_lock(registry):
+    """Ids validated as new but loaded by someone else before the write: refused, unchanged."""
+    from datetime import datetime
+
+    first, second = random_pipes(1, seed=11, prefix="A"), random_pipes(1, seed=12, prefix="B")
+    registry.load(first, "pipelines")
+    prepared = registry.validate(second, "pipelines")  # B is new now
+    registry.load(second, "pipelines")                 # a concurrent load adds B
+    before, batches = registry.read("pipelines"), registry.batches()
+    batch = {"layer": "pipelines", "mode": "append", "source": "x", "loaded_at": datetime.now()}
+    with pytest.raises(ValidationError, match="already in the registry") as exc:
+        registry._write(prepared, "append", batch)
+    assert exc.value.problems[0].rows == [1]
+    pd.testing.assert_frame_equal(registry.read("pipelines"), before)
+    pd.testing.assert_frame_equal(registry.batches(), batches)

@@ -19,7 +19,7 @@ from .. import settings
 from ..crs import crs_label, transform_geometries
 from ..errors import CRSError, Problem
 
-__all__ = ["CANDIDATE_CRS", "district_box", "guess_crs", "locate", "to_working"]
+__all__ = ["CANDIDATE_CRS", "district_box", "guess_crs", "to_working"]
 
 #: Interpretations tried when data lands outside the district (label, CRS, swap axes).
 CANDIDATE_CRS: tuple[tuple[str, str, bool], ...] = (
@@ -177,8 +177,3 @@ def to_working(
     )
     return out, [problem]
 
-
-def locate(geoms: np.ndarray, crs: pyproj.CRS | str) -> tuple[np.ndarray, np.ndarray]:
-    """Lon/lat of each geometry's bounding-box centre (for messages and tests)."""
-    x, y = _centres(geoms)
-    return _lonlat(x, y, crs)

@@ -305,8 +305,16 @@ class Registry(ABC):
         return prepared
 
     def _check_new_ids(self, prepared: Prepared, spec: Layer) -> None:
+        ids = prepared.frame[spec.id_column].tolist()
+        self._refuse_existing_ids(prepared, spec, self.existing_ids(spec.name, ids))
+
+    @staticmethod
+    def _refuse_existing_ids(prepared: Prepared, spec: Layer, clash: set[str]) -> None:
+        """Refuse an append whose ids ``clash`` with stored ones, naming their rows.
+
+        Backends call it again under their write lock with the ids they find there.
+        """
         ids = prepared.frame[spec.id_column]
-        clash = self.existing_ids(spec.name, ids.tolist())
         if clash:
             mask = ids.isin(clash).to_numpy()
             raise ValidationError(

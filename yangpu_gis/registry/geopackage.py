@@ -115,10 +115,7 @@ class GeoPackageRegistry(Registry):
     def existing_ids(self, layer: str, ids: list[str]) -> set[str]:
         if layer not in self._layer_names():
             return set()
-        spec = get_layer(layer)
-        df = pyogrio.read_dataframe(self.path, layer=layer, columns=[spec.id_column],
-                                    read_geometry=False, use_arrow=True)
-        return ids_in(df[spec.id_column].astype(object).to_numpy(), ids)
+        return _stored_ids(self.path, get_layer(layer), ids)
 
     # ----------------------------------------------------------------- writing
     @contextmanager
@@ -157,7 +154,8 @@ class GeoPackageRegistry(Registry):
             existing = [str(n) for n in pyogrio.list_layers(tmp)[:, 0]] if tmp.exists() else []
             if mode == "append" and spec.name in existing:
                 # re-checked under the lock: a concurrent load may have added these ids
-                self._check_new_ids_in(tmp, prepared)
+                ids = prepared.frame[spec.id_column].tolist()
+                self._refuse_existing_ids(prepared, spec, _stored_ids(tmp, spec, ids))
             batch_id = _insert_batch(tmp, batch) if tmp.exists() else None
             new = prepared.frame
             counts = {"inserted": len(new), "updated": 0, "deleted": 0}
@@ -187,12 +185,12 @@ class GeoPackageRegistry(Registry):
             _finish_batch(tmp, batch_id, counts)
         return {**counts, "batch_id": batch_id}
 
-    def _check_new_ids_in(self, path: Path, prepared: Prepared) -> None:
-        saved, self.path = self.path, path
-        try:
-            self._check_new_ids(prepared, prepared.layer)
-        finally:
-            self.path = saved
+
+def _stored_ids(path: Path, spec, ids: list[str]) -> set[str]:
+    """Which of ``ids`` layer ``spec`` of the GeoPackage at ``path`` holds (layer must exist)."""
+    df = pyogrio.read_dataframe(path, layer=spec.name, columns=[spec.id_column],
+                                read_geometry=False, use_arrow=True)
+    return ids_in(df[spec.id_column].astype(object).to_numpy(), ids)
 
 
 def _geoms(df: pd.DataFrame, spec) -> Any:

@@ -29,7 +29,7 @@ from psycopg import sql
 from psycopg.copy import QueuedLibpqWriter
 
 from .. import settings
-from ..catalogue import BATCH_COLUMN, Column, Layer, get_layer
+from ..catalogue import BATCH_COLUMN, Column, Layer, get_layer, layer_names
 from ..errors import RegistryError
 from ..io import Prepared
 from .base import BATCH_FIELDS, Registry, empty_layers_table
@@ -296,7 +296,7 @@ class PostGISRegistry(Registry):
     def layers(self) -> pd.DataFrame:
         tables = self._tables()
         counts = {}
-        for name in (n for n in get_layer_names() if n in tables):
+        for name in (n for n in layer_names() if n in tables):
             counts[name] = self.conn.execute(
                 sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(name))).fetchone()[0]
         return empty_layers_table(counts)
@@ -380,8 +380,7 @@ class PostGISRegistry(Registry):
                 if mode == "append":  # re-checked under the lock
                     clash = self._existing_ids(conn, spec.name,
                                                prepared.frame[spec.id_column].tolist())
-                    if clash:
-                        self._check_new_ids(prepared, spec)
+                    self._refuse_existing_ids(prepared, spec, clash)
                 names = [f for f in BATCH_FIELDS if f in batch]
                 batch_id = conn.execute(
                     sql.SQL("INSERT INTO {} ({}) VALUES ({}) RETURNING batch_id").format(
@@ -451,8 +450,3 @@ class PostGISRegistry(Registry):
     def _after_chunk(self, rows_written: int) -> None:
         """Hook called after each COPY chunk (tests inject failures here)."""
 
-
-def get_layer_names() -> list[str]:
-    from ..catalogue import layer_names
-
-    return layer_names()
