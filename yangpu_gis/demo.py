@@ -91,17 +91,10 @@ def run_demo(
 def _analyses(reg, out: Path, *, offline: bool) -> list[Path]:
     """The demo's first analyses: excavation coordination and parking; returns the maps."""
     from .analysis.excavation_report import run_excavation
-    from .analysis.parking import analyze_parking
-    from .analysis.parking_cli import write_outputs
+    from .analysis.parking_cli import run_parking
 
     run_excavation(reg, out / "excavation", offline=offline)
-    layers = reg.read_layers("residential_compounds", "parking_facilities", "pois", "roads",
-                             "subdistricts", "grid_cells")
-    parking = analyze_parking(layers["residential_compounds"], layers["parking_facilities"],
-                              pois=layers["pois"], roads=layers["roads"],
-                              subdistricts=layers["subdistricts"],
-                              grid_cells=layers["grid_cells"])
-    write_outputs(parking, out / "parking", offline=offline)
+    run_parking(reg, out / "parking", offline=offline)
     return sorted([*(out / "excavation").glob("*.html"), *(out / "parking").glob("*.html")])
 
 

@@ -9,7 +9,46 @@ from typing import Annotated
 
 import typer
 
-__all__ = ["register", "write_outputs"]
+__all__ = ["register", "run_parking", "write_outputs"]
+
+
+def run_parking(reg, out_dir: Path, *, distance: str = "network", catchment_m=None,
+                decay: str = "none", sigma_m=None, top_n: int = 10, offline: bool = True):
+    """Read the registry, analyse parking, write every output into ``out_dir``.
+
+    Shared by ``yangpu-gis analyze parking`` and ``yangpu-gis demo``.
+
+    Returns
+    -------
+    (ParkingResult, dict)
+        The result, and output name -> path.
+
+    Raises
+    ------
+    ValidationError
+        For an unknown ``distance`` or ``decay``, or a registry without demand.
+    """
+    from ..errors import ValidationError
+    from .parking import analyze_parking
+
+    if distance not in ("network", "euclidean"):
+        raise ValidationError(f"unknown --distance {distance!r}", hint="network or euclidean")
+    if decay not in ("none", "gaussian"):
+        raise ValidationError(f"unknown --decay {decay!r}", hint="none or gaussian")
+    frames = reg.read_layers("residential_compounds", "parking_facilities", "pois",
+                             "subdistricts", "grid_cells")
+    roads = reg.read("roads") if distance == "network" else None
+    if frames["residential_compounds"].empty and frames["pois"].empty:
+        raise ValidationError("the registry has no residential_compounds or pois",
+                              hint="load them first (yangpu-gis load … -l residential_compounds)")
+    result = analyze_parking(
+        frames["residential_compounds"], frames["parking_facilities"],
+        pois=frames["pois"], roads=roads, subdistricts=frames["subdistricts"],
+        grid_cells=frames["grid_cells"], distance=distance, catchment_m=catchment_m,
+        decay=decay, sigma_m=sigma_m, what_if_top_n=top_n,
+    )
+    return result, write_outputs(result, Path(out_dir), offline=offline,
+                                 data_date=reg.data_date())
 
 
 def write_outputs(result, out_dir: Path, *, offline: bool = True, data_date: object = None,
@@ -93,31 +132,12 @@ def register(app: typer.Typer, analyze_app: typer.Typer) -> None:
         """Parking supply versus demand: zone balances, 2SFCA accessibility, candidates, map."""
         from ..cli import errors_to_exit, open_cli_registry, print_json
         from ..cli import out as console
-        from ..errors import ValidationError
-        from .parking import analyze_parking
 
         with errors_to_exit(as_json):
-            if distance not in ("network", "euclidean"):
-                raise ValidationError(f"unknown --distance {distance!r}",
-                                      hint="network or euclidean")
-            if decay not in ("none", "gaussian"):
-                raise ValidationError(f"unknown --decay {decay!r}",
-                                      hint="none or gaussian")
             with open_cli_registry(registry) as reg:
-                frames = {n: reg.read(n) for n in ("residential_compounds", "parking_facilities",
-                                                   "pois", "subdistricts", "grid_cells")}
-                roads = reg.read("roads") if distance == "network" else None
-                data_date = reg.data_date()
-            if frames["residential_compounds"].empty and frames["pois"].empty:
-                raise ValidationError("the registry has no residential_compounds or pois",
-                                      hint="load them first (yangpu-gis load … -l residential_compounds)")
-            result = analyze_parking(
-                frames["residential_compounds"], frames["parking_facilities"],
-                pois=frames["pois"], roads=roads, subdistricts=frames["subdistricts"],
-                grid_cells=frames["grid_cells"], distance=distance, catchment_m=catchment_m,
-                decay=decay, sigma_m=sigma_m, what_if_top_n=top_n,
-            )
-            paths = write_outputs(result, out, offline=offline, data_date=data_date)
+                result, paths = run_parking(reg, out, distance=distance, catchment_m=catchment_m,
+                                            decay=decay, sigma_m=sigma_m, top_n=top_n,
+                                            offline=offline)
             if as_json:
                 print_json({**result.summary(), "outputs": paths})
                 return
