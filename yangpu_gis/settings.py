@@ -39,3 +39,15 @@ fallback_encodings: tuple[str, ...] = ("utf-8", "gb18030")
 
 #: Tile URL for online maps; ``amap`` and a custom template are options of the map builders.
 default_tiles: str = _env("YANGPU_GIS_TILES", "OpenStreetMap")
+
+#: Clearance (m) around low-, medium- and sub-high-pressure gas mains: the outer edge of
+#: their *safety control range* (安全控制范围, 0.7–6 m from the pipe wall) under the
+#: 上海市燃气管道设施保护办法 (Shanghai Government Order No. 46, 2005, as amended). Works in
+#: that range need the gas company's agreement and a protection plan, so a dig this close
+#: must be flagged, not only one within the 1 m of other utilities.
+gas_clearance_m: float = float(_env("YANGPU_GIS_GAS_CLEARANCE_M", "6.0"))
+#: Clearance (m) around high- and ultra-high-pressure gas mains: the outer edge of their
+#: safety control range (6–50 m) under the same order.
+gas_high_pressure_clearance_m: float = float(
+    _env("YANGPU_GIS_GAS_HIGH_PRESSURE_CLEARANCE_M", "50.0")
+)

@@ -38,6 +38,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from .. import settings
 from ..errors import ValidationError
 from ._excavation_inputs import (
     DEFAULT_ROAD_WIDTH_M,
@@ -80,15 +81,9 @@ MORATORIUM_COLUMNS = ["permit_id", "road_id", "rule", "protected_until", "protec
 #: Columns of a pipelines-at-risk table.
 AT_RISK_COLUMNS = ["permit_id", "pipe_id", "utility", "distance_m", "clearance_m"]
 
-#: Clearance (m) around low-, medium- and sub-high-pressure gas mains: the outer edge of
-#: their *safety control range* (安全控制范围, 0.7–6 m from the pipe wall) under the
-#: 上海市燃气管道设施保护办法 (Shanghai Government Order No. 46, 2005, as amended). Works in
-#: that range need the gas company's agreement and a protection plan, so a dig this close
-#: must be flagged, not only one within the 1 m of other utilities.
-GAS_CLEARANCE_M = 6.0
-#: Clearance (m) around high- and ultra-high-pressure gas mains: the outer edge of their
-#: safety control range (6–50 m) under the same order.
-GAS_HIGH_PRESSURE_CLEARANCE_M = 50.0
+#: Clearances around gas pipes (m); defined, with their source, in :mod:`yangpu_gis.settings`.
+GAS_CLEARANCE_M = settings.gas_clearance_m
+GAS_HIGH_PRESSURE_CLEARANCE_M = settings.gas_high_pressure_clearance_m
 #: ``pressure_class`` values treated as high pressure (次高压 is not: it is in the 6 m group).
 HIGH_PRESSURE_CLASSES = ("高压", "超高压", "high", "very_high")
 

@@ -13,7 +13,7 @@ from typing import Annotated
 
 import typer
 
-from .excavation import GAS_CLEARANCE_M
+from ..settings import gas_clearance_m as GAS_CLEARANCE_M
 
 __all__ = ["read_application", "register"]
 
@@ -141,7 +141,7 @@ def check_permit_command(
     """
     from .. import settings
     from ..cli import errors_to_exit, open_cli_registry, out, print_json
-    from .excavation import GAS_HIGH_PRESSURE_CLEARANCE_M
+    from ..settings import gas_high_pressure_clearance_m as GAS_HIGH_PRESSURE_CLEARANCE_M
     from .excavation_check import check_permit
     from .excavation_report import EXCLUDED_STATUS, active_permits
 
