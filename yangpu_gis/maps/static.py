@@ -39,16 +39,40 @@ CJK_FONTS: tuple[str, ...] = (
 def cjk_font() -> str:
     """The first installed family of :data:`CJK_FONTS`.
 
+    matplotlib caches the list of system fonts the first time it runs. A font installed
+    after that (``apt-get install fonts-noto-cjk`` after a first ``yangpu-gis demo``) is
+    not in the cache, so when no CJK family is cached the system font folders are scanned
+    again once and the fonts the cache lacks are added.
+
     Raises
     ------
     RuntimeError
         If none is installed (``apt-get install fonts-noto-cjk``).
     """
+    family = _first_cjk_family()
+    if family is None:
+        _add_fonts_missing_from_cache()
+        family = _first_cjk_family()
+    if family is None:
+        raise RuntimeError("no CJK font found; install fonts-noto-cjk (Noto Sans CJK SC)")
+    return family
+
+
+def _first_cjk_family() -> str | None:
     installed = {f.name for f in font_manager.fontManager.ttflist}
-    for family in CJK_FONTS:
-        if family in installed:
-            return family
-    raise RuntimeError("no CJK font found; install fonts-noto-cjk (Noto Sans CJK SC)")
+    return next((family for family in CJK_FONTS if family in installed), None)
+
+
+def _add_fonts_missing_from_cache() -> None:
+    """Add the system fonts installed after matplotlib built its font cache."""
+    known = {f.fname for f in font_manager.fontManager.ttflist}
+    for path in font_manager.findSystemFonts():
+        if path in known:
+            continue
+        try:
+            font_manager.fontManager.addfont(path)
+        except (OSError, RuntimeError, ValueError):  # an unreadable font file: not ours to fix
+            continue
 
 
 def _nice_length(span_m: float) -> float:
