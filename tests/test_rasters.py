@@ -158,9 +158,9 @@ def test_load_read_and_batches(registry, tmp_path):
     assert res2.rows_deleted == v.size - 1 and res2.batch_id == res.batch_id + 1
     table = raster_layers(registry)
     assert bool(table.set_index("layer").loc["dem", "loaded"])
-    if registry.kind == "geopackage":
-        assert [p.name for p in store_mod.rasters_dir(registry).iterdir()] == [
-            f"dem_b{res2.batch_id}.tif"]
+    if registry.kind == "geopackage":  # inside the .gpkg (issue 14): no sidecar folder
+        assert not store_mod.rasters_dir(registry).exists()
+        assert store_mod.raster_meta(registry, "dem")["batch_id"] == res2.batch_id
 
 
 @pytest.mark.parametrize("case", ["feet", "wrong_crs", "failure"])
@@ -200,9 +200,11 @@ def test_raster_first_in_new_geopackage_then_vector(tmp_path):
 def test_checksum_detects_tampering(tmp_path):
     reg = open_registry(tmp_path / "r.gpkg")
     load_raster(reg, _write(tmp_path / "d.tif", _dem()), "dem")
-    cog = next(store_mod.rasters_dir(reg).glob("*.tif"))
-    with open(cog, "ab") as fh:  # anything that changes the bytes
-        fh.write(b"\0")
+    import sqlite3  # the tiles live inside the .gpkg (issue 14): change one tile's bytes
+
+    with sqlite3.connect(reg.path) as con:
+        tid, blob = con.execute("SELECT id, tile_data FROM dem ORDER BY id").fetchone()
+        con.execute("UPDATE dem SET tile_data = ? WHERE id = ?", (blob + b"\0", tid))
     with pytest.raises(RegistryError, match="checksum"):
         read_raster(reg, "dem")
 

@@ -1,19 +1,28 @@
 """Rasters in the registry, one API for both backends.
 
 GeoPackage mode
-    The raster is a Cloud-Optimized GeoTIFF beside the registry, in ``<name>.gpkg.rasters/``
-    (``dem_b<batch>.tif``: a new file per load, so the file the registry points to is never
-    overwritten). Its SHA-256, grid and statistics are a row of the ``yangpu_rasters`` table
-    inside the ``.gpkg``, and the load is a row of ``yangpu_batches``. The load takes the
-    registry's lock and works on its copy-on-write copy (:meth:`GeoPackageRegistry._locked_copy`):
-    the ``.gpkg`` is swapped in one ``os.replace`` only after the COG is written and
-    checksummed, and a failure removes the new COG, so a refused or failed load leaves the
-    registry exactly as it was. The superseded COG is deleted after the swap.
+    The raster is a tile table inside the ``.gpkg`` itself (GDAL's GeoPackage raster driver:
+    the OGC *2D Gridded Coverage* extension, float32 TIFF tiles of 256 × 256 cells, LZW,
+    nodata ``-9999`` as the coverage's ``data_null``), named after the layer, so the file
+    alone carries the DEM and GDAL/QGIS open it as ``GPKG:yangpu.gpkg:dem``. The SHA-256 of
+    its tiles, the grid and statistics are a row of the ``yangpu_rasters`` table, and the load
+    is a row of ``yangpu_batches``. The load takes the registry's lock and writes into the same
+    copy-on-write working copy vector loads use (:meth:`GeoPackageRegistry._locked_copy`),
+    reads the tiles back and checks them against the prepared values, and the ``.gpkg`` is
+    swapped in one ``os.replace`` only then: a refused or failed load leaves the registry
+    byte-for-byte as it was.
+
+    Registries written before this kept each raster as a Cloud-Optimized GeoTIFF in a sidecar
+    folder ``<name>.gpkg.rasters/``; :func:`upgrade_registry` (``yangpu-gis upgrade``, and
+    automatically on the first raster read or load) moves it into the ``.gpkg`` the same
+    all-or-nothing way and removes the folder only once the file holds the same values.
 PostGIS mode
     ``postgis_raster`` in-database tiles (256 × 256, float32, WKB sent by ``COPY``, as
-    ``raster2pgsql`` would) in the table ``raster_<name>``, with a GiST index on each tile's
-    convex hull, the same ``yangpu_rasters`` row and a batch, all in one transaction under the
-    layer's advisory lock.
+    ``raster2pgsql -t 256x256 -P`` would: edge tiles padded with nodata) in the table
+    ``raster_<name>``, with a GiST index on each tile's convex hull and the raster constraints
+    (``AddRasterConstraints``: SRID, scale, block size, alignment, bands, pixel type, nodata,
+    extent) that make ``raster_columns`` — and so QGIS — list it, the same ``yangpu_rasters``
+    row and a batch, all in one transaction under the layer's advisory lock.
 """
 
 from __future__ import annotations
@@ -22,9 +31,11 @@ import contextlib
 import hashlib
 import json
 import math
-import os
+import re
 import sqlite3
+import struct
 import time
+import warnings
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -48,13 +59,18 @@ from .prepare import NODATA, PreparedRaster, prepare_raster
 from .wkb import decode_tile, encode_tile, tiles
 
 __all__ = ["RASTERS_TABLE", "RasterData", "load_raster", "raster_layers", "read_raster",
-           "store_raster"]
+           "store_raster", "upgrade_registry"]
 
 RASTERS_TABLE = "yangpu_rasters"
 #: Tile size of in-database PostGIS rasters (cells per side), as raster2pgsql ``-t 256x256``.
 PG_TILE = 256
-#: Block size of the stored COGs.
+#: Block size of COGs written by :meth:`RasterData.write` (and of the old sidecar COGs).
 COG_BLOCK = 512
+#: Tile size of GeoPackage rasters (cells per side; GDAL's default).
+GPKG_TILE = 256
+#: ``yangpu_rasters.storage`` of a raster kept inside the ``.gpkg`` / of an old sidecar COG.
+STORAGE_GPKG = "gpkg"
+STORAGE_COG = "cog"
 
 _META_FIELDS = ("layer", "label", "units", "storage", "location", "sha256", "values_sha256",
                 "crs", "width", "height", "transform", "resolution_m", "nodata", "value_min",
@@ -267,7 +283,10 @@ CREATE TABLE gpkg_geometry_columns (table_name TEXT NOT NULL, column_name TEXT N
 
 
 def rasters_dir(reg: Registry) -> Path:
-    """Folder of a GeoPackage registry's COGs: ``<name>.gpkg.rasters`` beside the file."""
+    """The old sidecar folder of a GeoPackage registry's COGs, ``<name>.gpkg.rasters``.
+
+    Nothing writes it any more: :func:`upgrade_registry` moves what it holds into the file.
+    """
     path = Path(reg.path)  # type: ignore[attr-defined]
     return path.with_name(path.name + ".rasters")
 
@@ -282,66 +301,313 @@ def _init_geopackage(path: Path) -> None:
         con.close()
 
 
-def _gpkg_meta(path: Path, layer: str) -> dict[str, Any] | None:
+def _gpkg_rows(path: Path) -> dict[str, dict[str, Any]]:
+    """Every ``yangpu_rasters`` row of the GeoPackage at ``path``, by layer."""
     if not path.exists():
-        return None
+        return {}
     with contextlib.closing(sqlite3.connect(path)) as con:
         exists = con.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name=?",
                              (RASTERS_TABLE,)).fetchone()
         if not exists:
-            return None
-        cur = con.execute(f"SELECT * FROM {RASTERS_TABLE} WHERE layer = ?", (layer,))  # noqa: S608
-        row = cur.fetchone()
-        if row is None:
-            return None
-        return dict(zip([d[0] for d in cur.description], row, strict=True))
+            return {}
+        cur = con.execute(f"SELECT * FROM {RASTERS_TABLE}")  # noqa: S608 - constant name
+        names = [d[0] for d in cur.description]
+        return {row[0]: dict(zip(names, row, strict=True)) for row in cur.fetchall()}
+
+
+def _gpkg_meta(path: Path, layer: str) -> dict[str, Any] | None:
+    return _gpkg_rows(path).get(layer)
+
+
+def _quoted(name: str) -> str:
+    """An SQLite identifier (raster layer names come from the catalogue; quoted anyway)."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _drop_gpkg_raster(path: Path, table: str) -> None:
+    """Remove tile table ``table`` and its rows in the GeoPackage metadata tables."""
+    with contextlib.closing(sqlite3.connect(path)) as con, con:
+        tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        for meta_table, column in (("gpkg_2d_gridded_tile_ancillary", "tpudt_name"),
+                                   ("gpkg_2d_gridded_coverage_ancillary", "tile_matrix_set_name"),
+                                   ("gpkg_tile_matrix", "table_name"),
+                                   ("gpkg_tile_matrix_set", "table_name"),
+                                   ("gpkg_extensions", "table_name"),
+                                   ("gpkg_metadata_reference", "table_name"),
+                                   ("gpkg_contents", "table_name")):
+            if meta_table in tables:
+                con.execute(f"DELETE FROM {meta_table} WHERE lower({column}) = lower(?)",  # noqa: S608
+                            (table,))
+        con.execute(f"DROP TABLE IF EXISTS {_quoted(table)}")
+
+
+def _write_gpkg_raster(path: Path, table: str, values: np.ndarray, transform: Affine, crs: Any,
+                       *, label: str = "", units: str = "") -> None:
+    """Write ``values`` as tile table ``table`` of the GeoPackage at ``path`` (replacing it).
+
+    Float32 through the 2D Gridded Coverage extension (TIFF tiles: values stored exactly).
+    GDAL takes the nodata value only before the grid is registered, so the CRS and transform
+    are set after opening; it does not record it as the coverage's ``data_null``, which is
+    therefore written here.
+    """
+    h, w = values.shape
+    data = np.where(np.isfinite(values), values, NODATA).astype(np.float32)
+    crs_obj = rasterio.crs.CRS.from_wkt(crs.to_wkt()) if isinstance(crs, pyproj.CRS) else crs
+    if path.exists():
+        _drop_gpkg_raster(path, table)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", rasterio.errors.NotGeoreferencedWarning)
+        with rasterio.open(path, "w", driver="GPKG", width=w, height=h, count=1,
+                           dtype="float32", nodata=NODATA, RASTER_TABLE=table,
+                           APPEND_SUBDATASET="YES", TILE_FORMAT="TIFF", BLOCKSIZE=GPKG_TILE,
+                           GRID_CELL_ENCODING="grid-value-is-area", UOM=units,
+                           RASTER_IDENTIFIER=table, RASTER_DESCRIPTION=label or table) as dst:
+            dst.crs = crs_obj
+            dst.transform = transform
+            dst.write(data, 1)
+    with contextlib.closing(sqlite3.connect(path)) as con, con:
+        con.execute("UPDATE gpkg_2d_gridded_coverage_ancillary SET data_null = ? "
+                    "WHERE tile_matrix_set_name = ?", (NODATA, table))
+
+
+def _gpkg_tiles_sha256(path: Path, table: str) -> str:
+    """SHA-256 of a tile table's tiles and their scale/offset (what the values depend on)."""
+    digest = hashlib.sha256()
+    with contextlib.closing(sqlite3.connect(path)) as con:
+        null = con.execute("SELECT data_null, scale, offset FROM "
+                           "gpkg_2d_gridded_coverage_ancillary WHERE tile_matrix_set_name = ?",
+                           (table,)).fetchone()
+        digest.update(repr(null).encode())
+        cur = con.execute(
+            f"SELECT t.zoom_level, t.tile_column, t.tile_row, t.tile_data, a.scale, a.offset "  # noqa: S608
+            f"FROM {_quoted(table)} t LEFT JOIN gpkg_2d_gridded_tile_ancillary a "
+            "ON a.tpudt_name = ? AND a.tpudt_id = t.id "
+            "ORDER BY t.zoom_level, t.tile_row, t.tile_column", (table,))
+        for zoom, col, row, blob, scale, offset in cur:
+            digest.update(struct.pack("<qqqq", zoom, col, row, len(blob)))
+            digest.update(blob)
+            digest.update(repr((scale, offset)).encode())
+    return digest.hexdigest()
+
+
+def _open_gpkg_raster(path: Path, table: str):
+    """The tile table as a rasterio dataset (``GPKG:path:table`` without parsing the path)."""
+    return rasterio.open(path, driver="GPKG", TABLE=table)
+
+
+def _read_gpkg_window(path: Path, table: str, window: Window | None = None) -> np.ndarray:
+    with _open_gpkg_raster(path, table) as src:
+        values = src.read(1, window=window).astype(np.float32)
+        values[values == src.nodata] = np.nan
+    return values
+
+
+def _put_in_gpkg(tmp: Path, layer: str, values: np.ndarray, transform: Affine, crs: Any,
+                 expected_values_sha256: str) -> str:
+    """Write a raster into the working copy, read it back, check it; the tiles' SHA-256."""
+    kind = RASTER_CATALOGUE.get(layer)
+    _write_gpkg_raster(tmp, layer, values, transform, crs, label=kind.label if kind else "",
+                       units=kind.units if kind else "")
+    back = _read_gpkg_window(tmp, layer)
+    if back.shape != values.shape or _values_sha256(back) != expected_values_sha256:
+        raise RegistryError(f"raster {layer} read back from the GeoPackage differs from what "
+                            "was written; nothing was changed", source=str(tmp),
+                            hint="report this with the output of `gdalinfo --version`")
+    with _open_gpkg_raster(tmp, layer) as src:
+        if src.transform != transform:
+            raise RegistryError(f"raster {layer} was stored with transform {src.transform} "
+                                f"instead of {transform}; nothing was changed", source=str(tmp))
+    return _gpkg_tiles_sha256(tmp, layer)
+
+
+def _write_meta(tmp: Path, meta: dict[str, Any]) -> None:
+    with contextlib.closing(sqlite3.connect(tmp)) as con, con:
+        con.execute(_RASTERS_DDL)
+        con.execute(
+            "INSERT OR IGNORE INTO gpkg_contents (table_name, data_type, identifier, "
+            "description) VALUES (?, 'attributes', ?, ?)",
+            (RASTERS_TABLE, RASTERS_TABLE, "栅格图层 (raster layers and their tile tables)"))
+        con.execute(
+            f"INSERT OR REPLACE INTO {RASTERS_TABLE} ({', '.join(_META_FIELDS)}) "  # noqa: S608
+            f"VALUES ({', '.join('?' for _ in _META_FIELDS)})",
+            [meta[f] for f in _META_FIELDS])
 
 
 def _store_geopackage(reg: Registry, prepared: PreparedRaster) -> dict[str, int]:
     from ..registry.geopackage import _finish_batch, _insert_batch
 
-    folder = rasters_dir(reg)
     layer = prepared.kind.name
-    created: Path | None = None
-    old: dict[str, Any] | None = None
-    try:
-        with reg._locked_copy() as tmp:  # type: ignore[attr-defined]
-            if not tmp.exists():
-                _init_geopackage(tmp)
-            old = _gpkg_meta(tmp, layer)
-            batch_id = _insert_batch(tmp, _batch(prepared))
-            folder.mkdir(parents=True, exist_ok=True)
-            final = folder / f"{layer}_b{batch_id}.tif"
-            part = final.with_name(final.name + ".part")
-            created = part
-            _write_geotiff(part, prepared.values, prepared.transform, prepared.crs)
-            sha = sha256_file(part)
-            os.replace(part, final)
-            created = final
-            meta = _meta(prepared, "cog", f"{folder.name}/{final.name}", sha, batch_id)
-            counts = {"inserted": prepared.valid_cells, "updated": 0,
-                      "deleted": int(old["valid_cells"]) if old else 0}
-            with contextlib.closing(sqlite3.connect(tmp)) as con, con:
-                con.execute(_RASTERS_DDL)
-                con.execute(
-                    "INSERT OR IGNORE INTO gpkg_contents (table_name, data_type, identifier, "
-                    "description) VALUES (?, 'attributes', ?, ?)",
-                    (RASTERS_TABLE, RASTERS_TABLE, "栅格图层 (raster layers and their files)"))
-                con.execute(
-                    f"INSERT OR REPLACE INTO {RASTERS_TABLE} ({', '.join(_META_FIELDS)}) "  # noqa: S608
-                    f"VALUES ({', '.join('?' for _ in _META_FIELDS)})",
-                    [meta[f] for f in _META_FIELDS])
-            _finish_batch(tmp, batch_id, counts)
-            _before_commit(reg, prepared)
-    except BaseException:
-        if created is not None and created.exists():
-            created.unlink()
-        raise
-    if old is not None:
-        previous = Path(reg.path).parent / old["location"]  # type: ignore[attr-defined]
-        if previous != created and previous.exists():
-            previous.unlink()
+    with reg._locked_copy() as tmp:  # type: ignore[attr-defined]
+        if not tmp.exists():
+            _init_geopackage(tmp)
+        _migrate_into(reg, tmp, skip={layer})  # other rasters of an old registry, same swap
+        old = _gpkg_meta(tmp, layer)
+        batch_id = _insert_batch(tmp, _batch(prepared))
+        values_sha = _values_sha256(prepared.values)
+        sha = _put_in_gpkg(tmp, layer, prepared.values, prepared.transform, prepared.crs,
+                           values_sha)
+        meta = _meta(prepared, STORAGE_GPKG, layer, sha, batch_id)
+        counts = {"inserted": prepared.valid_cells, "updated": 0,
+                  "deleted": int(old["valid_cells"]) if old else 0}
+        _write_meta(tmp, meta)
+        _finish_batch(tmp, batch_id, counts)
+        _before_commit(reg, prepared)
+    with contextlib.suppress(RegistryError, OSError):
+        _remove_sidecar(reg)  # an old registry's COG, now superseded
     return {**counts, "batch_id": batch_id}
+
+
+# --------------------------------------------------------------------------- upgrade
+_SIDECAR_FILE = re.compile(r"^[a-z][a-z0-9_]*_b\d+\.tif(\.part)?$")
+
+
+def _before_upgrade_commit(reg: Registry) -> None:
+    """Hook called after an upgrade is written and before the swap (tests inject failures)."""
+
+
+def upgrade_registry(reg: Registry) -> dict[str, Any]:
+    """Bring a registry written by an older version up to the current layout.
+
+    GeoPackage: rasters kept as COGs in the sidecar folder ``<name>.gpkg.rasters/`` move into
+    the ``.gpkg`` (same values, grid, batch and statistics), under the registry's lock and all
+    or nothing; the folder is removed only after the new file has been read back equal.
+    PostGIS: raster tables get their raster constraints (``raster_columns`` lists them).
+    Running it again does nothing.
+
+    Parameters
+    ----------
+    reg : Registry
+
+    Returns
+    -------
+    dict
+        ``{"backend", "target", "rasters": [layer, ...] moved or constrained,
+        "removed": [files removed], "notes": [...]}``.
+
+    Raises
+    ------
+    RegistryError
+        If a sidecar COG is missing or does not match its checksum; nothing is changed.
+
+    Examples
+    --------
+    >>> upgrade_registry(open_registry("yangpu.gpkg"))    # doctest: +SKIP
+    {'backend': 'geopackage', 'target': 'yangpu.gpkg', 'rasters': ['dem'], ...}
+    """
+    if reg.kind == "geopackage":
+        return {"backend": reg.kind, "target": reg.target, **_upgrade_geopackage(reg)}
+    if reg.kind == "postgis":
+        return {"backend": reg.kind, "target": reg.target, **_upgrade_postgis(reg)}
+    raise RegistryError(f"rasters are not supported by {reg.kind} registries")
+
+
+def _legacy(rows: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    return {k: m for k, m in rows.items() if m.get("storage") == STORAGE_COG}
+
+
+def _needs_upgrade(reg: Registry) -> bool:
+    return bool(_legacy(_gpkg_rows(Path(reg.path)))) or rasters_dir(reg).exists()  # type: ignore[attr-defined]
+
+
+def _read_cog(path: Path, meta: dict[str, Any], target: str) -> tuple[np.ndarray, Affine, Any]:
+    """Values, transform and CRS of a sidecar COG, checked against its registry row."""
+    layer = meta["layer"]
+    if not path.exists():
+        raise RegistryError(f"the file of raster {layer} is missing: {path}", source=target,
+                            hint=f"put the folder {path.parent.name}/ back beside the registry "
+                            "and run `yangpu-gis upgrade`, or reload the raster")
+    if sha256_file(path) != meta["sha256"]:
+        raise RegistryError(f"the file of raster {layer} does not match its checksum in the "
+                            "registry (changed outside the registry?)", source=str(path),
+                            hint="reload the raster")
+    with rasterio.open(path) as src:
+        values = src.read(1).astype(np.float32)
+        if src.nodata is not None:
+            values[values == src.nodata] = np.nan
+        transform, crs = src.transform, src.crs
+    if _values_sha256(values) != meta["values_sha256"]:
+        raise RegistryError(f"the values of raster {layer} do not match the registry",
+                            source=str(path), hint="reload the raster")
+    return values, transform, crs
+
+
+def _migrate_into(reg: Registry, tmp: Path, *, skip: set[str] = frozenset()) -> list[str]:
+    """Move the sidecar COGs named in working copy ``tmp`` into it; the layers moved."""
+    moved = []
+    base = Path(reg.path).parent  # type: ignore[attr-defined]
+    for layer, meta in _legacy(_gpkg_rows(tmp)).items():
+        if layer in skip:
+            continue
+        values, transform, crs = _read_cog(base / meta["location"], meta, reg.target)
+        sha = _put_in_gpkg(tmp, layer, values, transform, crs, meta["values_sha256"])
+        _write_meta(tmp, {**meta, "storage": STORAGE_GPKG, "location": layer, "sha256": sha})
+        moved.append(layer)
+    return moved
+
+
+def _upgrade_geopackage(reg: Registry) -> dict[str, Any]:
+    """Move sidecar COGs into the ``.gpkg``; then remove the sidecar files (see above)."""
+    path = Path(reg.path)  # type: ignore[attr-defined]
+    moved: list[str] = []
+    if _legacy(_gpkg_rows(path)):
+        with reg._locked_copy() as tmp:  # type: ignore[attr-defined]
+            moved = _migrate_into(reg, tmp)  # the rows are read again, under the lock
+            _before_upgrade_commit(reg)
+    removed = _remove_sidecar(reg)
+    notes = [f"raster {m} moved into {path.name}" for m in moved]
+    if removed:
+        notes.append(f"removed {rasters_dir(reg).name}/ ({len(removed)} file(s))")
+    if rasters_dir(reg).exists():
+        notes.append(f"{rasters_dir(reg).name}/ holds other files and was left in place")
+    return {"rasters": moved, "removed": removed, "notes": notes}
+
+
+def _remove_sidecar(reg: Registry) -> list[str]:
+    """Delete the sidecar COGs once the registry holds every raster in the file, verified."""
+    folder = rasters_dir(reg)
+    if not folder.is_dir():
+        return []
+    path = Path(reg.path)  # type: ignore[attr-defined]
+    rows = _gpkg_rows(path)
+    if _legacy(rows):
+        return []  # still needed
+    for layer, meta in rows.items():  # the data is safely in the file: read it back
+        if _values_sha256(_read_gpkg_window(path, layer)) != meta["values_sha256"]:
+            raise RegistryError(f"raster {layer} in {path.name} does not match the registry; "
+                                f"{folder.name}/ was kept", source=str(path),
+                                hint="reload the raster")
+    removed = []
+    for f in sorted(folder.iterdir()):
+        if f.is_file() and _SIDECAR_FILE.match(f.name):
+            f.unlink()
+            removed.append(f.name)
+    with contextlib.suppress(OSError):
+        folder.rmdir()  # only if empty: anything else in it is not ours
+    return removed
+
+
+def _upgrade_postgis(reg: Registry) -> dict[str, Any]:
+    import psycopg
+
+    conn = reg.conn  # type: ignore[attr-defined]
+    done = []
+    try:
+        with conn.transaction():
+            for layer in RASTER_CATALOGUE:
+                table = _pg_table(layer)
+                if not conn.execute("SELECT to_regclass(%s) IS NOT NULL", [table]).fetchone()[0]:
+                    continue
+                conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))",
+                             [f"yangpu_gis:layer:{layer}"])
+                if _pg_constrained(conn, table):
+                    continue
+                _pg_constrain(conn, table)
+                done.append(layer)
+    except psycopg.Error as exc:
+        raise RegistryError(f"adding raster constraints failed and was rolled back: {exc}",
+                            source=reg.target, hint="nothing was changed") from exc
+    return {"rasters": done, "removed": [],
+            "notes": [f"raster constraints added to {_pg_table(x)}" for x in done]}
 
 
 # --------------------------------------------------------------------------- PostGIS
@@ -423,11 +689,13 @@ def _store_postgis(reg: Registry, prepared: PreparedRaster) -> dict[str, int]:
             old = conn.execute(sql.SQL("SELECT valid_cells FROM {} WHERE layer = %s").format(
                 sql.Identifier(RASTERS_TABLE)), [layer]).fetchone()
             tile_table = sql.Identifier(_pg_table(layer))
+            _pg_unconstrain(conn, _pg_table(layer))  # the new grid may differ from the old
             conn.execute(sql.SQL("DELETE FROM {}").format(tile_table))
             cur = conn.cursor()
             with cur.copy(sql.SQL("COPY {} (batch_id, rast) FROM STDIN").format(tile_table)) as cp:
-                for block, t in tiles(prepared.values, prepared.transform, PG_TILE):
+                for block, t in tiles(prepared.values, prepared.transform, PG_TILE, pad=True):
                     cp.write(f"{batch_id}\t{encode_tile(block, t, srid, NODATA).hex()}\n")
+            _pg_constrain(conn, _pg_table(layer))
             meta = _meta(prepared, "in-db", _pg_table(layer), _values_sha256(prepared.values),
                          batch_id)
             conn.execute(sql.SQL("DELETE FROM {} WHERE layer = %s").format(
@@ -448,6 +716,48 @@ def _store_postgis(reg: Registry, prepared: PreparedRaster) -> dict[str, int]:
                             source=prepared.source,
                             hint="nothing was changed; fix the cause and load again") from exc
     return {**counts, "batch_id": batch_id}
+
+
+#: The raster constraints of a tile table (``AddRasterConstraints`` keywords); regular
+#: blocking is left out: tiles without any valid cell are not stored.
+_PG_CONSTRAINTS = ("srid", "scale_x", "scale_y", "blocksize_x", "blocksize_y",
+                   "same_alignment", "num_bands", "pixel_types", "nodata_values", "out_db",
+                   "extent")
+
+
+def _pg_schema(conn, table: str) -> str | None:
+    row = conn.execute("SELECT n.nspname FROM pg_class c JOIN pg_namespace n ON n.oid = "
+                       "c.relnamespace WHERE c.oid = to_regclass(%s)", [table]).fetchone()
+    return row[0] if row else None
+
+
+def _pg_constrain(conn, table: str) -> None:
+    """``AddRasterConstraints`` on ``table.rast`` so ``raster_columns`` (and QGIS) list it."""
+    from psycopg import sql
+
+    if not conn.execute(sql.SQL("SELECT EXISTS (SELECT 1 FROM {})").format(
+            sql.Identifier(table))).fetchone()[0]:
+        return  # an empty table (all nodata) has nothing to constrain to
+    args = sql.SQL(", ").join(
+        [sql.SQL("%s::name")] * 3
+        + [sql.SQL("{} => true").format(sql.Identifier(c)) for c in _PG_CONSTRAINTS]
+        + [sql.SQL("regular_blocking => false")])
+    conn.execute(sql.SQL("SELECT AddRasterConstraints({})").format(args),
+                 [_pg_schema(conn, table), table, "rast"])
+
+
+def _pg_unconstrain(conn, table: str) -> None:
+    if _pg_constrained(conn, table):
+        conn.execute("SELECT DropRasterConstraints(%s::name, %s::name, %s::name)",
+                     [_pg_schema(conn, table), table, "rast"])
+
+
+def _pg_constrained(conn, table: str) -> bool:
+    """Whether ``raster_columns`` shows the table's SRID (its constraints are in place)."""
+    row = conn.execute("SELECT srid FROM raster_columns WHERE r_table_schema = %s AND "
+                       "r_table_name = %s AND r_raster_column = 'rast'",
+                       [_pg_schema(conn, table), table]).fetchone()
+    return bool(row and row[0] and row[0] > 0)
 
 
 def _pg_meta(reg: Registry, layer: str) -> dict[str, Any] | None:
@@ -523,7 +833,7 @@ def read_raster(
     bbox_crs : str, optional
         CRS of ``bbox`` (default the working CRS).
     verify : bool
-        GeoPackage mode: check the COG's SHA-256 against the registry first.
+        GeoPackage mode: check the SHA-256 of the raster's tiles against the registry first.
 
     Returns
     -------
@@ -534,7 +844,7 @@ def read_raster(
     Raises
     ------
     RegistryError
-        If the raster was never loaded, its file is missing or its checksum differs.
+        If the raster was never loaded or its checksum differs.
 
     Examples
     --------
@@ -542,27 +852,57 @@ def read_raster(
     >>> dem.values.shape, dem.transform.a                    # doctest: +SKIP
     """
     kind = get_raster_kind(name)
+    if reg.kind == "geopackage":
+        _auto_upgrade(reg)
     meta = raster_meta(reg, name)
     if meta is None:
         raise RegistryError(f"the registry has no raster {name}", source=reg.target,
                             hint=f"load one: yangpu-gis load-raster DEM.tif --layer {name}")
     window, transform = _window(meta, bbox, bbox_crs)
     crs = pyproj.CRS.from_user_input(meta["crs"])
-    if reg.kind == "geopackage":
-        path = Path(reg.path).parent / meta["location"]  # type: ignore[attr-defined]
-        if not path.exists():
-            raise RegistryError(f"the file of raster {name} is missing: {path}",
-                                source=reg.target, hint="reload the raster")
-        if verify and sha256_file(path) != meta["sha256"]:
-            raise RegistryError(f"the file of raster {name} does not match its checksum in "
+    if reg.kind == "geopackage" and meta["storage"] == STORAGE_COG:
+        values = _read_sidecar(reg, meta, window, verify=verify)
+    elif reg.kind == "geopackage":
+        path = Path(reg.path)  # type: ignore[attr-defined]
+        if verify and _gpkg_tiles_sha256(path, meta["location"]) != meta["sha256"]:
+            raise RegistryError(f"the tiles of raster {name} do not match their checksum in "
                                 "the registry (changed outside the registry?)",
                                 source=str(path), hint="reload the raster")
-        with rasterio.open(path) as src:
-            values = src.read(1, window=window).astype(np.float32)
-            values[values == src.nodata] = np.nan
+        values = _read_gpkg_window(path, meta["location"], window)
     else:
         values = _read_postgis(reg, name, window, transform)
     return RasterData(values, transform, crs, name, kind.units)
+
+
+def _auto_upgrade(reg: Registry) -> None:
+    """Move an old registry's sidecar COGs into the file on first use; if that cannot be done
+    here (read-only folder, missing file), warn and leave it as it is."""
+    if not _needs_upgrade(reg):
+        return
+    try:
+        _upgrade_geopackage(reg)
+    except (RegistryError, OSError, sqlite3.Error, rasterio.errors.RasterioError) as exc:
+        warnings.warn(f"the registry {reg.target} keeps its rasters in the old sidecar folder "
+                      f"and could not be upgraded here ({exc}); run `yangpu-gis upgrade`",
+                      stacklevel=3)
+
+
+def _read_sidecar(reg: Registry, meta: dict[str, Any], window: Window, *,
+                  verify: bool) -> np.ndarray:
+    """Read an old registry's sidecar COG (when it could not be upgraded)."""
+    name = meta["layer"]
+    path = Path(reg.path).parent / meta["location"]  # type: ignore[attr-defined]
+    if not path.exists():
+        raise RegistryError(f"the file of raster {name} is missing: {path}",
+                            source=reg.target, hint="reload the raster")
+    if verify and sha256_file(path) != meta["sha256"]:
+        raise RegistryError(f"the file of raster {name} does not match its checksum in "
+                            "the registry (changed outside the registry?)",
+                            source=str(path), hint="reload the raster")
+    with rasterio.open(path) as src:
+        values = src.read(1, window=window).astype(np.float32)
+        values[values == src.nodata] = np.nan
+    return values
 
 
 def _read_postgis(reg: Registry, name: str, window: Window, transform: Affine) -> np.ndarray:

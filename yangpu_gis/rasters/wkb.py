@@ -51,12 +51,21 @@ def decode_tile(wkb: bytes) -> tuple[np.ndarray, Affine]:
     return values, Affine(sx, kx, ulx, ky, sy, uly)
 
 
-def tiles(values: np.ndarray, transform: Affine, size: int) -> Iterator[tuple[np.ndarray, Affine]]:
-    """Split a raster into ``size`` × ``size`` tiles (smaller at the right and bottom edges),
-    skipping tiles without any valid cell."""
+def tiles(values: np.ndarray, transform: Affine, size: int, *,
+          pad: bool = False) -> Iterator[tuple[np.ndarray, Affine]]:
+    """Split a raster into ``size`` × ``size`` tiles, skipping tiles without any valid cell.
+
+    Tiles at the right and bottom edges are smaller, or with ``pad`` filled up to full size
+    with NaN (``raster2pgsql -P``: every tile the same size, as PostGIS's block-size raster
+    constraints require).
+    """
     h, w = values.shape
     for r in range(0, h, size):
         for c in range(0, w, size):
             block = values[r:r + size, c:c + size]
             if np.isfinite(block).any():
+                if pad and block.shape != (size, size):
+                    full = np.full((size, size), np.nan, dtype=block.dtype)
+                    full[:block.shape[0], :block.shape[1]] = block
+                    block = full
                 yield block, transform @ Affine.translation(c, r)
