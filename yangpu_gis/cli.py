@@ -265,9 +265,27 @@ def info(registry: RegistryOpt = None, as_json: JsonOpt = False) -> None:
                   highlight=False)
         for name, n in data["layers"].items():
             out.print(f"  {name:<24}{n:>10,}", highlight=False)
+        for name, r in data.get("rasters", {}).items():
+            out.print(f"  {name:<24}{r['width']}×{r['height']} @ {r['resolution_m']:g} m "
+                      f"(raster, {r['storage']}: {r['location']})", highlight=False, markup=False)
         for b in data["recent_batches"]:
             out.print(f"  batch {b['batch_id']}: {b['layer']} {b['mode']} {b['rows_read']} rows "
                       f"from {b['source']} by {b['os_user']} at {b['loaded_at']}", highlight=False)
+
+
+@app.command()
+def upgrade(registry: RegistryOpt = None, as_json: JsonOpt = False) -> None:
+    """Bring an older registry up to date: rasters from the `.gpkg.rasters/` folder into the
+    `.gpkg` itself (all or nothing); PostGIS rasters get their raster constraints."""
+    from .rasters import upgrade_registry
+
+    with _errors(as_json), _registry(registry) as reg:
+        report = upgrade_registry(reg)
+        if as_json:
+            _print_json(report)
+            return
+        for note in report["notes"] or [f"{reg.target} is up to date"]:
+            out.print(note, highlight=False, markup=False)
 
 
 @app.command()

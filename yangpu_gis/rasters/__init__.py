@@ -3,7 +3,9 @@
 * :func:`prepare_raster` — read any GDAL raster, validate (CRS, extent, nodata, plausible
   values) and warp it to the working CRS;
 * :func:`load_raster` / :func:`read_raster` — store in and read from a registry
-  (GeoPackage: COG beside the file; PostGIS: ``postgis_raster`` tiles), recorded in batches;
+  (GeoPackage: tiles inside the ``.gpkg``, ``GPKG:file.gpkg:dem``; PostGIS:
+  ``postgis_raster`` tiles with raster constraints), recorded in batches;
+* :func:`upgrade_registry` — move an older registry's sidecar COGs into its ``.gpkg``;
 * :func:`zonal_stats` — statistics of a raster over polygons, with ``exactextract``.
 """
 
@@ -11,7 +13,14 @@ from __future__ import annotations
 
 from .kinds import RASTER_CATALOGUE, RasterKind, get_raster_kind
 from .prepare import NODATA, PreparedRaster, prepare_raster
-from .store import RasterData, load_raster, raster_layers, raster_meta, read_raster
+from .store import (
+    RasterData,
+    load_raster,
+    raster_layers,
+    raster_meta,
+    read_raster,
+    upgrade_registry,
+)
 from .zonal import zonal_stats
 
 __all__ = [
@@ -26,5 +35,6 @@ __all__ = [
     "raster_layers",
     "raster_meta",
     "read_raster",
+    "upgrade_registry",
     "zonal_stats",
 ]

@@ -306,13 +306,17 @@ def _gpkg_rows(path: Path) -> dict[str, dict[str, Any]]:
     if not path.exists():
         return {}
     with contextlib.closing(sqlite3.connect(path)) as con:
-        exists = con.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name=?",
-                             (RASTERS_TABLE,)).fetchone()
-        if not exists:
-            return {}
-        cur = con.execute(f"SELECT * FROM {RASTERS_TABLE}")  # noqa: S608 - constant name
-        names = [d[0] for d in cur.description]
-        return {row[0]: dict(zip(names, row, strict=True)) for row in cur.fetchall()}
+        return _rows(con)
+
+
+def _rows(con: sqlite3.Connection) -> dict[str, dict[str, Any]]:
+    exists = con.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name=?",
+                         (RASTERS_TABLE,)).fetchone()
+    if not exists:
+        return {}
+    cur = con.execute(f"SELECT * FROM {RASTERS_TABLE}")  # noqa: S608 - constant name
+    names = [d[0] for d in cur.description]
+    return {row[0]: dict(zip(names, row, strict=True)) for row in cur.fetchall()}
 
 
 def _gpkg_meta(path: Path, layer: str) -> dict[str, Any] | None:
@@ -372,32 +376,41 @@ def _write_gpkg_raster(path: Path, table: str, values: np.ndarray, transform: Af
 
 def _gpkg_tiles_sha256(path: Path, table: str) -> str:
     """SHA-256 of a tile table's tiles and their scale/offset (what the values depend on)."""
-    digest = hashlib.sha256()
     with contextlib.closing(sqlite3.connect(path)) as con:
-        null = con.execute("SELECT data_null, scale, offset FROM "
-                           "gpkg_2d_gridded_coverage_ancillary WHERE tile_matrix_set_name = ?",
-                           (table,)).fetchone()
-        digest.update(repr(null).encode())
-        cur = con.execute(
-            f"SELECT t.zoom_level, t.tile_column, t.tile_row, t.tile_data, a.scale, a.offset "  # noqa: S608
-            f"FROM {_quoted(table)} t LEFT JOIN gpkg_2d_gridded_tile_ancillary a "
-            "ON a.tpudt_name = ? AND a.tpudt_id = t.id "
-            "ORDER BY t.zoom_level, t.tile_row, t.tile_column", (table,))
-        for zoom, col, row, blob, scale, offset in cur:
-            digest.update(struct.pack("<qqqq", zoom, col, row, len(blob)))
-            digest.update(blob)
-            digest.update(repr((scale, offset)).encode())
+        return _tiles_sha256(con, table)
+
+
+def _tiles_sha256(con: sqlite3.Connection, table: str) -> str:
+    digest = hashlib.sha256()
+    null = con.execute("SELECT data_null, scale, offset FROM "
+                       "gpkg_2d_gridded_coverage_ancillary WHERE tile_matrix_set_name = ?",
+                       (table,)).fetchone()
+    digest.update(repr(null).encode())
+    cur = con.execute(
+        f"SELECT t.zoom_level, t.tile_column, t.tile_row, t.tile_data, a.scale, a.offset "  # noqa: S608
+        f"FROM {_quoted(table)} t LEFT JOIN gpkg_2d_gridded_tile_ancillary a "
+        "ON a.tpudt_name = ? AND a.tpudt_id = t.id "
+        "ORDER BY t.zoom_level, t.tile_row, t.tile_column", (table,))
+    for zoom, col, row, blob, scale, offset in cur:
+        digest.update(struct.pack("<qqqq", zoom, col, row, len(blob)))
+        digest.update(blob)
+        digest.update(repr((scale, offset)).encode())
     return digest.hexdigest()
 
 
 def _open_gpkg_raster(path: Path, table: str):
-    """The tile table as a rasterio dataset (``GPKG:path:table`` without parsing the path)."""
-    return rasterio.open(path, driver="GPKG", TABLE=table)
+    """The tile table as a rasterio dataset (``GPKG:path:table`` without parsing the path).
+
+    Opened without SQLite locking (``NOLOCK``, read-only; 10 ms less per open): the registry
+    never changes a file in place — a write builds a copy and swaps it in — so an open file
+    cannot change under the reader.
+    """
+    return rasterio.open(path, driver="GPKG", TABLE=table, NOLOCK="YES")
 
 
 def _read_gpkg_window(path: Path, table: str, window: Window | None = None) -> np.ndarray:
     with _open_gpkg_raster(path, table) as src:
-        values = src.read(1, window=window).astype(np.float32)
+        values = src.read(1, window=window).astype(np.float32, copy=False)
         values[values == src.nodata] = np.nan
     return values
 
@@ -503,10 +516,6 @@ def upgrade_registry(reg: Registry) -> dict[str, Any]:
 
 def _legacy(rows: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
     return {k: m for k, m in rows.items() if m.get("storage") == STORAGE_COG}
-
-
-def _needs_upgrade(reg: Registry) -> bool:
-    return bool(_legacy(_gpkg_rows(Path(reg.path)))) or rasters_dir(reg).exists()  # type: ignore[attr-defined]
 
 
 def _read_cog(path: Path, meta: dict[str, Any], target: str) -> tuple[np.ndarray, Affine, Any]:
@@ -853,32 +862,49 @@ def read_raster(
     """
     kind = get_raster_kind(name)
     if reg.kind == "geopackage":
-        _auto_upgrade(reg)
-    meta = raster_meta(reg, name)
+        return _read_geopackage(reg, kind, bbox, bbox_crs, verify=verify)
+    meta = _pg_meta(reg, name)
     if meta is None:
-        raise RegistryError(f"the registry has no raster {name}", source=reg.target,
-                            hint=f"load one: yangpu-gis load-raster DEM.tif --layer {name}")
+        raise _never_loaded(reg, name)
     window, transform = _window(meta, bbox, bbox_crs)
-    crs = pyproj.CRS.from_user_input(meta["crs"])
-    if reg.kind == "geopackage" and meta["storage"] == STORAGE_COG:
-        values = _read_sidecar(reg, meta, window, verify=verify)
-    elif reg.kind == "geopackage":
-        path = Path(reg.path)  # type: ignore[attr-defined]
-        if verify and _gpkg_tiles_sha256(path, meta["location"]) != meta["sha256"]:
+    values = _read_postgis(reg, name, window, transform)
+    return RasterData(values, transform, pyproj.CRS.from_user_input(meta["crs"]), name,
+                      kind.units)
+
+
+def _never_loaded(reg: Registry, name: str) -> RegistryError:
+    return RegistryError(f"the registry has no raster {name}", source=reg.target,
+                         hint=f"load one: yangpu-gis load-raster DEM.tif --layer {name}")
+
+
+def _read_geopackage(reg: Registry, kind, bbox, bbox_crs, *, verify: bool) -> RasterData:
+    name = kind.name
+    path = Path(reg.path)  # type: ignore[attr-defined]
+    if rasters_dir(reg).exists():
+        _auto_upgrade(reg)  # an older registry: move its sidecar COGs into the file
+    if not path.exists():
+        raise _never_loaded(reg, name)
+    with contextlib.closing(sqlite3.connect(path)) as con:  # one connection: meta + checksum
+        meta = _rows(con).get(name)
+        if meta is None:
+            raise _never_loaded(reg, name)
+        window, transform = _window(meta, bbox, bbox_crs)
+        if meta["storage"] == STORAGE_GPKG and verify and \
+                _tiles_sha256(con, meta["location"]) != meta["sha256"]:
             raise RegistryError(f"the tiles of raster {name} do not match their checksum in "
                                 "the registry (changed outside the registry?)",
                                 source=str(path), hint="reload the raster")
-        values = _read_gpkg_window(path, meta["location"], window)
+    if meta["storage"] == STORAGE_COG:  # not upgraded (read-only folder, missing COG)
+        values = _read_sidecar(reg, meta, window, verify=verify)
     else:
-        values = _read_postgis(reg, name, window, transform)
-    return RasterData(values, transform, crs, name, kind.units)
+        values = _read_gpkg_window(path, meta["location"], window)
+    return RasterData(values, transform, pyproj.CRS.from_user_input(meta["crs"]), name,
+                      kind.units)
 
 
 def _auto_upgrade(reg: Registry) -> None:
     """Move an old registry's sidecar COGs into the file on first use; if that cannot be done
     here (read-only folder, missing file), warn and leave it as it is."""
-    if not _needs_upgrade(reg):
-        return
     try:
         _upgrade_geopackage(reg)
     except (RegistryError, OSError, sqlite3.Error, rasterio.errors.RasterioError) as exc:

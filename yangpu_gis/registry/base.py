@@ -403,15 +403,21 @@ class Registry(ABC):
         return result
 
     def info(self) -> dict[str, Any]:
-        """Backend, target, working CRS, layer counts and the number of batches."""
+        """Backend, target, working CRS, layer counts, loaded rasters and the number of batches."""
         from .. import settings
+        from ..rasters import raster_layers
 
         table = self.layers()
+        rasters = raster_layers(self)
         return {
             "backend": self.kind,
             "target": self.target,
             "working_crs": settings.working_crs,
             "layers": {r.layer: int(r.features) for r in table.itertuples()},
+            "rasters": {r.layer: {"width": int(r.width), "height": int(r.height),
+                                  "resolution_m": float(r.resolution_m), "storage": r.storage,
+                                  "location": r.location}
+                        for r in rasters.itertuples() if r.loaded},
             "batches": len(self.batches()),
         }
 
