@@ -285,7 +285,7 @@ def upgrade(registry: RegistryOpt = None, as_json: JsonOpt = False) -> None:
             _print_json(report)
             return
         for note in report["notes"] or [f"{reg.target} is up to date"]:
-            out.print(note, highlight=False, markup=False)
+            out.print(note, highlight=False, markup=False, soft_wrap=True)
 
 
 @app.command()

@@ -920,7 +920,9 @@ def _read_sidecar(reg: Registry, meta: dict[str, Any], window: Window, *,
     path = Path(reg.path).parent / meta["location"]  # type: ignore[attr-defined]
     if not path.exists():
         raise RegistryError(f"the file of raster {name} is missing: {path}",
-                            source=reg.target, hint="reload the raster")
+                            source=reg.target,
+                            hint=f"put the folder {path.parent.name}/ back beside the registry "
+                            "and run `yangpu-gis upgrade`, or reload the raster")
     if verify and sha256_file(path) != meta["sha256"]:
         raise RegistryError(f"the file of raster {name} does not match its checksum in "
                             "the registry (changed outside the registry?)",
