@@ -323,6 +323,14 @@ def _gpkg_meta(path: Path, layer: str) -> dict[str, Any] | None:
     return _gpkg_rows(path).get(layer)
 
 
+def _working(path: Path) -> contextlib.closing[sqlite3.Connection]:
+    """A connection to a working copy, without an fsync per commit: the copy is fsynced once
+    before it replaces the registry, and a crash leaves only the copy, which is discarded."""
+    con = sqlite3.connect(path)
+    con.execute("PRAGMA synchronous = OFF")
+    return contextlib.closing(con)
+
+
 def _quoted(name: str) -> str:
     """An SQLite identifier (raster layer names come from the catalogue; quoted anyway)."""
     return '"' + name.replace('"', '""') + '"'
@@ -330,7 +338,7 @@ def _quoted(name: str) -> str:
 
 def _drop_gpkg_raster(path: Path, table: str) -> None:
     """Remove tile table ``table`` and its rows in the GeoPackage metadata tables."""
-    with contextlib.closing(sqlite3.connect(path)) as con, con:
+    with _working(path) as con, con:
         tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")}
         for meta_table, column in (("gpkg_2d_gridded_tile_ancillary", "tpudt_name"),
                                    ("gpkg_2d_gridded_coverage_ancillary", "tile_matrix_set_name"),
@@ -359,7 +367,7 @@ def _write_gpkg_raster(path: Path, table: str, values: np.ndarray, transform: Af
     crs_obj = rasterio.crs.CRS.from_wkt(crs.to_wkt()) if isinstance(crs, pyproj.CRS) else crs
     if path.exists():
         _drop_gpkg_raster(path, table)
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(), rasterio.Env(OGR_SQLITE_SYNCHRONOUS="OFF"):  # as above
         warnings.simplefilter("ignore", rasterio.errors.NotGeoreferencedWarning)
         with rasterio.open(path, "w", driver="GPKG", width=w, height=h, count=1,
                            dtype="float32", nodata=NODATA, RASTER_TABLE=table,
@@ -369,7 +377,7 @@ def _write_gpkg_raster(path: Path, table: str, values: np.ndarray, transform: Af
             dst.crs = crs_obj
             dst.transform = transform
             dst.write(data, 1)
-    with contextlib.closing(sqlite3.connect(path)) as con, con:
+    with _working(path) as con, con:
         con.execute("UPDATE gpkg_2d_gridded_coverage_ancillary SET data_null = ? "
                     "WHERE tile_matrix_set_name = ?", (NODATA, table))
 
@@ -434,7 +442,7 @@ def _put_in_gpkg(tmp: Path, layer: str, values: np.ndarray, transform: Affine, c
 
 
 def _write_meta(tmp: Path, meta: dict[str, Any]) -> None:
-    with contextlib.closing(sqlite3.connect(tmp)) as con, con:
+    with _working(tmp) as con, con:
         con.execute(_RASTERS_DDL)
         con.execute(
             "INSERT OR IGNORE INTO gpkg_contents (table_name, data_type, identifier, "
