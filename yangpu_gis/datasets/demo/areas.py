@@ -62,6 +62,7 @@ def _subdistrict_cells(outline: Polygon, iterations: int = 40) -> list[shapely.G
 
 
 def subdistricts_layer(base: Base) -> gpd.GeoDataFrame:
+    """The ``subdistricts`` layer: 12 polygons with code, name, 2020 population and area."""
     geoms = []
     for geom in _subdistrict_cells(base.outline):
         polys = polygons_of(geom)
@@ -102,6 +103,7 @@ def _merge_small_cells(pieces: list[shapely.Geometry], min_area: float) -> list[
 def grid_cells_layer(
     subs: gpd.GeoDataFrame, rng: np.random.Generator, size_m: float = 420.0
 ) -> gpd.GeoDataFrame:
+    """The ``grid_cells`` layer: ~``size_m`` squares cut by subdistrict, slivers merged."""
     minx, miny, maxx, maxy = subs.total_bounds
     x0, y0 = math.floor(minx / 100) * 100, math.floor(miny / 100) * 100
     xs = np.arange(x0, maxx + size_m, size_m)
@@ -141,6 +143,7 @@ def grid_cells_layer(
 
 
 def subdistrict_of(subs: gpd.GeoDataFrame, points: Sequence[Point]) -> np.ndarray:
+    """Code of the subdistrict containing (else nearest to) each point."""
     pts = np.asarray(points, dtype=object)
     codes = np.full(pts.size, SUBDISTRICTS[0][0], dtype=object)
     dist = np.full(pts.size, np.inf)

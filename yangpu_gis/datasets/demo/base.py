@@ -75,6 +75,7 @@ def river_geoms(outline: Polygon) -> list[tuple[str, str, str, shapely.Geometry]
 
 
 def base_masks() -> Base:
+    """The masks of the whole district, computed once per :func:`~.build.generate`."""
     outline = district_outline()
     rivers = river_geoms(outline)
     huangpu = rivers[0][3]

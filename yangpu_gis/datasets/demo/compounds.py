@@ -78,6 +78,7 @@ def compounds_layer(
     rng: np.random.Generator,
     target: int = 680,
 ) -> gpd.GeoDataFrame:
+    """The ``residential_compounds`` layer: up to ``target`` compounds between the streets."""
     road_buf = shapely.union_all([r.geom.buffer(r.width / 2 + 8) for r in roads])
     space = shapely.difference(base.land_minor, shapely.union(road_buf, base.open_areas))
     blocks = np.array(polygons_of(space, 3000.0), dtype=object)

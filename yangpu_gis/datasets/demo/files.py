@@ -33,6 +33,7 @@ def _gdal_options() -> dict[str, str]:
 
 
 def write_vector(gdf: gpd.GeoDataFrame, path: Path, **kwargs) -> None:
+    """``pyogrio.write_dataframe`` with GDAL's file timestamp fixed to :data:`FILE_TIMESTAMP`."""
     import pyogrio
 
     old = {k: pyogrio.get_gdal_config_option(k) for k in _gdal_options()}
@@ -44,6 +45,7 @@ def write_vector(gdf: gpd.GeoDataFrame, path: Path, **kwargs) -> None:
 
 
 def write_geojson(gdf: gpd.GeoDataFrame, path: Path) -> None:
+    """A GeoJSON file in WGS84, 8 decimals (replaced if it exists)."""
     path.unlink(missing_ok=True)
     write_vector(
         gdf.to_crs("EPSG:4326"),
@@ -86,6 +88,7 @@ def write_roads_shapefile(roads: gpd.GeoDataFrame, path: Path) -> None:
 
 
 def write_parking_xlsx(parking: gpd.GeoDataFrame, path: Path) -> None:
+    """Parking sheet with Chinese headers and GCJ-02 lon/lat (polygon lots by centroid)."""
     pts = [g if g.geom_type == "Point" else g.centroid for g in parking.geometry]
     lon, lat = to_lonlat(np.array([p.x for p in pts]), np.array([p.y for p in pts]))
     glon, glat = wgs84_to_gcj02(lon, lat)

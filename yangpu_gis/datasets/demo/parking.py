@@ -27,6 +27,7 @@ def parking_layer(
     address: Addresser,
     rng: np.random.Generator,
 ) -> gpd.GeoDataFrame:
+    """The ``parking_facilities`` layer: on-street, POI, compound and public facilities."""
     rows = _on_street_parking(roads, rng)
     rows += _poi_parking(pois, rng)
     rows += _compound_parking(compounds, rng)

@@ -68,6 +68,7 @@ def _new_permit(
 def permits_layer(
     roads: gpd.GeoDataFrame, runs: pd.DataFrame, rng: np.random.Generator
 ) -> gpd.GeoDataFrame:
+    """The ``excavation_permits`` layer: everyday digs plus the planted situations."""
     eligible = roads["road_class"].isin(["arterial", "secondary", "branch", "alley"]).to_numpy()
     utils = runs.groupby("road")["utility"].apply(list).to_dict()
     offsets = {

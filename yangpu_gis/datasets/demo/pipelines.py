@@ -165,6 +165,7 @@ def _pipe_attributes(
 def pipelines_layer(
     roads: gpd.GeoDataFrame, total: int, rng: np.random.Generator
 ) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
+    """The ``pipelines`` layer (``total`` segments) and the runs it was cut from."""
     runs = _pipe_runs(roads, rng)
     base_lines = roads.geometry.to_numpy()[runs["road"].to_numpy()]
     lines = _offset_lines(np.asarray(base_lines, dtype=object), runs["offset"].to_numpy())

@@ -55,6 +55,7 @@ def pois_layer(
     subs: gpd.GeoDataFrame,
     rng: np.random.Generator,
 ) -> gpd.GeoDataFrame:
+    """The ``pois`` layer: named and generated POIs, on land, with street addresses."""
     rows: list[dict] = []
     for name, lon, lat, beds, area, addr in HOSPITALS:
         rows.append(

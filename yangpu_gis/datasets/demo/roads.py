@@ -35,6 +35,7 @@ class RoadLine:
 
 
 def major_lines(base: Base) -> list[RoadLine]:
+    """The named major roads, clipped to where roads may run."""
     out = []
     for name, cls, width, coords in MAJOR_ROADS:
         full = work_line(coords)
@@ -155,6 +156,7 @@ def split_line(
 
 
 def segment_roads(lines: list[RoadLine]) -> list[RoadLine]:
+    """Cut every road at its junctions into 100–600 m segments."""
     cuts = _cut_distances([r.geom for r in lines])
     out = []
     for r, c in zip(lines, cuts, strict=True):
@@ -326,6 +328,7 @@ def _road_attributes(
 def roads_layer(
     segs: list[RoadLine], subs: gpd.GeoDataFrame, rng: np.random.Generator
 ) -> gpd.GeoDataFrame:
+    """The ``roads`` layer from the segments, with their attributes."""
     attrs = _road_attributes(segs, subs, rng)
     geoms = shapely.set_precision(np.array([s.geom for s in segs], dtype=object), 0.01)
     return gpd.GeoDataFrame(
@@ -345,6 +348,7 @@ def roads_layer(
 
 
 def endpoint_names(roads: gpd.GeoDataFrame) -> dict[tuple[int, int], list[str]]:
+    """Names of the public roads ending at each (rounded) point."""
     names: dict[tuple[int, int], list[str]] = {}
     for name, cls, geom in zip(roads["name"], roads["road_class"], roads.geometry, strict=True):
         if cls not in ("arterial", "secondary", "branch"):
@@ -359,6 +363,7 @@ def endpoint_names(roads: gpd.GeoDataFrame) -> dict[tuple[int, int], list[str]]:
 def cross_name(
     names: dict[tuple[int, int], list[str]], xy: tuple[float, float], own: str
 ) -> str | None:
+    """Name of another road ending within a metre of ``xy``, if any."""
     x, y = round(xy[0]), round(xy[1])
     for dx in (0, -1, 1):
         for dy in (0, -1, 1):

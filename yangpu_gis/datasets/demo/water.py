@@ -17,6 +17,7 @@ from .common import largest_polygon
 
 
 def rivers_layer(base: Base) -> gpd.GeoDataFrame:
+    """The ``rivers`` layer: the Huangpu, the inner rivers and the park lake."""
     rivers = river_geoms(base.outline)
     return gpd.GeoDataFrame(
         {
