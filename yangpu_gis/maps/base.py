@@ -30,6 +30,7 @@ AMAP_TILES = (
 )
 AMAP_ATTRIBUTION = "© 高德地图"
 
+
 def _district_centre() -> tuple[float, float]:
     """Where a map opens before it is fitted to its data: the district's centre (lat, lon) from
     ``settings.district_bounds_lonlat``, read when the map is made."""
