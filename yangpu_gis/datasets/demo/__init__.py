@@ -25,24 +25,24 @@ with few parking spaces.
 One module per job, each taking what it needs as arguments (no module imports back the one
 that uses it):
 
-=============  ==========================================================================
-``build``      :func:`generate` and :func:`write_sources`: the order of the steps, the seed
-``common``     :data:`AS_OF`, coordinate and geometry helpers, random dates and names
-``places``     public facts and named features (subdistricts, roads, rivers, POIs)
-``base``       the district outline and the masks every step shares
-``areas``      district, subdistricts, grid cells
-``roads``      the road network and its attributes
-``compounds``  residential compounds
-``pipelines``  underground pipelines
-``water``      rivers, water-quality sections and samples
-``pois``       points of interest and street addresses
-``parking``    parking facilities
-``blocks``     美丽街区
-``permits``    excavation permits
-``complaints`` 12345 work orders
-``files``      the bureau files written from the layers
-``raster``     the demo DEM
-=============  ==========================================================================
+==============  ==========================================================================
+``build``       :func:`generate` and :func:`write_sources`: the order of the steps, the seed
+``common``      :data:`AS_OF`, coordinate and geometry helpers, random dates and names
+``places``      public facts and named features (subdistricts, roads, rivers, POIs)
+``base``        the district outline and the masks every step shares
+``areas``       district, subdistricts, grid cells
+``roads``       the road network and its attributes
+``compounds``   residential compounds
+``pipelines``   underground pipelines
+``water``       rivers, water-quality sections and samples
+``pois``        points of interest and street addresses
+``parking``     parking facilities
+``blocks``      美丽街区
+``permits``     excavation permits
+``complaints``  12345 work orders
+``files``       the bureau files written from the layers
+``raster``      the demo DEM
+==============  ==========================================================================
 
 Examples
 --------
