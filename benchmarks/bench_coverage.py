@@ -5,7 +5,7 @@ Straight line and along the walking network, on
 * the real OpenStreetMap roads of north-west Yangpu
   (``../shared/data/real/osm_derived/yangpu_nw_osm_layers.gpkg``, layer ``roads``, when
   present; ODbL, © OpenStreetMap contributors), and
-* the whole-district demo road network (:func:`yangpu_gis.demo_data.generate`).
+* the whole-district demo road network (:func:`yangpu_gis.datasets.demo.generate`).
 
 Providers are random points (seeded) near the roads; each run is timed best of
 ``--repeat``. Run from the repository root::
@@ -66,7 +66,7 @@ def osm_roads() -> gpd.GeoDataFrame | None:
 
 
 def demo_roads() -> gpd.GeoDataFrame:
-    from yangpu_gis.demo_data import generate
+    from yangpu_gis.datasets.demo import generate
 
     return generate()["roads"]
 

@@ -143,7 +143,7 @@ def main() -> None:
     ap.add_argument("--out", type=Path, default=HERE / "README_excavation.md")
     args = ap.parse_args()
 
-    from yangpu_gis.demo_data import generate
+    from yangpu_gis.datasets.demo import generate
 
     t0 = time.perf_counter()
     layers = generate()

@@ -153,13 +153,13 @@ def main() -> None:
     ap.add_argument("--segments", type=int, default=100_000)
     ap.add_argument("--out", type=Path, default=Path(__file__).parent / "_work")
     ap.add_argument("--demo", action="store_true",
-                    help="use yangpu_gis.demo_data.generate(pipeline_segments=N) instead")
+                    help="use yangpu_gis.datasets.demo.generate(pipeline_segments=N) instead")
     ap.add_argument("--skip-svg", action="store_true", help="skip the slow SVG baseline")
     args = ap.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
 
     if args.demo:
-        from yangpu_gis.demo_data import generate
+        from yangpu_gis.datasets.demo import generate
 
         gdf = generate(pipeline_segments=args.segments)["pipelines"]
     else:

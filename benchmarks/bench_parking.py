@@ -23,9 +23,9 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from yangpu_gis import demo_data
 from yangpu_gis.analysis import network
 from yangpu_gis.analysis.parking import PARKING_DEFAULTS, two_step_fca
+from yangpu_gis.datasets import demo
 
 
 def _scatter(area: shapely.Geometry, n: int, rng: np.random.Generator) -> np.ndarray:
@@ -51,7 +51,7 @@ def main() -> None:
     times: dict[str, float] = {}
 
     t = time.perf_counter()
-    layers = demo_data.generate()
+    layers = demo.generate()
     times["demo data (not part of the analysis)"] = time.perf_counter() - t
     roads, subs = layers["roads"], layers["subdistricts"]
     area = shapely.union_all(subs.geometry.to_numpy())

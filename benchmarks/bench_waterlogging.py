@@ -5,7 +5,7 @@ Usage::
     python benchmarks/bench_waterlogging.py --cells 60e6      # the scale
     python benchmarks/bench_waterlogging.py --cells 15e6      # what fits a small machine
 
-The 1 m DEM is the 10 m demo DEM (:mod:`yangpu_gis.demo_raster`) resampled bilinearly to
+The 1 m DEM is the 10 m demo DEM (:mod:`yangpu_gis.datasets.demo.raster`) resampled bilinearly to
 1 m over a window centred on the district, with 2 cm of seeded noise (so the fill has
 real work: many tiny pits), and the demo road network and compounds. Each step is timed;
 peak memory is the process's maximum resident set size. The fill step is timed twice:
@@ -32,10 +32,10 @@ def make_dem(cells: float, seed: int = 1):
     from rasterio.enums import Resampling
     from rasterio.warp import reproject
 
-    from yangpu_gis import demo_data
-    from yangpu_gis.demo_raster import demo_dem
+    from yangpu_gis.datasets import demo
+    from yangpu_gis.datasets.demo import demo_dem
 
-    layers = demo_data.generate()
+    layers = demo.generate()
     coarse = demo_dem(layers)
     h10, w10 = coarse.values.shape
     aspect = h10 / w10

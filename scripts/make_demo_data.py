@@ -14,7 +14,7 @@ import sys
 import time
 from pathlib import Path
 
-from yangpu_gis.demo_data import DEFAULT_PIPELINE_SEGMENTS, generate, write_sources
+from yangpu_gis.datasets.demo import DEFAULT_PIPELINE_SEGMENTS, generate, write_sources
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 
 from yangpu_gis import open_registry
 from yangpu_gis.cli import app
-from yangpu_gis.demo_data import generate
+from yangpu_gis.datasets.demo import generate
 
 
 @pytest.fixture(scope="module")

@@ -1,4 +1,4 @@
-"""Tests for the generated demo dataset (yangpu_gis.demo_data) and the bureau files it writes."""
+"""Tests for the generated demo dataset (yangpu_gis.datasets.demo) and the bureau files it writes."""
 
 from __future__ import annotations
 
@@ -16,9 +16,10 @@ import pytest
 import shapely
 from shapely.geometry import shape
 
-from yangpu_gis import demo_data
 from yangpu_gis.catalogue import CATALOGUE
 from yangpu_gis.crs import gcj02_to_wgs84, transform_geometries
+from yangpu_gis.datasets import demo as demo_data
+from yangpu_gis.datasets.demo import complaints as demo_complaints
 
 DATAV = (
     Path(__file__).parents[1]
@@ -430,7 +431,7 @@ def test_complaint_duplicate_bursts(orders):
 
 def _planted(layers, orders, spot):
     name, where, radius, shares, n, *_ = spot
-    anchor = demo_data._anchor(where, layers["roads"])
+    anchor = demo_complaints._anchor(where, layers["roads"])
     pts = shapely.points(orders["x"], orders["y"])
     near = (shapely.distance(anchor, pts) <= radius) & orders["category"].isin(list(shares))
     return orders[near & (orders["precision"] == "point").to_numpy()], anchor
@@ -438,7 +439,7 @@ def _planted(layers, orders, spot):
 
 def test_planted_hot_spots_span_several_grid_cells(layers, orders):
     grid = layers["grid_cells"]
-    for spot in demo_data._HOT_SPOTS:
+    for spot in demo_complaints._HOT_SPOTS:
         sel, _ = _planted(layers, orders, spot)
         assert len(sel) >= 0.8 * spot[4], spot[0]
         cells = gpd.sjoin(

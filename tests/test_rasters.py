@@ -262,8 +262,8 @@ def test_cli_load_raster_and_refusal(tmp_path):
 
 
 def test_demo_dem_is_plausible_and_small(tmp_path):
-    from yangpu_gis import demo_data
-    from yangpu_gis.demo_raster import write_demo_dem
+    from yangpu_gis.datasets import demo as demo_data
+    from yangpu_gis.datasets.demo import write_demo_dem
 
     layers = demo_data.generate()
     path = write_demo_dem(tmp_path / "dem.tif", layers=layers)

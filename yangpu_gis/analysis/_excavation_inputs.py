@@ -16,6 +16,7 @@ import pandas as pd
 import pyproj
 import shapely
 
+from .. import settings
 from ..errors import CRSError, Problem, ValidationError
 
 #: Road widths (m) assumed for a road whose ``width_m`` is missing, by ``road_class``. They
@@ -33,6 +34,23 @@ DEFAULT_ROAD_WIDTH_M: dict[str, float] = {
 FALLBACK_ROAD_WIDTH_M = 8.0
 
 _EPOCH = np.datetime64("1970-01-01", "D")
+
+
+def gas_clearances(
+    gas_clearance_m: float | None = None, gas_high_pressure_clearance_m: float | None = None
+) -> tuple[float, float]:
+    """The gas clearances (m) to use: those given, else ``settings``' values read now.
+
+    ``settings.gas_clearance_m`` and ``settings.gas_high_pressure_clearance_m`` (defined
+    there with their source) are read at each call, not when a module is imported, so a
+    changed setting takes effect at once.
+    """
+    return (
+        settings.gas_clearance_m if gas_clearance_m is None else gas_clearance_m,
+        settings.gas_high_pressure_clearance_m
+        if gas_high_pressure_clearance_m is None
+        else gas_high_pressure_clearance_m,
+    )
 
 
 @dataclass(frozen=True)

@@ -38,7 +38,6 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from .. import settings
 from ..errors import ValidationError
 from ._excavation_inputs import (
     DEFAULT_ROAD_WIDTH_M,
@@ -46,6 +45,7 @@ from ._excavation_inputs import (
     candidate_pairs,
     check_crs,
     close,
+    gas_clearances,
     pair_gaps,
     permit_arrays,
     permit_road_pairs,
@@ -57,8 +57,6 @@ __all__ = [
     "CONFLICT_COLUMNS",
     "DEFAULT_ROAD_WIDTH_M",
     "ExcavationResult",
-    "GAS_CLEARANCE_M",
-    "GAS_HIGH_PRESSURE_CLEARANCE_M",
     "STATUS_LABELS",
     "analyze_excavation",
     "check_permit",
@@ -81,9 +79,6 @@ MORATORIUM_COLUMNS = ["permit_id", "road_id", "rule", "protected_until", "protec
 #: Columns of a pipelines-at-risk table.
 AT_RISK_COLUMNS = ["permit_id", "pipe_id", "utility", "distance_m", "clearance_m"]
 
-#: Clearances around gas pipes (m); defined, with their source, in :mod:`yangpu_gis.settings`.
-GAS_CLEARANCE_M = settings.gas_clearance_m
-GAS_HIGH_PRESSURE_CLEARANCE_M = settings.gas_high_pressure_clearance_m
 #: ``pressure_class`` values treated as high pressure (次高压 is not: it is in the 6 m group).
 HIGH_PRESSURE_CLASSES = ("高压", "超高压", "high", "very_high")
 
@@ -418,8 +413,8 @@ def pipelines_at_risk(
     pipelines: gpd.GeoDataFrame,
     *,
     clearance_m: float = 1.0,
-    gas_clearance_m: float = GAS_CLEARANCE_M,
-    gas_high_pressure_clearance_m: float = GAS_HIGH_PRESSURE_CLEARANCE_M,
+    gas_clearance_m: float | None = None,
+    gas_high_pressure_clearance_m: float | None = None,
 ) -> pd.DataFrame:
     """Pipelines within their clearance of each permit's footprint.
 
@@ -432,12 +427,14 @@ def pipelines_at_risk(
     clearance_m : float, default 1.0
         Clearance for every utility but gas, in metres from the pipe's centre line (the
         issue's default: a trench this close exposes the pipe).
-    gas_clearance_m : float, default 6.0
-        Clearance for gas mains, :data:`GAS_CLEARANCE_M` (上海市燃气管道设施保护办法:
-        safety control range of low/medium/sub-high-pressure mains).
-    gas_high_pressure_clearance_m : float, default 50.0
+    gas_clearance_m : float, optional
+        Clearance for gas mains; default ``settings.gas_clearance_m`` (6.0, read at call
+        time; 上海市燃气管道设施保护办法: safety control range of low/medium/sub-high-pressure
+        mains).
+    gas_high_pressure_clearance_m : float, optional
         Clearance for high-pressure gas mains (``pressure_class`` in
-        :data:`HIGH_PRESSURE_CLASSES`), :data:`GAS_HIGH_PRESSURE_CLEARANCE_M`.
+        :data:`HIGH_PRESSURE_CLASSES`); default ``settings.gas_high_pressure_clearance_m``
+        (50.0, read at call time).
 
     Returns
     -------
@@ -445,6 +442,8 @@ def pipelines_at_risk(
         ``permit_id, pipe_id, utility, distance_m, clearance_m`` (distance 0 when the
         footprint crosses or covers the pipe), sorted by permit and distance.
     """
+    gas_clearance_m, gas_high_pressure_clearance_m = gas_clearances(
+        gas_clearance_m, gas_high_pressure_clearance_m)
     _check_thresholds(clearance_m=clearance_m, gas_clearance_m=gas_clearance_m,
                       gas_high_pressure_clearance_m=gas_high_pressure_clearance_m)
     check_crs(permits, pipelines)
@@ -730,8 +729,8 @@ def analyze_excavation(
     new_road_years: int = 5,
     major_repair_years: int = 3,
     clearance_m: float = 1.0,
-    gas_clearance_m: float = GAS_CLEARANCE_M,
-    gas_high_pressure_clearance_m: float = GAS_HIGH_PRESSURE_CLEARANCE_M,
+    gas_clearance_m: float | None = None,
+    gas_high_pressure_clearance_m: float | None = None,
     pairs: pd.DataFrame | None = None,
 ) -> ExcavationResult:
     """Run every excavation analysis (what ``yangpu-gis analyze excavation`` writes).
@@ -760,6 +759,8 @@ def analyze_excavation(
     >>> res.counts()["concurrent_pairs"] > 0                             # doctest: +SKIP
     True
     """
+    gas_clearance_m, gas_high_pressure_clearance_m = gas_clearances(
+        gas_clearance_m, gas_high_pressure_clearance_m)
     params = {"distance_m": distance_m, "repeat_days": repeat_days,
               "new_road_years": new_road_years, "major_repair_years": major_repair_years,
               "clearance_m": clearance_m, "gas_clearance_m": gas_clearance_m,

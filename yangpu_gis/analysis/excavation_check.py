@@ -26,17 +26,13 @@ from ._excavation_inputs import (
     DEFAULT_ROAD_WIDTH_M,
     as_dates,
     check_crs,
+    gas_clearances,
     pair_gaps,
     permit_arrays,
     permit_road_pairs,
     spatial_pairs,
 )
-from .excavation import (
-    GAS_CLEARANCE_M,
-    GAS_HIGH_PRESSURE_CLEARANCE_M,
-    moratorium_breaches,
-    pipelines_at_risk,
-)
+from .excavation import moratorium_breaches, pipelines_at_risk
 
 __all__ = ["APPLICATION_ID", "APPLICATION_STATUS", "VERDICTS", "PermitCheck", "check_permit",
            "trench_along"]
@@ -162,8 +158,8 @@ def check_permit(
     new_road_years: int = 5,
     major_repair_years: int = 3,
     clearance_m: float = 1.0,
-    gas_clearance_m: float = GAS_CLEARANCE_M,
-    gas_high_pressure_clearance_m: float = GAS_HIGH_PRESSURE_CLEARANCE_M,
+    gas_clearance_m: float | None = None,
+    gas_high_pressure_clearance_m: float | None = None,
     default_width_m: dict[str, float] | None = None,
 ) -> PermitCheck:
     """Everything a proposed permit would trigger against the registry, and a verdict.
@@ -208,6 +204,8 @@ def check_permit(
     >>> check_permit(app, permits, empty, empty).verdict
     'coordinate'
     """
+    gas_clearance_m, gas_high_pressure_clearance_m = gas_clearances(
+        gas_clearance_m, gas_high_pressure_clearance_m)
     width = default_width_m or DEFAULT_ROAD_WIDTH_M
     crs = check_crs(permits, roads, pipelines)
     app = _one_application(application, crs)

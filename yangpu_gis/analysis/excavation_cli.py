@@ -13,8 +13,6 @@ from typing import Annotated
 
 import typer
 
-from ..settings import gas_clearance_m as GAS_CLEARANCE_M
-
 __all__ = ["read_application", "register"]
 
 # Filled in by register() from yangpu_gis.cli (for typer's annotations).
@@ -32,9 +30,9 @@ RepairOpt = Annotated[int, typer.Option(
     "--major-repair-years", help="Moratorium after a major repair (Art. 33).")]
 ClearanceOpt = Annotated[float, typer.Option(
     "--clearance-m", help="Pipelines within this distance (m) of a dig are at risk.")]
-GasOpt = Annotated[float, typer.Option(
+GasOpt = Annotated[float | None, typer.Option(
     "--gas-clearance-m", help="Clearance for gas mains (m): 上海市燃气管道设施保护办法 safety "
-    "control range.")]
+    "control range.", show_default="settings.gas_clearance_m: $YANGPU_GIS_GAS_CLEARANCE_M or 6.0")]
 RevokedOpt = Annotated[bool, typer.Option(
     "--include-revoked", help="Also analyse permits whose status is revoked (已撤销).")]
 
@@ -94,7 +92,7 @@ def excavation(
     new_road_years: NewRoadOpt = 5,
     major_repair_years: RepairOpt = 3,
     clearance_m: ClearanceOpt = 1.0,
-    gas_clearance_m: GasOpt = GAS_CLEARANCE_M,
+    gas_clearance_m: GasOpt = None,
     include_revoked: RevokedOpt = False,
     sql: Annotated[bool, typer.Option(
         "--sql", help="Find conflicts with PostGIS ST_DWithin (PostGIS registries).")] = False,
@@ -131,7 +129,7 @@ def check_permit_command(
     new_road_years: NewRoadOpt = 5,
     major_repair_years: RepairOpt = 3,
     clearance_m: ClearanceOpt = 1.0,
-    gas_clearance_m: GasOpt = GAS_CLEARANCE_M,
+    gas_clearance_m: GasOpt = None,
     include_revoked: RevokedOpt = False,
     as_json: JsonOption = False,
 ) -> None:
@@ -141,14 +139,14 @@ def check_permit_command(
     """
     from .. import settings
     from ..cli import errors_to_exit, open_cli_registry, out, print_json
-    from ..settings import gas_high_pressure_clearance_m as GAS_HIGH_PRESSURE_CLEARANCE_M
-    from .excavation_check import check_permit
+    from ._excavation_inputs import gas_clearances
+    from .excavation import check_permit  # the documented path (loads excavation_check last)
     from .excavation_report import EXCLUDED_STATUS, active_permits
 
     started = time.perf_counter()
     with errors_to_exit(as_json):
         app = read_application(application, crs).to_crs(settings.working_crs)
-        reach = max(clearance_m, gas_clearance_m, GAS_HIGH_PRESSURE_CLEARANCE_M) + 50.0
+        reach = max(clearance_m, *gas_clearances(gas_clearance_m)) + 50.0
         minx, miny, maxx, maxy = app.total_bounds
         bbox = (minx - reach, miny - reach, maxx + reach, maxy + reach)
         with open_cli_registry(registry) as reg:

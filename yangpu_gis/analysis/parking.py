@@ -973,8 +973,8 @@ def analyze_parking(
 
     Examples
     --------
-    >>> from yangpu_gis import demo_data
-    >>> layers = demo_data.generate()                      # doctest: +SKIP
+    >>> from yangpu_gis.datasets import demo
+    >>> layers = demo.generate()                           # doctest: +SKIP
     >>> res = analyze_parking(layers["residential_compounds"], layers["parking_facilities"],
     ...                       pois=layers["pois"], roads=layers["roads"],
     ...                       grid_cells=layers["grid_cells"])   # doctest: +SKIP

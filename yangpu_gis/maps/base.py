@@ -30,11 +30,12 @@ AMAP_TILES = (
 )
 AMAP_ATTRIBUTION = "© 高德地图"
 
-#: Where a map opens before it is fitted to its data: the district's centre.
-_DISTRICT_CENTRE = (
-    (settings.district_bounds_lonlat[1] + settings.district_bounds_lonlat[3]) / 2,
-    (settings.district_bounds_lonlat[0] + settings.district_bounds_lonlat[2]) / 2,
-)
+
+def _district_centre() -> tuple[float, float]:
+    """Where a map opens before it is fitted to its data: the district's centre (lat, lon) from
+    ``settings.district_bounds_lonlat``, read when the map is made."""
+    minx, miny, maxx, maxy = settings.district_bounds_lonlat
+    return (miny + maxy) / 2, (minx + maxx) / 2
 
 
 @dataclass
@@ -103,7 +104,7 @@ def new_map(
     """
     key = _resolve_basemap(basemap, offline)
     m = folium.Map(
-        location=_DISTRICT_CENTRE,
+        location=_district_centre(),
         zoom_start=13,
         tiles=None,
         prefer_canvas=True,

@@ -181,7 +181,7 @@ _POIS = {
     "other": ClassStyle("其他", "#7f7f7f", 1.0, fill_opacity=0.8, radius=4),
 }
 
-#: Default style of every catalogue layer.
+#: Default style of every catalogue layer that has geometry (tests/test_styles_complete.py).
 STYLES: dict[str, LayerStyle] = {
     "districts": LayerStyle(
         default=ClassStyle("区界", "#222222", 3.0, fill_opacity=0.0),
@@ -225,6 +225,16 @@ STYLES: dict[str, LayerStyle] = {
         default=ClassStyle("12345工单", "#d62728", 1.0, fill_opacity=0.8, radius=4),
         cluster=True,
     ),
+    "water_stations": LayerStyle(
+        category="water_body",
+        classes={
+            "river": ClassStyle("河流断面", "#08519c", 1.5, fill_color="#6baed6",
+                                fill_opacity=0.9, radius=6),
+            "lake": ClassStyle("湖泊断面", "#08519c", 1.5, fill_color="#c6dbef",
+                               fill_opacity=0.9, radius=6),
+        },
+        default=ClassStyle("水质监测断面", "#08519c", 1.5, fill_opacity=0.9, radius=6),
+    ),
 }
 
 #: Order in which an overview draws layers, bottom first.
@@ -244,6 +254,7 @@ DRAW_ORDER: tuple[str, ...] = (
     "excavation_permits",
     "parking_facilities",
     "pois",
+    "water_stations",
     "complaints",
 )
 

@@ -1,7 +1,7 @@
 """A plausible, deterministic demo DEM of Yangpu, made from the demo dataset's layers.
 
-Synthetic, like :mod:`yangpu_gis.demo_data`; built to look like the district's real
-surface, not measured. Heights in metres above the national height datum:
+Synthetic, like the rest of :mod:`yangpu_gis.datasets.demo`; built to look like the
+district's real surface, not measured. Heights in metres above the national height datum:
 
 * low, flat ground of about 3.5–4.5 m, rising gently towards the Huangpu (the riverside is
   older, raised land) with centimetre-scale undulation;
@@ -23,9 +23,13 @@ from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
+import pyproj
 from affine import Affine
 from rasterio.features import rasterize
 from scipy import ndimage
+
+from ... import settings
+from ...rasters import RasterData
 
 __all__ = ["DEMO_DEM_RESOLUTION_M", "demo_dem", "write_demo_dem"]
 
@@ -43,14 +47,15 @@ def _burn(geoms, shape, transform, value=1.0, all_touched=True) -> np.ndarray:
                      fill=0, all_touched=all_touched, dtype="float32")
 
 
-def demo_dem(layers: dict[str, gpd.GeoDataFrame] | None = None, *,
-             resolution_m: float = DEMO_DEM_RESOLUTION_M, seed: int = _SEED):
+def demo_dem(layers: dict[str, gpd.GeoDataFrame], *,
+             resolution_m: float = DEMO_DEM_RESOLUTION_M, seed: int = _SEED) -> RasterData:
     """The demo DEM as :class:`~yangpu_gis.rasters.RasterData` (EPSG:4549).
 
     Parameters
     ----------
-    layers : dict, optional
-        Layers of :func:`yangpu_gis.demo_data.generate` (generated if not given).
+    layers : dict
+        Layers of :func:`yangpu_gis.datasets.demo.generate` (``districts``, ``roads``,
+        ``residential_compounds`` and ``rivers`` are used).
     resolution_m : float
         Cell size in metres.
     seed : int
@@ -60,12 +65,6 @@ def demo_dem(layers: dict[str, gpd.GeoDataFrame] | None = None, *,
     -------
     RasterData
     """
-    import pyproj
-
-    from . import demo_data, settings
-    from .rasters.store import RasterData
-
-    layers = layers or demo_data.generate()
     rng = np.random.default_rng(seed)
     district = layers["districts"].geometry.union_all()
     minx, miny, maxx, maxy = district.bounds
@@ -123,21 +122,30 @@ def demo_dem(layers: dict[str, gpd.GeoDataFrame] | None = None, *,
     return RasterData(dem, t, pyproj.CRS.from_user_input(settings.working_crs), "dem", "m")
 
 
-def write_demo_dem(path: str | Path, *, layers: dict[str, gpd.GeoDataFrame] | None = None,
+def write_demo_dem(path: str | Path, *, layers: dict[str, gpd.GeoDataFrame],
                    resolution_m: float = DEMO_DEM_RESOLUTION_M) -> Path:
     """Write the demo DEM as a Cloud-Optimized GeoTIFF (float32, deflate, nodata −9999).
 
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        File to write (its folder is created if needed).
+    layers : dict
+        Layers of :func:`yangpu_gis.datasets.demo.generate`.
+    resolution_m : float
+        Cell size in metres.
+
+    Returns
+    -------
+    pathlib.Path
+
     Examples
     --------
-    >>> write_demo_dem("demo_dem.tif")                # doctest: +SKIP
+    >>> from yangpu_gis.datasets import demo
+    >>> write_demo_dem("demo_dem.tif", layers=demo.generate())   # doctest: +SKIP
     >>> load_raster(open_registry("yangpu.gpkg"), "demo_dem.tif", "dem")  # doctest: +SKIP
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     return demo_dem(layers, resolution_m=resolution_m).write(path)
 
-
-if __name__ == "__main__":  # pragma: no cover
-    import sys
-
-    print(write_demo_dem(sys.argv[1] if len(sys.argv) > 1 else "demo_dem.tif"))

@@ -2,7 +2,9 @@
 
 The demo source files live in the repository's ``data/demo/`` (made by
 ``scripts/make_demo_data.py``). An installation without the repository regenerates them,
-deterministically, into a cache folder on first use.
+deterministically, into a cache folder on first use, with the generator of
+:mod:`yangpu_gis.datasets.demo` (one module per layer). This module itself is light: neither
+``import yangpu_gis`` nor ``get_path`` loads the generator while the repository's files exist.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ __all__ = ["demo_dir", "get_path", "repo_data_dir"]
 
 def repo_data_dir() -> Path:
     """``data/`` of the source checkout this package was installed from."""
-    return Path(__file__).resolve().parents[1] / "data"
+    return Path(__file__).resolve().parents[2] / "data"
 
 
 def _cache_dir() -> Path:
@@ -34,7 +36,8 @@ def demo_dir() -> Path:
         return here
     cached = _cache_dir() / "demo"
     if not (cached / "manifest.toml").exists():
-        from .demo_data import generate, write_sources
+        # the generator pulls in geopandas, scipy and rasterio: load it only when needed
+        from .demo import generate, write_sources
 
         write_sources(generate(), cached)
     return cached
