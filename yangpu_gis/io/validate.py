@@ -60,6 +60,8 @@ class Prepared:
     ignored: list[str] = field(default_factory=list)
     repairs: list[Problem] = field(default_factory=list)
     source_crs: str = ""
+    #: Evidence that the lon/lat are GCJ-02/BD-09 read as WGS84 (see ``io.offset``), if any.
+    crs_warning: dict | None = None
 
     def summary(self) -> dict:
         """JSON-ready description of what was read and decided."""
@@ -74,6 +76,7 @@ class Prepared:
             "repairs": [r.as_dict() for r in self.repairs],
             "skipped_rows": self.raw.skipped,
             "notes": self.raw.notes,
+            "crs_warning": self.crs_warning,
         }
 
 
@@ -197,8 +200,7 @@ def resolve_columns(
         found = [c for c in columns if c not in applied and str(c).strip().lower() in names]
         if len(found) > 1:
             clashes.append(Problem(
-                f"columns {' and '.join(map(repr, map(str, found)))} (positions "
-                f"{', '.join(str(columns.index(c) + 1) for c in found)}) would both give "
+                f"columns {' and '.join(map(repr, map(str, found)))} would both give "
                 f"{col.name} ({col.label})", field=col.name))
     if clashes:
         first = clashes[0].field
