@@ -94,7 +94,7 @@ def _main(debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks."
 
 
 def _load_options(crs, encoding, mapping, map_file, value, repair, source_layer, x, y,
-                  where, skip_unlocated=False) -> dict[str, Any]:
+                  where, skip_unlocated=False, strict_crs=False) -> dict[str, Any]:
     from .io import parse_mapping, parse_value_mapping
 
     return {
@@ -109,6 +109,7 @@ def _load_options(crs, encoding, mapping, map_file, value, repair, source_layer,
         "y": y,
         "where": where,
         "skip_unlocated": skip_unlocated,
+        "strict_crs": True if strict_crs else None,  # None: settings.strict_crs decides
     }
 
 
@@ -170,6 +171,7 @@ def load(
     where: Annotated[str | None, typer.Option(help="OGR SQL attribute filter (vector files).")] = None,
     skip_unlocated: Annotated[bool, typer.Option("--skip-unlocated", help="Complaints: leave out (and list) rows that have no coordinates and no road-matching address.")] = False,
     as_json: JsonOpt = False,
+    strict_crs: Annotated[bool, typer.Option("--strict-crs", help="Refuse lon/lat that match the registry better as GCJ-02/BD-09 (default: a warning; $YANGPU_GIS_STRICT_CRS=1).")] = False,
 ) -> None:
     """Validate a file and load it into a registry layer, all or nothing (rasters: DEM.tif)."""
     from .rasters import RASTER_CATALOGUE
@@ -181,7 +183,7 @@ def load(
         return
     with _errors(as_json):
         options = _load_options(crs, encoding, mapping, map_file, value, repair, source_layer, x,
-                                y, where, skip_unlocated)
+                                y, where, skip_unlocated, strict_crs)
         with _registry(registry) as reg, _progress(not as_json, f"loading {source.name}") as stage:
             result = reg.load(source, layer, mode=mode, dry_run=dry_run, on_stage=stage, **options)
         _report(result, as_json)
@@ -205,10 +207,11 @@ def validate(
     where: Annotated[str | None, typer.Option(help="OGR SQL attribute filter.")] = None,
     skip_unlocated: Annotated[bool, typer.Option("--skip-unlocated")] = False,
     as_json: JsonOpt = False,
+    strict_crs: Annotated[bool, typer.Option("--strict-crs", help="Refuse lon/lat that look like GCJ-02/BD-09.")] = False,
 ) -> None:
     """Check a file as `load` would, without writing (a dry run)."""
     load(source, layer, registry, crs, encoding, mode, mapping, map_file, value, repair, True,
-         source_layer, x, y, where, skip_unlocated, as_json)
+         source_layer, x, y, where, skip_unlocated, as_json, strict_crs)
 
 
 @app.command()

@@ -34,6 +34,11 @@ district_margin_m: float = float(_env("YANGPU_GIS_MARGIN_M", "3000"))
 gcj_inverse_max_iter: int = 30
 gcj_inverse_tol_deg: float = 1e-9
 
+#: Refuse (instead of warn about) a file whose lon/lat match the registry's outlines or roads
+#: markedly better after the GCJ-02 / BD-09 inverse (``$YANGPU_GIS_STRICT_CRS=1``; the CLI's
+#: ``--strict-crs``). See :mod:`yangpu_gis.io.offset` for the statistic.
+strict_crs: bool = _env("YANGPU_GIS_STRICT_CRS", "0").strip().lower() in ("1", "true", "yes", "on")
+
 #: Encodings tried, in order, for DBF and CSV files without a declared encoding.
 fallback_encodings: tuple[str, ...] = ("utf-8", "gb18030")
 

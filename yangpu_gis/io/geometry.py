@@ -1,5 +1,10 @@
 """Geometry checks and repairs against a layer's allowed geometry families.
 
+Refused always: coordinates that are not finite numbers (NaN, infinity): no repair can know
+where the point should be, and ``make_valid`` would keep them. Refused while reading:
+shapes GEOS cannot build (a line of one point, a polygon ring of fewer than four points),
+by feature (:func:`construction_error`).
+
 Refused without ``repair``: missing or empty geometries, wrong families, invalid geometries
 (with GEOS's reason), Z coordinates, single-part multi geometries in point and line layers.
 ``repair`` applies ``make_valid`` (keeping the layer's family), drops Z, turns single-part
@@ -9,16 +14,19 @@ by row. Polygons are always stored as MultiPolygon: promoting them changes nothi
 
 from __future__ import annotations
 
+import re
+import warnings
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import shapely
 from shapely import GeometryType as GT
 
 from ..catalogue import Layer
-from ..errors import Problem
+from ..errors import Problem, SourceError
 
-__all__ = ["GeometryResult", "check_geometries"]
+__all__ = ["GeometryResult", "check_geometries", "construction_error", "non_finite"]
 
 _FAMILY = {
     GT.POINT: "Point",
@@ -107,7 +115,11 @@ def check_geometries(
     problem(missing, "no geometry", "draw or geocode these features, or remove them")
     empty = ~missing & shapely.is_empty(geoms)
     problem(empty, "empty geometry", "remove these features or give them a shape")
-    present = ~missing & ~empty
+    bad_numbers = ~missing & ~empty & non_finite(geoms)
+    problem(bad_numbers, "coordinates that are not finite numbers (NaN or infinity)",
+            "fix these coordinates in the source (--repair cannot know where they belong)")
+    geoms[bad_numbers] = None  # refused; kept out of the checks below and of the extent
+    present = ~missing & ~empty & ~bad_numbers
 
     has_z = present & shapely.has_z(geoms)
     if has_z.any():
@@ -126,7 +138,8 @@ def check_geometries(
     problem(wrong, f"wrong geometry type (the layer takes {wanted})",
             "check that the file is the right layer, or convert the geometries")
 
-    invalid = present & ~wrong & ~shapely.is_valid(geoms)
+    invalid = present & ~wrong
+    invalid[invalid] = ~shapely.is_valid(geoms[invalid])
     fixable = (invalid | collection) & present
     if fixable.any():
         if repair:
@@ -184,3 +197,87 @@ def check_geometries(
                 "with their own ids")
     res.geoms = _normalise(geoms, families)
     return res
+
+
+def non_finite(geoms: np.ndarray) -> np.ndarray:
+    """True where a geometry has an x or y coordinate that is NaN or infinite.
+
+    Examples
+    --------
+    >>> non_finite(np.array([shapely.Point(1, 2), shapely.Point(np.nan, 2), None])).tolist()
+    [False, True, False]
+    """
+    geoms = np.asarray(geoms, dtype=object)
+    out = np.zeros(len(geoms), bool)
+    coords, index = shapely.get_coordinates(geoms, return_index=True)
+    if len(coords):
+        out[np.unique(index[~np.isfinite(coords).all(axis=1)])] = True
+    return out
+
+
+#: GEOS's construction messages, and what they mean to a GIS user.
+_CONSTRUCTION = (
+    (re.compile(r"point array must contain 0 or >1 elements"),
+     "a line with a single point (a line needs at least 2)"),
+    (re.compile(r"Invalid number of points in LinearRing found (\d+)"),
+     "a polygon ring of {0} points (a ring needs at least 4: 3 corners and the first "
+     "point again)"),
+    (re.compile(r"Points of LinearRing do not form a closed linestring"),
+     "a polygon ring that is not closed"),
+)
+
+
+def _construction_message(text: str) -> str:
+    for pattern, message in _CONSTRUCTION:
+        found = pattern.search(text)
+        if found:
+            return message.format(*found.groups())
+    return "a shape GEOS cannot build: " + text.split(":", 1)[-1].strip()
+
+
+def construction_error(path: Path, exc: Exception, *, one_based: bool, where: str | None = None,
+                       **kwargs) -> SourceError:
+    """The refusal of a file whose features GEOS cannot build, by feature and reason.
+
+    Called when reading the file as a frame failed in GEOS: the geometries are read again
+    as WKB and built one by one, so each feature that fails is named.
+
+    Parameters
+    ----------
+    path : Path
+    exc : Exception
+        GEOS's error for the whole file (used when no single feature can be blamed).
+    one_based : bool
+        Whether the format's feature ids count from 0 (shapefile, GeoJSON): rows are FID + 1.
+    where, **kwargs
+        As passed to pyogrio (``layer``, ``encoding``).
+    """
+    import pyogrio.raw
+
+    options = {k: v for k, v in kwargs.items() if k in ("layer", "encoding")}
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            _, fids, wkb, _ = pyogrio.raw.read(path, read_geometry=True, return_fids=True,
+                                               columns=[], where=where or None, **options)
+    except Exception:  # noqa: BLE001 - the first error says enough
+        fids, wkb = np.array([], dtype="int64"), np.array([], dtype=object)
+    reasons: dict[str, list[int]] = {}
+    for fid, blob in zip(fids, wkb, strict=True):
+        if blob is None:
+            continue
+        try:
+            shapely.from_wkb(blob)
+        except (shapely.errors.GEOSException, ValueError) as one:
+            reasons.setdefault(_construction_message(str(one)), []).append(
+                int(fid) + (1 if one_based else 0))
+    problems = [Problem(message, rows=rows, field="geometry", row_label="feature",
+                        hint="redraw these features, or delete them")
+                for message, rows in reasons.items()]
+    if not problems:
+        problems = [Problem(_construction_message(str(exc)), field="geometry")]
+    n = len({r for p in problems for r in p.rows})
+    return SourceError(
+        f"{n} feature{'s' if n != 1 else ''} with shapes that cannot be built; nothing was loaded"
+        if n else "shapes that cannot be built; nothing was loaded",
+        source=str(path), problems=problems)

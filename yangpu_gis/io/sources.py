@@ -9,7 +9,6 @@ later messages can point at the row the user sees in QGIS or Excel.
 from __future__ import annotations
 
 import hashlib
-import re
 import tempfile
 import zipfile
 from concurrent.futures import ThreadPoolExecutor
@@ -24,8 +23,11 @@ import pyproj
 import shapely
 
 from ..errors import Problem, SourceError
-from .encoding import EncodingGuess, detect_bytes_encoding, normalise_codec
+from .encoding import EncodingGuess, text_codec
+from .geometry import construction_error
 from .shapefile import check_shapefile, dbf_encoding
+from .tables import decode_text, excel_table, parse_csv
+from .text import check_geojson_text
 from .types import is_blank
 
 __all__ = ["RawSource", "from_frame", "has_geometry", "read_source", "sha256_file"]
@@ -169,6 +171,8 @@ def read_source(
     if p.stat().st_size == 0:
         raise SourceError("empty file (0 bytes)", source=str(p), hint="re-export or re-copy it")
     suffix = p.suffix.lower()
+    if encoding:
+        text_codec(encoding, source=str(p))  # an unknown --encoding is refused cleanly
     if where and suffix in TABLE_SUFFIXES:
         raise SourceError("--where filters vector formats only", source=str(p),
                           hint="filter the sheet in Excel, or save it as GeoPackage")
@@ -198,6 +202,9 @@ def _vector_frame(path: Path, where: str | None = None, **kwargs) -> tuple[gpd.G
                           hint="check the --where expression" if where else None) from exc
     except pyogrio.errors.FieldError as exc:
         raise SourceError(f"--where refers to an unknown field: {exc}", source=str(path)) from exc
+    except shapely.errors.GEOSException as exc:  # e.g. a line of one point: refused by feature
+        raise construction_error(path, exc, where=where, one_based=path.suffix.lower() in (
+            ".shp", ".geojson", ".json"), **kwargs) from exc
     fids = np.asarray(frame.index, dtype="int64")
     # Shapefile and GeoJSON FIDs count from 0, GeoPackage FIDs from 1, OSM FIDs are OSM ids:
     # rows are the 1-based feature numbers QGIS shows (the OSM id for OSM files)
@@ -291,6 +298,8 @@ def _read_vector(p: Path, *, source_layer: str | None, where: str | None) -> Raw
         several="the file holds {n} layers: {names}", hint="choose one with --source-layer NAME",
         unknown="no layer {chosen!r} in the file (it has: {names})",
     )
+    if p.suffix.lower() in (".geojson", ".json"):
+        check_geojson_text(p)  # GDAL would cut texts at an escaped NUL
     frame, rows = _vector_frame(p, where=where, layer=source_layer)
     return RawSource(
         path=str(p) if len(names) == 1 else f"{p}:{source_layer}",
@@ -303,32 +312,7 @@ def _read_vector(p: Path, *, source_layer: str | None, where: str | None) -> Raw
 
 
 def _decode_text_file(p: Path, encoding: str | None) -> tuple[str, EncodingGuess]:
-    data = p.read_bytes()
-    if encoding:
-        codec = normalise_codec(encoding)
-        guess = EncodingGuess(codec, "given with --encoding")
-    elif data.startswith(b"\xef\xbb\xbf"):
-        data = data[3:]
-        guess = EncodingGuess("utf-8", "UTF-8 byte-order mark")
-    else:
-        found = detect_bytes_encoding([data] if re.search(rb"[\x80-\xff]", data) else [])
-        if found is None:
-            raise SourceError(
-                "cannot tell the text encoding (neither UTF-8 nor GBK/GB18030)",
-                source=str(p),
-                hint="pass --encoding with the encoding the file was written in",
-            )
-        guess = EncodingGuess(found.codec, f"detected: {found.how.split(': ', 1)[-1]}")
-    try:
-        return data.decode(guess.codec), guess
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        raise SourceError(
-            f"text is not valid {guess.codec} ({guess.how})",
-            source=str(p),
-            problems=[Problem("undecodable bytes", rows=[line], row_label="line")],
-            hint="pass the right --encoding (UTF-8 or GBK)",
-        ) from exc
+    return decode_text(p.read_bytes(), encoding, str(p))
 
 
 def _pick(columns: list[str], wanted: str | None, candidates: tuple[str, ...], axis: str) -> str:
@@ -337,9 +321,14 @@ def _pick(columns: list[str], wanted: str | None, candidates: tuple[str, ...], a
             raise KeyError(wanted)
         return wanted
     lower = {str(c).strip().lower(): c for c in columns}
-    for name in candidates:
-        if name in lower:
-            return lower[name]
+    found = [lower[name] for name in candidates if name in lower]
+    if len(found) > 1:
+        raise SourceError(
+            f"several columns could be the {axis} coordinate: "
+            + ", ".join(map(repr, map(str, found))),
+            hint=f"name the one to use with --{axis} COLUMN (e.g. --{axis} {found[0]})")
+    if found:
+        return found[0]
     raise LookupError(axis)
 
 
@@ -351,41 +340,37 @@ def _read_table(
     notes: list[str] = []
     guess = None
     if suffix in (".csv", ".txt"):
-        import io
-
         text, guess = _decode_text_file(p, encoding)
         notes.append(f"text encoding {guess.display} ({guess.how})")
-        try:
-            table = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, sep=None,
-                                engine="python")
-        except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-            raise SourceError(f"cannot parse the CSV: {exc}", source=str(p)) from exc
+        table, rows = parse_csv(text, str(p))
         label = "line"
     else:
-        try:
-            book = pd.read_excel(p, sheet_name=None, dtype=object)
-        except Exception as exc:  # openpyxl raises many kinds for damaged files
-            raise SourceError(f"cannot read the workbook: {exc}", source=str(p)) from exc
+        book, book_rows = excel_table(p, sheet, str(p))
         sheet = _choose_part(
             p, list(book), sheet,
             several="the workbook has {n} sheets: {names}",
             hint="choose one with --source-layer SHEET",
             unknown="no sheet {chosen!r} (sheets: {names})",
         )
-        table = book[sheet]
+        table, rows = book[sheet], book_rows[sheet]
         label = "row"
-    table.columns = [str(c).strip() for c in table.columns]
+    if not len(table.columns):
+        raise SourceError("the sheet is empty (no header row)", source=str(p),
+                          hint="choose the sheet with the data with --source-layer SHEET")
     if table.empty:
         raise SourceError("the table has a header but no rows", source=str(p))
     cols = list(table.columns)
     shown = str(p) if sheet is None or suffix in (".csv", ".txt") else f"{p}:{sheet}"
     if not need_xy:  # an attribute table: no coordinates, no geometry
-        return RawSource(path=shown, frame=pd.DataFrame(table), rows=np.arange(2, len(table) + 2),
+        return RawSource(path=shown, frame=pd.DataFrame(table), rows=rows,
                          row_label=label, crs=None, encoding=guess, sha256=sha256_file(p),
                          notes=notes)
     try:
         xcol = _pick(cols, x, X_NAMES, "x")
         ycol = _pick(cols, y, Y_NAMES, "y")
+    except SourceError as exc:
+        exc.source = str(p)
+        raise SourceError(exc.message, source=str(p), hint=exc.hint) from None
     except KeyError as exc:
         raise SourceError(
             f"no column {exc.args[0]!r}", source=str(p), hint="columns are: " + ", ".join(cols)
@@ -396,7 +381,6 @@ def _read_table(
             source=str(p),
             hint="name them with --x COLUMN --y COLUMN (columns are: " + ", ".join(cols) + ")",
         ) from None
-    rows = np.arange(2, len(table) + 2)  # line/row 1 is the header
     xs = pd.to_numeric(table[xcol].astype(str).str.strip(), errors="coerce").to_numpy(float)
     ys = pd.to_numeric(table[ycol].astype(str).str.strip(), errors="coerce").to_numpy(float)
     problems = []

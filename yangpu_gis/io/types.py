@@ -20,6 +20,7 @@ datetime   ``datetime64[ns, Asia/Shanghai]``      ISO 8601 with or without offse
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from typing import Any
 
@@ -30,7 +31,7 @@ import pyarrow.compute as pc
 
 from ..catalogue import Column
 
-__all__ = ["TIMEZONE", "coerce", "is_blank"]
+__all__ = ["INT64_RANGE", "TIMEZONE", "coerce", "int_overflow", "is_blank", "mismatched_cells"]
 
 #: Time zone of naive datetimes (DOMAIN.md: "Asia/Shanghai when none is given").
 TIMEZONE = "Asia/Shanghai"
@@ -38,6 +39,11 @@ TIMEZONE = "Asia/Shanghai"
 _TRUE = {"true", "t", "1", "yes", "y", "是", "有", "共享", "√", "1.0"}
 _FALSE = {"false", "f", "0", "no", "n", "否", "无", "不共享", "×", "0.0"}
 _TZ_SUFFIX = re.compile(r"(Z|[+-]\d{2}:?\d{2})$")
+#: Whole numbers the registry can store (64-bit signed, as GeoPackage and PostGIS ``bigint``).
+INT64_RANGE = (-(2**63), 2**63 - 1)
+_DIGITS = re.compile(r"[+-]?\d+")
+#: Cell types a spreadsheet (or a typed GIS field) gives that are never numbers or booleans.
+_DATELIKE = (dt.date, dt.time, dt.timedelta, np.datetime64, np.timedelta64)
 
 
 #: Every character ``str.strip()`` removes (``str.isspace``), for Arrow's ``utf8_trim``
@@ -110,13 +116,123 @@ def _as_text(series: pd.Series) -> pd.Series:
     return pd.Series([one(v) for v in objects], index=series.index, dtype=object)
 
 
+def _number_text(series: pd.Series) -> pd.Series:
+    """Values as objects, text without blanks and thousands separators; dates, times and
+    booleans (spreadsheet cells of the wrong type) become None, never a number."""
+    def one(v: Any) -> Any:
+        if isinstance(v, str):
+            return v.strip().replace(",", "").replace("，", "")
+        if isinstance(v, (bool, np.bool_, *_DATELIKE)):
+            return None
+        return v
+
+    return series.astype(object).map(one)
+
+
 def _numeric(series: pd.Series) -> pd.Series:
-    if pd.api.types.is_numeric_dtype(series.dtype) and not pd.api.types.is_bool_dtype(series.dtype):
+    if pd.api.types.is_bool_dtype(series.dtype) or pd.api.types.is_datetime64_any_dtype(
+            series.dtype) or pd.api.types.is_timedelta64_dtype(series.dtype):
+        return pd.Series(np.nan, index=series.index, dtype="float64")
+    if pd.api.types.is_numeric_dtype(series.dtype):
         return series.astype("float64")
-    text = series.astype(object).map(
-        lambda v: v.strip().replace(",", "").replace("，", "") if isinstance(v, str) else v
-    )
-    return pd.to_numeric(text, errors="coerce").astype("float64")
+    return pd.to_numeric(_number_text(series), errors="coerce").astype("float64")
+
+
+def _integers(series: pd.Series) -> tuple[pd.Series, np.ndarray]:
+    """``Int64`` values (missing where not a whole number in the int64 range), and where a
+    whole number lies outside that range. Digit strings are read exactly (not through a
+    float, which would round 9007199254740993 to ...992)."""
+    if pd.api.types.is_integer_dtype(series.dtype):
+        return series.astype("Int64"), np.zeros(len(series), bool)
+    num = _numeric(series)
+    with np.errstate(invalid="ignore"):
+        integral = (num == np.round(num)).to_numpy(bool)
+        # 2**63 is exact in float64; every float below it converts exactly to int64
+        over = integral & ~((num >= INT64_RANGE[0]) & (num < 2.0**63)).to_numpy(bool)
+    ok = integral & ~over
+    values = np.zeros(len(series), dtype="int64")
+    values[ok] = num.to_numpy()[ok].astype("int64")
+    if not pd.api.types.is_numeric_dtype(series.dtype):
+        text = _number_text(series)
+        digits = text.map(lambda v: isinstance(v, str) and _DIGITS.fullmatch(v) is not None)
+        for i in np.flatnonzero(digits.to_numpy(bool)):
+            exact = int(text.iat[i])
+            inside = INT64_RANGE[0] <= exact <= INT64_RANGE[1]
+            ok[i], over[i] = inside, not inside
+            if inside:
+                values[i] = exact
+    out = pd.Series(pd.array(values, dtype="Int64"), index=series.index)
+    out[~ok] = pd.NA
+    return out, over
+
+
+def int_overflow(series: pd.Series) -> np.ndarray:
+    """True where a value is a whole number too large for the registry (beyond int64)."""
+    return _integers(series)[1]
+
+
+def _describe_cell(v: Any) -> tuple[str, str]:
+    """What a wrongly typed cell is (``a date``), and how it reads (``2021-05-01``)."""
+    if isinstance(v, (bool, np.bool_)):
+        return "a true/false value", str(bool(v)).upper()
+    if isinstance(v, np.datetime64):
+        v = pd.Timestamp(v)
+    if isinstance(v, np.timedelta64):
+        v = pd.Timedelta(v)
+    if isinstance(v, dt.datetime):
+        if (v.hour, v.minute, v.second, v.microsecond) == (0, 0, 0, 0):
+            return "a date", v.date().isoformat()
+        return "a date and time", v.isoformat(sep=" ")
+    if isinstance(v, dt.date):
+        return "a date", v.isoformat()
+    if isinstance(v, dt.time):
+        return "a time", v.isoformat()
+    return "a duration", str(v)
+
+
+def mismatched_cells(series: pd.Series, column: Column) -> list[tuple[np.ndarray, str, str]]:
+    """Cells whose own type contradicts a number or boolean column: dates, times and
+    durations (an Excel cell formatted as a date), and true/false cells in number columns.
+
+    Returns
+    -------
+    list of (mask, message, hint)
+        One entry per kind found, e.g. ``a date (2021-05-01) where a number is expected``.
+    """
+    if column.type not in ("int", "float", "bool"):
+        return []
+    wanted = "true/false" if column.type == "bool" else "a number"
+    kinds: tuple[type, ...] = _DATELIKE if column.type == "bool" else (bool, np.bool_, *_DATELIKE)
+    if pd.api.types.is_datetime64_any_dtype(series.dtype) or pd.api.types.is_timedelta64_dtype(
+            series.dtype) or (column.type != "bool" and pd.api.types.is_bool_dtype(series.dtype)):
+        objects = series.astype(object).to_numpy()
+        objects = np.where(series.isna().to_numpy(bool), None, objects)
+    elif series.dtype == object:
+        objects = series.to_numpy()
+        if set(map(type, objects)) <= {str, int, float, _NONE_TYPE}:
+            return []
+    else:
+        return []
+    found: dict[str, list[int]] = {}
+    shown: dict[str, list[str]] = {}
+    for i, v in enumerate(objects):
+        if v is None or v is pd.NaT or not isinstance(v, kinds) or (
+                isinstance(v, (np.datetime64, np.timedelta64)) and np.isnat(v)):
+            continue
+        what, text = _describe_cell(v)
+        found.setdefault(what, []).append(i)
+        if text not in shown.setdefault(what, []) and len(shown[what]) < 3:
+            shown[what].append(text)
+    out = []
+    for what, idx in found.items():
+        mask = np.zeros(len(series), bool)
+        mask[idx] = True
+        out.append((mask, f"{what} ({', '.join(shown[what])}) where {wanted} is expected",
+                    "the cell is formatted as a date or time (or is a TRUE/FALSE cell) in the "
+                    "spreadsheet: format the column as Number or General and type the value "
+                    "again" if column.type != "bool" else
+                    "write 是/否 or true/false in these cells"))
+    return out
 
 
 def _dates(series: pd.Series) -> pd.Series:
@@ -209,14 +325,11 @@ def coerce(series: pd.Series, column: Column) -> tuple[pd.Series, np.ndarray]:
     kind = column.type
     if kind == "str":
         out = _as_text(series)
-    elif kind in ("int", "float"):
+    elif kind == "int":
+        out = _integers(series)[0]
+    elif kind == "float":
         num = _numeric(series)
-        if kind == "int":
-            integral = num.isna() | (num == np.round(num))
-            num = num.where(integral.to_numpy())
-            out = num.round().astype("Int64")
-        else:
-            out = num
+        out = num.where(np.isfinite(num.to_numpy()))  # inf and 1e400 are not measurements
     elif kind == "bool":
         out = _bools(series)
     elif kind == "date":

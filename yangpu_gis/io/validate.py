@@ -26,7 +26,8 @@ from ..errors import Problem, ValidationError
 from .extent import to_working
 from .geometry import GeometryResult, check_geometries
 from .sources import RawSource, has_geometry
-from .types import coerce, is_blank
+from .text import control_characters
+from .types import INT64_RANGE, coerce, int_overflow, is_blank, mismatched_cells
 
 __all__ = ["Prepared", "parse_mapping", "parse_value_mapping", "prepare", "read_mapping_file"]
 
@@ -59,6 +60,8 @@ class Prepared:
     ignored: list[str] = field(default_factory=list)
     repairs: list[Problem] = field(default_factory=list)
     source_crs: str = ""
+    #: Evidence that the lon/lat are GCJ-02/BD-09 read as WGS84 (see ``io.offset``), if any.
+    crs_warning: dict | None = None
 
     def summary(self) -> dict:
         """JSON-ready description of what was read and decided."""
@@ -73,6 +76,7 @@ class Prepared:
             "repairs": [r.as_dict() for r in self.repairs],
             "skipped_rows": self.raw.skipped,
             "notes": self.raw.notes,
+            "crs_warning": self.crs_warning,
         }
 
 
@@ -188,6 +192,23 @@ def resolve_columns(
     applied = dict(mapping)
     taken = set(applied.values())
     lower = {str(c).strip().lower(): c for c in columns if c not in applied}
+    clashes = []
+    for col in layer.columns:  # two source columns that would both fill one catalogue column
+        if col.name in taken:
+            continue
+        names = {a.lower() for a in (col.name, *col.aliases)}
+        found = [c for c in columns if c not in applied and str(c).strip().lower() in names]
+        if len(found) > 1:
+            clashes.append(Problem(
+                f"columns {' and '.join(map(repr, map(str, found)))} would both give "
+                f"{col.name} ({col.label})", field=col.name))
+    if clashes:
+        first = clashes[0].field
+        raise ValidationError(
+            "the file has more than one column for the same catalogue column: it is not clear "
+            "which one to load", source=source, problems=clashes,
+            hint=f"choose one with --map SOURCE={first} (the others are then not stored), or "
+            "delete the extra columns")
     for col in layer.columns:
         if col.name in taken:
             continue
@@ -351,7 +372,32 @@ def _check_attributes(frame: pd.DataFrame, spec: Layer, rows: np.ndarray, label:
             out[col.name] = coerce(pd.Series([None] * len(frame), index=frame.index), col)[0]
             continue
         values, bad = coerce(frame[col.name], col)
-        if bad.any():
+        reported = np.zeros(len(frame), bool)  # rows given a more precise message below
+        for mask, message, hint in mismatched_cells(frame[col.name], col):
+            problems.append(Problem(message, rows=rows[mask].tolist(), field=col.name,
+                                    row_label=label, hint=hint))
+            reported |= mask
+        if col.type == "int":
+            over = int_overflow(frame[col.name]) & ~reported
+            if over.any():
+                sample = frame[col.name][over].iloc[0]
+                sample = f"{sample:g}" if isinstance(sample, (int, float)) else str(sample).strip()
+                problems.append(Problem(
+                    f"out of range for a whole number (e.g. {sample[:40]}): the registry "
+                    f"stores whole numbers from {INT64_RANGE[0]:,} to {INT64_RANGE[1]:,}",
+                    rows=rows[over].tolist(), field=col.name, row_label=label,
+                    hint="check the value (a unit or a misplaced decimal point?)"))
+                reported |= over
+        if col.type == "str":
+            bad_text, what = control_characters(values)
+            if bad_text.any():
+                problems.append(Problem(
+                    f"text holds {what}, which the registry does not store",
+                    rows=rows[bad_text].tolist(), field=col.name, row_label=label,
+                    hint="remove the control characters (often left by a broken export or "
+                    "a copy from another program); tab and line breaks are kept"))
+        if (bad & ~reported).any():
+            bad = bad & ~reported
             samples = frame[col.name][bad].astype(str).unique()[:3]
             problems.append(Problem(
                 f"not a valid {col.type} (e.g. {', '.join(map(repr, samples))})",
@@ -384,6 +430,7 @@ def _check_attributes(frame: pd.DataFrame, spec: Layer, rows: np.ndarray, label:
                     f"{col.max if col.max is not None else '∞'}] (e.g. {num[out_of].iloc[0]:g})",
                     rows=rows[out_of].tolist(), field=col.name, row_label=label,
                 ))
+        bad = bad | reported
         if col.required:
             blank = is_blank(frame[col.name]) & ~bad
             if blank.any():

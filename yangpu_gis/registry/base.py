@@ -236,6 +236,7 @@ class Registry(ABC):
         skip_unlocated: bool = False,
         mode: str = "append",
         roads: gpd.GeoDataFrame | None = None,
+        strict_crs: bool | None = None,
     ) -> Prepared:
         """Read and validate without writing (the registry's ids are checked too).
 
@@ -272,6 +273,10 @@ class Registry(ABC):
         roads : GeoDataFrame, optional
             Roads (``name``, working CRS) to place address-only rows on instead of the
             registry's (a manifest validates its complaints against the roads it loads first).
+        strict_crs : bool, optional
+            Refuse, instead of noting, lon/lat that match the registry's outlines or roads
+            markedly better as GCJ-02/BD-09 (default ``settings.strict_crs``). Never refuses
+            when ``crs`` names the WGS84/CGCS2000 lon/lat explicitly.
 
         Raises
         ------
@@ -300,9 +305,49 @@ class Registry(ABC):
         for col, table in (values or {}).items():
             vals.setdefault(col, {}).update(table)
         prepared = prepare(raw, spec, crs=crs, mapping=maps, values=vals, repair=repair)
+        self._check_offset(prepared, given=crs, strict=strict_crs)
         if mode == "append":
             self._check_new_ids(prepared, spec)
         return prepared
+
+    def _check_offset(self, prepared: Prepared, *, given: str | None,
+                      strict: bool | None) -> None:
+        """Note (or refuse, strictly) lon/lat that look like GCJ-02/BD-09 read as WGS84."""
+        import pyproj
+
+        from .. import settings
+        from ..errors import CRSError
+        from ..io.offset import detect_offset
+
+        if not prepared.layer.has_geometry or not len(prepared.frame):
+            return
+        try:
+            geographic = pyproj.CRS.from_user_input(prepared.source_crs).is_geographic
+        except pyproj.exceptions.CRSError:
+            geographic = False  # gcj02 / bd09 / an unnamed CRS
+        if not geographic:
+            return
+        geoms = prepared.frame.geometry
+        minx, miny, maxx, maxy = geoms.total_bounds
+        near = (minx - 2000, miny - 2000, maxx + 2000, maxy + 2000)
+        references = {
+            "the registry's district and subdistrict outlines": np.concatenate([
+                np.asarray(self.read(name, bbox=near).geometry.boundary.values, dtype=object)
+                for name in ("districts", "subdistricts")]),
+            "the registry's roads": np.asarray(
+                self.read("roads", bbox=near, columns=["name"]).geometry.values, dtype=object),
+        }
+        finding = detect_offset(np.asarray(geoms.values, dtype=object), references)
+        if finding is None:
+            return
+        prepared.crs_warning = finding.as_dict()
+        strict = settings.strict_crs if strict is None else strict
+        if strict and not given:
+            raise CRSError(finding.message(), source=prepared.raw.path,
+                           hint=finding.hint() + "; if they really are WGS84, say so with "
+                           "--crs EPSG:4326 (refused because of --strict-crs / "
+                           "YANGPU_GIS_STRICT_CRS)")
+        prepared.raw.notes.append(f"warning: {finding.message()}; {finding.hint()}")
 
     def _check_new_ids(self, prepared: Prepared, spec: Layer) -> None:
         ids = prepared.frame[spec.id_column].tolist()
@@ -354,8 +399,8 @@ class Registry(ABC):
             Called with ``"validating"`` and ``"writing"`` (for progress display).
         **options
             ``crs``, ``encoding``, ``mapping``, ``mapping_file``, ``values``, ``repair``,
-            ``source_layer``, ``x``, ``y``, ``where``, ``skip_unlocated``: see
-            :meth:`validate`.
+            ``source_layer``, ``x``, ``y``, ``where``, ``skip_unlocated``, ``strict_crs``:
+            see :meth:`validate`.
 
         Returns
         -------
