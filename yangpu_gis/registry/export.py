@@ -16,11 +16,15 @@ One function, :func:`export_layer`, behind ``Registry.export`` and ``yangpu-gis 
 from __future__ import annotations
 
 import errno
+import logging
 import os
 import re
 import shutil
+import sys
 import tempfile
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -171,6 +175,10 @@ def _atomic(out: Path, parts: list[Path], write) -> Path:
     """Run ``write(tmp_out)`` in a temporary folder beside ``out``; move every part into
     place only when it succeeded; on any failure remove the temporary files."""
     parent = out.parent if str(out.parent) else Path(".")
+    blocking = next((p for p in [parent, *parent.parents] if p.exists() and not p.is_dir()), None)
+    if blocking is not None:
+        raise YangpuGisError(f"cannot write the export: {blocking} is a file, not a folder",
+                             source=str(out), hint="choose an output in an existing folder")
     try:
         parent.mkdir(parents=True, exist_ok=True)
         tmpdir = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".export", dir=parent))
@@ -178,7 +186,8 @@ def _atomic(out: Path, parts: list[Path], write) -> Path:
         raise _os_error(exc, out) from None
     try:
         try:
-            write(tmpdir / out.name)
+            with _quiet_gdal():
+                write(tmpdir / out.name)
             written = [p for p in parts if (tmpdir / p.name).exists()]
             if not (tmpdir / out.name).exists():
                 raise YangpuGisError("the export wrote no file", source=str(out))
@@ -200,7 +209,7 @@ def _atomic(out: Path, parts: list[Path], write) -> Path:
             raise
         except Exception as exc:  # GDAL/rasterio report a full disk as their own errors
             text = str(exc)
-            if "No space left" in text or "disk" in text.lower():
+            if "No space left" in text or _nearly_full(parent):
                 raise _os_error(OSError(errno.ENOSPC, text), out) from None
             raise YangpuGisError(f"cannot write the export: {text.splitlines()[0] if text else exc!r}",
                                  source=str(out)) from exc
@@ -209,12 +218,45 @@ def _atomic(out: Path, parts: list[Path], write) -> Path:
     return out
 
 
+def _nearly_full(folder: Path) -> bool:
+    """True when the file system of ``folder`` has (almost) no room left: GDAL drivers
+    report a full disk as "cannot write feature" or a TIFF scanline error."""
+    try:
+        st = os.statvfs(folder)
+    except OSError:
+        return False
+    return st.f_bavail * st.f_frsize < 1 << 20
+
+
+@contextmanager
+def _quiet_gdal() -> Iterator[None]:
+    """Keep GDAL's own log lines (libtiff's "No space left", rasterio's CPLE messages) off
+    the terminal while writing; the failure itself is raised and reported once."""
+    loggers = [logging.getLogger(n) for n in ("rasterio", "rasterio._env", "rasterio._err",
+                                              "pyogrio", "pyogrio._err")]
+    levels = [lg.level for lg in loggers]
+    for lg in loggers:
+        lg.setLevel(logging.CRITICAL)
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "wb") as null:  # libtiff writes straight to file descriptor 2
+            os.dup2(null.fileno(), 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        for lg, level in zip(loggers, levels, strict=True):
+            lg.setLevel(level)
+
+
 def _os_error(exc: OSError, out: Path) -> YangpuGisError:
     reason = {errno.ENOSPC: "the disk is full", errno.EDQUOT: "the disk quota is exceeded",
               errno.EACCES: "permission denied", errno.EPERM: "permission denied",
               errno.EROFS: "the file system is read-only",
               errno.ENOENT: "the folder does not exist",
-              errno.ENOTDIR: "a part of the path is not a folder"}.get(exc.errno)
+              errno.ENOTDIR: "a part of the path is not a folder",
+              errno.EEXIST: "a part of the path is a file, not a folder"}.get(exc.errno)
     reason = reason or (exc.strerror or str(exc))
     return YangpuGisError(f"cannot write the export: {reason}", source=str(out),
                           hint="choose a writable folder with free space; nothing was written")
