@@ -270,11 +270,11 @@ def _write_vector(gdf, tmp: Path, layer: str, suffix: str) -> None:
         _write_csv(frame, tmp)
         return
     kwargs: dict[str, Any] = {}
+    datetimes = [c.name for c in CATALOGUE[layer].columns if c.type == "datetime"]
     if suffix == ".gpkg":
         kwargs["layer"] = layer
-        for col in CATALOGUE[layer].columns:
-            if col.type == "datetime":  # GeoPackage DATETIME is UTC (Req. 5)
-                frame[col.name] = pd.to_datetime(frame[col.name], utc=True)
+        for name in datetimes:  # GeoPackage DATETIME is UTC (Req. 5)
+            frame[name] = pd.to_datetime(frame[name], utc=True)
     elif suffix == ".shp":
         kwargs["encoding"] = "UTF-8"
         _refuse_mixed_geometry(frame, layer, tmp)
@@ -287,6 +287,10 @@ def _write_vector(gdf, tmp: Path, layer: str, suffix: str) -> None:
         warnings.filterwarnings("ignore", r"Field .* created as .* field, though .* requested",
                                 RuntimeWarning)
         pyogrio.write_dataframe(frame, tmp, use_arrow=True, **kwargs)
+    if suffix == ".gpkg" and datetimes:
+        from .geopackage import gpkg_datetimes_to_standard
+
+        gpkg_datetimes_to_standard(tmp, layer, datetimes)
 
 
 def _refuse_mixed_geometry(frame, layer: str, out: Path) -> None:

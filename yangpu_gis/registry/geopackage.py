@@ -236,17 +236,27 @@ def _write_layer(path: Path, stored: gpd.GeoDataFrame | pd.DataFrame, spec, *,
                 f'CREATE UNIQUE INDEX IF NOT EXISTS "{spec.name}_{spec.id_column}_key" '
                 f'ON "{spec.name}" ("{spec.id_column}")'
             )
-        if datetimes:
-            _refuse_geometry_functions(con)
-        for name in datetimes:
-            # GeoPackage 1.3 Req. 5: DATETIME is UTC text YYYY-MM-DDTHH:MM:SS.SSSZ; GDAL
-            # writes the UTC value without milliseconds when they are zero. Catalogue names
-            # only (constant identifiers), never data.
+    if datetimes:
+        gpkg_datetimes_to_standard(path, spec.name, datetimes)
+
+
+def gpkg_datetimes_to_standard(path: Path, table: str, columns: list[str]) -> None:
+    """Rewrite DATETIME columns as GeoPackage 1.3 Req. 5 says: UTC ``YYYY-MM-DDTHH:MM:SS.SSSZ``.
+
+    GDAL writes a UTC value with ``Z`` but without milliseconds when they are zero; this adds
+    them. Values must already be UTC (written from UTC timestamps). ``table`` and
+    ``columns`` are catalogue names (constant identifiers), never data.
+    """
+    with sqlite3.connect(path) as con:
+        _refuse_geometry_functions(con)
+        for name in columns:
             con.execute(
-                f'UPDATE "{spec.name}" SET "{name}" = '  # noqa: S608
+                f'UPDATE "{table}" SET "{name}" = '  # noqa: S608
                 f"strftime('%Y-%m-%dT%H:%M:%fZ', \"{name}\") "
-                f'WHERE "{name}" IS NOT NULL AND "{name}" NOT LIKE \'%.___Z\''
+                f'WHERE "{name}" IS NOT NULL AND "{name}" NOT LIKE \'%.___Z\' '
+                f"AND strftime('%Y-%m-%dT%H:%M:%fZ', \"{name}\") IS NOT NULL"
             )
+    con.close()
 
 
 def _geometry_function_called(*_args: object) -> None:
