@@ -142,7 +142,7 @@ def check_permit_command(
     from .. import settings
     from ..cli import errors_to_exit, open_cli_registry, out, print_json
     from ..settings import gas_high_pressure_clearance_m as GAS_HIGH_PRESSURE_CLEARANCE_M
-    from .excavation_check import check_permit
+    from .excavation import check_permit  # excavation first: it re-exports excavation_check
     from .excavation_report import EXCLUDED_STATUS
 
     started = time.perf_counter()
