@@ -43,7 +43,10 @@ def active_permits(
     permits: gpd.GeoDataFrame, exclude_status: Sequence[str] = EXCLUDED_STATUS
 ) -> gpd.GeoDataFrame:
     """Permits whose ``status`` is not one of ``exclude_status`` (all when it is empty or the
-    frame has no ``status`` column); the one place the excavation analyses filter."""
+    frame has no ``status`` column); the one place the excavation analyses filter.
+
+    The kept rows keep their index labels, so results stay aligned with the input frame.
+    """
     if isinstance(exclude_status, str):
         raise ValidationError("exclude_status is a list of statuses, not one string",
                               hint=f"e.g. exclude_status=({exclude_status!r},)")
@@ -51,7 +54,8 @@ def active_permits(
         return permits
     wanted = {str(s).strip().casefold() for s in exclude_status}
     status = permits["status"].map(lambda v: v.strip().casefold() if isinstance(v, str) else v)
-    return permits[~status.isin(wanted).to_numpy()].reset_index(drop=True)
+    keep = ~status.isin(wanted).to_numpy()
+    return permits if keep.all() else permits[keep]
 
 
 @dataclass(frozen=True)
