@@ -115,7 +115,7 @@ def _check_output(out: Path, layer: str, *, raster: bool, has_geometry: bool,
                               hint=f"add one of: {listed}")
     if suffix not in formats:
         kind = ("a raster layer" if raster else
-                "a layer with geometry" if has_geometry else "a table without geometry")
+                "a layer with geometry" if has_geometry else "a table with no geometry")
         raise ValidationError(f"{layer} is {kind} and cannot be written as {suffix!r}",
                               source=str(out), hint=f"use one of: {listed}")
     if raster and crs is not None:
