@@ -376,3 +376,17 @@ def test_a_second_export_replaces_the_first_completely(samples, tmp_path):
 
 def test_no_registry_layer_in_raster_catalogue_is_a_vector_layer():
     assert not set(RASTER_CATALOGUE) & set(CATALOGUE)
+
+
+@pytest.mark.parametrize("name", ["R.GPKG", "R.SHP", "R.GeoJSON", "R.CSV", "R.Json"])
+def test_upper_case_extensions_export_and_load_back(samples, tmp_path, name):
+    reg_path = _registry_copy(samples, tmp_path)
+    res = _cli("export", "roads", "-o", str(tmp_path / name), "-r", str(reg_path), "--json",
+               check=True)
+    written = Path(json.loads(res.stdout)["output"])
+    assert written.exists() and written.suffix.lower() == Path(name).suffix.lower()
+    with open_registry(reg_path) as reg:
+        ref = reg.read("roads")
+    with open_registry(tmp_path / "back.gpkg") as back:
+        back.load(written, "roads")
+        _assert_same_layer(ref, back.read("roads"), "roads")

@@ -88,6 +88,8 @@ def export_layer(reg, layer: str, out: str | Path, *, crs: str | None = None) ->
         spec = get_layer(layer)
     suffix = _check_output(out, layer, raster=raster,
                            has_geometry=raster or spec.has_geometry, crs=crs)
+    if suffix == ".shp":  # GDAL names every part in lower case (roads.SHP -> roads.shp …)
+        out = out.with_suffix(".shp")
     parts = _output_parts(out, suffix, raster=raster,
                           has_geometry=raster or spec.has_geometry)
     _refuse_registry_files(reg, parts)
