@@ -514,6 +514,10 @@ def town():
         "residential_compounds": compounds,
         "parking_facilities": facilities,
         "rivers": rivers,
+        "water_stations": _gdf(
+            [{"station_id": "WQ1", "name": "虬江断面", "river_id": "HD1", "water_body": "river"}],
+            [Point(X0, Y0 + 360)],
+        ),
     }
 
 
@@ -618,8 +622,9 @@ def test_cli_all_presets(town_registry, tmp_path):
     assert data["parking-reach"]["compounds_unreached"] == 2
     assert data["grid-completeness"]["gaps"] == 1  # 750..1000 × 380..400
     assert data["grid-completeness"]["gap_area_m2"] == pytest.approx(250 * 20)
-    assert data["river-monitoring"]["stations_synthetic"] is True
-    assert any("SYNTHETIC" in n for n in data["river-monitoring"]["notes"])
+    # the registry's own water_stations (one, at the west end of 虬江), never invented ones
+    assert data["river-monitoring"]["stations"] == 1
+    assert "stations_synthetic" not in data["river-monitoring"]
     bs = pd.read_csv(
         out / "beautiful_streets_by_subdistrict.csv",
         encoding="utf-8-sig",

@@ -528,7 +528,7 @@ def test_map_has_status_classes_filter_and_escapes():
     permits, roads, pipes = small_registry_layers()
     permits.loc[0, "applicant"] = "<script>alert(1)</script>"
     res = analyze_excavation(permits, roads, pipes)
-    html = excavation_map(permits, res.permit_status, roads, moratorium_windows(roads), pipes,
+    html = excavation_map(res.permits, res.permit_status, roads, moratorium_windows(roads), pipes,
                           res.pipelines_at_risk, offline=True).get_root().render()
     for text in ("杨浦区掘路协调图", "违反禁挖期", "同期冲突", "反复开挖", "禁挖期内道路",
                  "受威胁管线", "施工日期筛选", "yp-month"):

@@ -238,19 +238,26 @@ def layers(registry: RegistryOpt = None, as_json: JsonOpt = False) -> None:
 @app.command()
 def export(
     layer: Annotated[str, typer.Argument(help="Catalogue layer.")],
-    output: Annotated[Path, typer.Option("--output", "-o", help="Output file (.gpkg, .geojson, .shp, .csv).")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Output file (.gpkg, .geojson, .shp, .csv; .tif for a raster).")],
     registry: RegistryOpt = None,
     crs: Annotated[str | None, typer.Option(help="Output CRS (default the working CRS); gcj02 for Amap.")] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Write a layer to a file."""
+    """Write a layer to a file (.gpkg, .geojson, .shp, .csv; .tif for a raster layer)."""
     with _errors(as_json), _registry(registry) as reg:
+        from .rasters import RASTER_CATALOGUE
+
         path = reg.export(layer, output, crs=crs)
-        n = len(reg.read(layer, columns=[]))
-        if as_json:
-            _print_json({"layer": layer, "output": str(path), "features": n})
+        if layer in RASTER_CATALOGUE:
+            h, w = reg.read_raster(layer, verify=False).values.shape
+            what, data = f"a {w}×{h} raster of {layer}", {"width": w, "height": h}
         else:
-            out.print(f"wrote {n} features of {layer} to {path}", highlight=False)
+            n = len(reg.read(layer, columns=[]))
+            what, data = f"{n} features of {layer}", {"features": n}
+        if as_json:
+            _print_json({"layer": layer, "output": str(path), **data})
+        else:
+            out.print(f"wrote {what} to {path}", highlight=False, markup=False)
 
 
 @app.command()

@@ -7,7 +7,7 @@ build their tables in one vectorised step.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import geopandas as gpd
@@ -34,6 +34,29 @@ DEFAULT_ROAD_WIDTH_M: dict[str, float] = {
 FALLBACK_ROAD_WIDTH_M = 8.0
 
 _EPOCH = np.datetime64("1970-01-01", "D")
+
+#: Permit statuses the excavation analyses leave out by default: a revoked, cancelled or
+#: withdrawn permit digs nothing (compared without case and surrounding blanks).
+EXCLUDED_STATUS: tuple[str, ...] = ("已撤销", "撤销", "作废", "cancelled", "revoked", "withdrawn")
+
+
+def active_permits(
+    permits: gpd.GeoDataFrame, exclude_status: Sequence[str] = EXCLUDED_STATUS
+) -> gpd.GeoDataFrame:
+    """Permits whose ``status`` is not one of ``exclude_status`` (all when it is empty or the
+    frame has no ``status`` column); the one place the excavation analyses filter.
+
+    The kept rows keep their index labels, so results stay aligned with the input frame.
+    """
+    if isinstance(exclude_status, str):
+        raise ValidationError("exclude_status is a list of statuses, not one string",
+                              hint=f"e.g. exclude_status=({exclude_status!r},)")
+    if "status" not in permits.columns or not exclude_status:
+        return permits
+    wanted = {str(s).strip().casefold() for s in exclude_status}
+    status = permits["status"].map(lambda v: v.strip().casefold() if isinstance(v, str) else v)
+    keep = ~status.isin(wanted).to_numpy()
+    return permits if keep.all() else permits[keep]
 
 
 def gas_clearances(

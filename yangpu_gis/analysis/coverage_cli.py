@@ -22,7 +22,7 @@ _PRESET_LAYERS = {
         "grid_cells",
     ),
     "grid-completeness": ("grid_cells", "districts", "subdistricts", "roads"),
-    "river-monitoring": ("rivers", "subdistricts", "grid_cells"),
+    "river-monitoring": ("rivers", "water_stations", "subdistricts", "grid_cells"),
 }
 
 
@@ -80,7 +80,8 @@ def run_presets(
 
     ``distance`` overrides each preset's default (beautiful streets are straight-line by
     definition); ``service_m`` overrides its service distance; without ``stations`` the
-    river report uses synthetic stations along the rivers (with a note saying so).
+    river report uses the registry's ``water_stations`` (``frames["water_stations"]``) and
+    refuses when there are none: it never invents stations.
     """
     from . import coverage as cov
 
@@ -127,15 +128,10 @@ def run_presets(
             )
         elif preset == "river-monitoring":
             _need(frames, "rivers")
-            note = None
             if stations is None:
-                stations = cov.synthetic_stations(frames["rivers"])
-                note = (
-                    f"stations are SYNTHETIC ({len(stations)} points every "
-                    f"{cov.COVERAGE_DEFAULTS.station_spacing_m:g} m along the rivers, every "
-                    "third left out): the registry has no water-quality station layer; "
-                    "pass --stations FILE for real ones"
-                )
+                _need(frames, "water_stations", what="water-quality stations (water_stations)",
+                      extra=" or pass --stations FILE")
+                stations = frames["water_stations"]
             kw = {"service_m": service_m} if service_m is not None else {}
             r = cov.river_monitoring(
                 frames["rivers"],
@@ -145,9 +141,6 @@ def run_presets(
                 grid_cells=get("grid_cells"),
                 **kw,
             )
-            if note:
-                r.notes.insert(0, note)
-                r.summary["stations_synthetic"] = True
         else:
             from ..errors import ValidationError
 
@@ -159,14 +152,15 @@ def run_presets(
     return reports
 
 
-def _need(frames: dict, *names: str) -> None:
+def _need(frames: dict, *names: str, what: str | None = None, extra: str = "") -> None:
     from ..errors import ValidationError
 
     for name in names:
         g = frames.get(name)
         if g is None or not len(g):
             raise ValidationError(
-                f"the registry has no {name}", hint=f"load it first (yangpu-gis load … -l {name})"
+                f"the registry has no {what or name}",
+                hint=f"load it first (yangpu-gis load FILE --layer {name}){extra}",
             )
 
 
@@ -215,7 +209,7 @@ def register(app: typer.Typer, analyze_app: typer.Typer) -> None:
         stations: Annotated[
             Path | None,
             typer.Option(
-                help="river-monitoring: vector file of water-quality stations (else synthetic ones, with a note)."
+                help="river-monitoring: vector file of water-quality stations [default: the registry's water_stations]."
             ),
         ] = None,
         offline: Annotated[

@@ -30,6 +30,7 @@ Examples
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import geopandas as gpd
@@ -41,6 +42,8 @@ import shapely
 from ..errors import ValidationError
 from ._excavation_inputs import (
     DEFAULT_ROAD_WIDTH_M,
+    EXCLUDED_STATUS,
+    active_permits,
     as_dates,
     candidate_pairs,
     check_crs,
@@ -56,8 +59,10 @@ from ._excavation_inputs import (
 __all__ = [
     "CONFLICT_COLUMNS",
     "DEFAULT_ROAD_WIDTH_M",
+    "EXCLUDED_STATUS",
     "ExcavationResult",
     "STATUS_LABELS",
+    "active_permits",
     "analyze_excavation",
     "check_permit",
     "conflicts",
@@ -704,6 +709,9 @@ class ExcavationResult:
     groups: pd.DataFrame
     permit_status: pd.DataFrame
     parameters: dict = field(default_factory=dict)
+    #: The permits analysed (after ``exclude_status``), and how many were left out.
+    permits: gpd.GeoDataFrame | None = None
+    excluded: int = 0
 
     def counts(self) -> dict[str, int]:
         """Headline numbers, for the CLI and JSON output."""
@@ -731,24 +739,33 @@ def analyze_excavation(
     clearance_m: float = 1.0,
     gas_clearance_m: float | None = None,
     gas_high_pressure_clearance_m: float | None = None,
+    exclude_status: Sequence[str] = EXCLUDED_STATUS,
     pairs: pd.DataFrame | None = None,
 ) -> ExcavationResult:
     """Run every excavation analysis (what ``yangpu-gis analyze excavation`` writes).
+
+    The same call gives the same answer in a notebook, the CLI and the demo: they all call
+    this function, which leaves out revoked permits itself.
 
     Parameters
     ----------
     permits, roads, pipelines : GeoDataFrame
         The registry layers ``excavation_permits``, ``roads`` and ``pipelines``.
+    exclude_status : sequence of str, default :data:`EXCLUDED_STATUS`
+        Permits whose ``status`` is one of these (revoked, cancelled, withdrawn: they dig
+        nothing) are left out; ``()`` analyses every permit (``--include-revoked``).
     distance_m, repeat_days : see :func:`conflicts`.
     new_road_years, major_repair_years : see :func:`moratorium_breaches`.
     clearance_m, gas_clearance_m, gas_high_pressure_clearance_m : see
         :func:`pipelines_at_risk`.
     pairs : DataFrame, optional
-        Conflicts computed elsewhere (e.g. :func:`.excavation_postgis.conflicts_postgis`).
+        Conflicts computed elsewhere (e.g. :func:`.excavation_postgis.conflicts_postgis`,
+        called with the same ``exclude_status``).
 
     Returns
     -------
     ExcavationResult
+        Its ``permits`` are the permits analysed, ``excluded`` how many were left out.
 
     Examples
     --------
@@ -764,7 +781,11 @@ def analyze_excavation(
     params = {"distance_m": distance_m, "repeat_days": repeat_days,
               "new_road_years": new_road_years, "major_repair_years": major_repair_years,
               "clearance_m": clearance_m, "gas_clearance_m": gas_clearance_m,
-              "gas_high_pressure_clearance_m": gas_high_pressure_clearance_m}
+              "gas_high_pressure_clearance_m": gas_high_pressure_clearance_m,
+              "exclude_status": list(exclude_status)}
+    analysed = active_permits(permits, exclude_status)
+    excluded = len(permits) - len(analysed)
+    permits = analysed
     if pairs is None:
         pairs = conflicts(permits, distance_m=distance_m, repeat_days=repeat_days)
     summary = roads_summary(permits, roads, pairs)
@@ -775,7 +796,8 @@ def analyze_excavation(
                                 gas_high_pressure_clearance_m=gas_high_pressure_clearance_m)
     groups = coordination_groups(permits, pairs, roads)
     status = permit_status(permits, pairs, breaches, groups)
-    return ExcavationResult(pairs, summary, breaches, at_risk, groups, status, params)
+    return ExcavationResult(pairs, summary, breaches, at_risk, groups, status, params,
+                            permits, excluded)
 
 
 from .excavation_check import check_permit, trench_along  # noqa: E402  (re-exports)

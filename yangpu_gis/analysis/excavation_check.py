@@ -13,6 +13,7 @@ along a stretch of one road's centre line, as a one-row frame with the permit co
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,6 +25,8 @@ import shapely
 from ..errors import CRSError, ValidationError
 from ._excavation_inputs import (
     DEFAULT_ROAD_WIDTH_M,
+    EXCLUDED_STATUS,
+    active_permits,
     as_dates,
     check_crs,
     gas_clearances,
@@ -161,6 +164,7 @@ def check_permit(
     gas_clearance_m: float | None = None,
     gas_high_pressure_clearance_m: float | None = None,
     default_width_m: dict[str, float] | None = None,
+    exclude_status: Sequence[str] = EXCLUDED_STATUS,
 ) -> PermitCheck:
     """Everything a proposed permit would trigger against the registry, and a verdict.
 
@@ -181,6 +185,9 @@ def check_permit(
         :func:`~yangpu_gis.analysis.excavation.pipelines_at_risk`.
     default_width_m : dict, optional
         Road width by class where ``width_m`` is missing.
+    exclude_status : sequence of str, default :data:`~._excavation_inputs.EXCLUDED_STATUS`
+        Registered permits with one of these statuses (revoked …) are left out, as in
+        :func:`~yangpu_gis.analysis.excavation.analyze_excavation`; ``()`` keeps them all.
 
     Returns
     -------
@@ -208,6 +215,7 @@ def check_permit(
         gas_clearance_m, gas_high_pressure_clearance_m)
     width = default_width_m or DEFAULT_ROAD_WIDTH_M
     crs = check_crs(permits, roads, pipelines)
+    permits = active_permits(permits, exclude_status)
     app = _one_application(application, crs)
     pid = app["permit_id"].iloc[0]
     existing = permits[permits["permit_id"].astype(str) != pid]

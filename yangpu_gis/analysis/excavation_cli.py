@@ -141,7 +141,7 @@ def check_permit_command(
     from ..cli import errors_to_exit, open_cli_registry, out, print_json
     from ._excavation_inputs import gas_clearances
     from .excavation import check_permit  # the documented path (loads excavation_check last)
-    from .excavation_report import EXCLUDED_STATUS, active_permits
+    from .excavation_report import EXCLUDED_STATUS
 
     started = time.perf_counter()
     with errors_to_exit(as_json):
@@ -150,14 +150,14 @@ def check_permit_command(
         minx, miny, maxx, maxy = app.total_bounds
         bbox = (minx - reach, miny - reach, maxx + reach, maxy + reach)
         with open_cli_registry(registry) as reg:
-            permits = active_permits(reg.read("excavation_permits"),
-                                     () if include_revoked else EXCLUDED_STATUS)
+            permits = reg.read("excavation_permits")
             roads = reg.read("roads", bbox=bbox)
             pipelines = reg.read("pipelines", bbox=bbox)
         result = check_permit(app, permits, roads, pipelines, distance_m=distance_m,
                               repeat_days=repeat_days, new_road_years=new_road_years,
                               major_repair_years=major_repair_years, clearance_m=clearance_m,
-                              gas_clearance_m=gas_clearance_m)
+                              gas_clearance_m=gas_clearance_m,
+                              exclude_status=() if include_revoked else EXCLUDED_STATUS)
         seconds = time.perf_counter() - started
         if as_json:
             print_json({**result.as_dict(), "seconds": round(seconds, 3)})

@@ -19,13 +19,11 @@ import pandas as pd
 import pyogrio
 import shapely
 
+from ._excavation_inputs import EXCLUDED_STATUS, active_permits
 from .excavation import ExcavationResult, analyze_excavation, moratorium_windows
 
 __all__ = ["EXCLUDED_STATUS", "ExcavationRun", "active_permits", "read_inputs", "run_excavation",
            "write_outputs"]
-
-#: Permit statuses left out of the analysis by default: a revoked permit digs nothing.
-EXCLUDED_STATUS: tuple[str, ...] = ("已撤销", "撤销", "作废", "cancelled", "revoked", "withdrawn")
 
 #: CSV files written, by table.
 CSV_FILES = {
@@ -52,15 +50,6 @@ class ExcavationRun:
         return {"permits": self.permits, "excluded_permits": self.excluded,
                 **self.result.counts(), "parameters": self.result.parameters,
                 "files": [str(p) for p in self.files]}
-
-
-def active_permits(
-    permits: gpd.GeoDataFrame, exclude_status: Sequence[str] = EXCLUDED_STATUS
-) -> gpd.GeoDataFrame:
-    """Permits whose ``status`` is not one of ``exclude_status``."""
-    if "status" not in permits.columns or not exclude_status:
-        return permits
-    return permits[~permits["status"].isin(list(exclude_status))].reset_index(drop=True)
 
 
 def read_inputs(reg) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, gpd.GeoDataFrame]:
@@ -193,7 +182,6 @@ def run_excavation(
     ExcavationRun
     """
     raw, roads, pipelines = read_inputs(reg)
-    permits = active_permits(raw, exclude_status)
     pairs = None
     if use_sql:
         from .excavation_postgis import conflicts_postgis
@@ -201,8 +189,12 @@ def run_excavation(
         pairs = conflicts_postgis(reg, distance_m=thresholds.get("distance_m", 0.0),
                                   repeat_days=thresholds.get("repeat_days", 365),
                                   exclude_status=exclude_status)
-    result = analyze_excavation(permits, roads, pipelines, pairs=pairs, **thresholds)
+    # the pure function filters (the same call a notebook makes); the SQL path was given
+    # the same statuses
+    result = analyze_excavation(raw, roads, pipelines, pairs=pairs,
+                                exclude_status=exclude_status, **thresholds)
+    permits = result.permits
     data_date = reg.data_date()
     files = write_outputs(result, permits, roads, pipelines, out_dir, map_file=map_file,
                           offline=offline, data_date=data_date)
-    return ExcavationRun(result, files, len(permits), len(raw) - len(permits))
+    return ExcavationRun(result, files, len(permits), result.excluded)

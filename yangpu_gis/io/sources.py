@@ -38,6 +38,8 @@ TABLE_SUFFIXES = {".csv", ".txt", ".xlsx", ".xlsm", ".xls"}
 #: Column names recognised as coordinates in CSV/XLSX, in order of preference.
 X_NAMES = ("lon", "lng", "longitude", "经度", "x", "x坐标", "横坐标", "point_x", "gcj_lon", "bd_lon")
 Y_NAMES = ("lat", "latitude", "纬度", "y", "y坐标", "纵坐标", "point_y", "gcj_lat", "bd_lat")
+#: Column names recognised as WKT geometry in CSV/XLSX (``wkt`` is what ``export`` writes).
+WKT_NAMES = ("wkt", "geometry", "geom", "the_geom")
 
 
 @dataclass
@@ -365,6 +367,11 @@ def _read_table(
         return RawSource(path=shown, frame=pd.DataFrame(table), rows=rows,
                          row_label=label, crs=None, encoding=guess, sha256=sha256_file(p),
                          notes=notes)
+    if x is None and y is None:
+        lower = {c.lower(): c for c in cols}
+        wkt = next((lower[n] for n in WKT_NAMES if n in lower), None)
+        if wkt is not None:
+            return _wkt_table(p, table, wkt, label, guess, notes)
     try:
         xcol = _pick(cols, x, X_NAMES, "x")
         ycol = _pick(cols, y, Y_NAMES, "y")
@@ -411,3 +418,31 @@ def _read_table(
         sha256=sha256_file(p),
         notes=notes,
     )
+
+
+def _wkt_table(p: Path, table: pd.DataFrame, column: str, label: str, guess,
+               notes: list[str]) -> RawSource:
+    """A table whose geometry is WKT text in ``column`` (as ``yangpu-gis export`` writes a
+    CSV); the CRS comes from a ``.prj`` beside the file when there is one."""
+    rows = np.arange(2, len(table) + 2)
+    text = table[column].astype(str).str.strip()
+    blank = np.asarray(is_blank(table[column]), dtype=bool)
+    geoms = shapely.from_wkt(np.where(blank, None, text.to_numpy(object)), on_invalid="ignore")
+    bad = ~blank & shapely.is_missing(geoms)
+    if bad.any():
+        raise SourceError("rows whose geometry is not WKT", source=str(p), problems=[
+            Problem("not a WKT geometry", rows=rows[bad].tolist(), field=column, row_label=label,
+                    hint="write it as e.g. POINT (121.5 31.3) or LINESTRING (…)")])
+    crs = None
+    prj = p.with_suffix(".prj")
+    if prj.is_file():
+        try:
+            crs = pyproj.CRS.from_user_input(prj.read_text(encoding="utf-8", errors="strict"))
+        except (pyproj.exceptions.CRSError, UnicodeDecodeError, OSError) as exc:
+            raise SourceError(f"cannot read the CRS in {prj.name}: {exc}", source=str(p),
+                              hint="repair or remove the .prj, or pass --crs") from None
+        notes.append(f"CRS from {prj.name}")
+    notes.append(f"geometry from WKT column {column!r}")
+    frame = gpd.GeoDataFrame(table.drop(columns=[column]), geometry=geoms, crs=crs)
+    return RawSource(path=str(p), frame=frame, rows=rows, row_label=label, crs=crs,
+                     encoding=guess, sha256=sha256_file(p), notes=notes)

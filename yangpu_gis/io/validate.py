@@ -222,7 +222,34 @@ def resolve_columns(
                 applied[src] = col.name
                 taken.add(col.name)
                 break
+    _apply_dbf_truncations(columns, layer, applied, taken, lower, source)
     return applied
+
+
+def _apply_dbf_truncations(columns: list, layer: Layer, applied: dict[str, str],
+                           taken: set[str], lower: dict, source: str) -> None:
+    """Map the catalogue's own 10-character Shapefile truncations (``last_major`` ->
+    ``last_major_repair_date``) to their columns; refuse a truncation that could stand for
+    more than one column."""
+    from .dbf_names import truncated_aliases
+
+    aliases, ambiguous = truncated_aliases(layer, columns)
+    for key, target in aliases.items():
+        src = lower.get(key)
+        if src is not None and src not in applied and target not in taken:
+            applied[src] = target
+            taken.add(target)
+    unclear = {lower[k]: c for k, c in ambiguous.items()
+               if k in lower and lower[k] not in applied and not set(c) <= taken}
+    if unclear:
+        raise ValidationError(
+            "column names truncated to 10 characters (Shapefile) could stand for several "
+            "catalogue columns: " + "; ".join(f"{s!r} -> {' or '.join(c)}"
+                                             for s, c in unclear.items()),
+            source=source,
+            hint="say which with --map SOURCE=COLUMN, e.g. --map "
+                 + "=".join([str(next(iter(unclear))), next(iter(unclear.values()))[0]]),
+        )
 
 
 def _map_columns(

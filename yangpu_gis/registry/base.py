@@ -467,39 +467,13 @@ class Registry(ABC):
         }
 
     def export(self, layer: str, out: str | Path, *, crs: str | None = None) -> Path:
-        """Write a layer to a file; the format follows the extension (.gpkg, .geojson, .shp,
-        .csv). Shapefiles get a UTF-8 ``.cpg``. A layer without geometry goes to CSV only.
+        """Write a layer to a file that loads back into the same layer; the format follows
+        the extension (.gpkg, .geojson, .shp with a UTF-8 ``.cpg``, .csv with WKT, .tif for a
+        raster layer). See :func:`yangpu_gis.registry.export.export_layer`.
         """
-        import pyogrio
+        from .export import export_layer
 
-        out = Path(out)
-        if not get_layer(layer).has_geometry:
-            if out.suffix.lower() != ".csv":
-                raise ValidationError(f"layer {layer} has no geometry; export it to a .csv file",
-                                      source=str(out))
-            out.parent.mkdir(parents=True, exist_ok=True)
-            self.read(layer).to_csv(out, index=False, encoding="utf-8-sig")
-            return out
-        gdf = self.read(layer, crs=crs)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        if out.suffix.lower() == ".csv":
-            frame = pd.DataFrame(gdf.drop(columns=gdf.geometry.name))
-            frame["wkt"] = gdf.geometry.to_wkt()
-            frame.to_csv(out, index=False, encoding="utf-8-sig")
-            return out
-        kwargs: dict[str, Any] = {"layer": layer} if out.suffix.lower() == ".gpkg" else {}
-        if out.suffix.lower() == ".shp":
-            kwargs["encoding"] = "UTF-8"
-        pyogrio.write_dataframe(_exportable(gdf), out, use_arrow=True, **kwargs)
-        return out
-
-
-def _exportable(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    out = gdf.copy()
-    for name in out.columns:
-        if out[name].dtype == "boolean":
-            out[name] = out[name].astype(object)
-    return out
+        return export_layer(self, layer, out, crs=crs)
 
 
 def _os_user() -> str:

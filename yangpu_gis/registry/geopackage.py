@@ -215,6 +215,11 @@ def _write_layer(path: Path, stored: gpd.GeoDataFrame | pd.DataFrame, spec, *,
     """Write (or append) a layer; a layer without geometry becomes an ``attributes`` table."""
     geometry_type = {None: None, "Geometry": "Unknown"}.get(spec.storage_geometry,
                                                              spec.storage_geometry)
+    datetimes = [c.name for c in spec.columns if c.type == "datetime"]
+    if datetimes:
+        stored = stored.copy()
+        for name in datetimes:
+            stored[name] = pd.to_datetime(stored[name], utc=True)
     pyogrio.write_dataframe(
         stored,
         path,
@@ -225,12 +230,48 @@ def _write_layer(path: Path, stored: gpd.GeoDataFrame | pd.DataFrame, spec, *,
         use_arrow=True,
         layer_options={"FID": "fid", "DESCRIPTION": spec.label},
     )
-    if not append:
-        with sqlite3.connect(path) as con:
+    with sqlite3.connect(path) as con:
+        if not append:
             con.execute(
                 f'CREATE UNIQUE INDEX IF NOT EXISTS "{spec.name}_{spec.id_column}_key" '
                 f'ON "{spec.name}" ("{spec.id_column}")'
             )
+    if datetimes:
+        gpkg_datetimes_to_standard(path, spec.name, datetimes)
+
+
+def gpkg_datetimes_to_standard(path: Path, table: str, columns: list[str]) -> None:
+    """Rewrite DATETIME columns as GeoPackage 1.3 Req. 5 says: UTC ``YYYY-MM-DDTHH:MM:SS.SSSZ``.
+
+    GDAL writes a UTC value with ``Z`` but without milliseconds when they are zero; this adds
+    them. Values must already be UTC (written from UTC timestamps). ``table`` and
+    ``columns`` are catalogue names (constant identifiers), never data.
+    """
+    with sqlite3.connect(path) as con:
+        _refuse_geometry_functions(con)
+        for name in columns:
+            con.execute(
+                f'UPDATE "{table}" SET "{name}" = '  # noqa: S608
+                f"strftime('%Y-%m-%dT%H:%M:%fZ', \"{name}\") "
+                f'WHERE "{name}" IS NOT NULL AND "{name}" NOT LIKE \'%.___Z\' '
+                f"AND strftime('%Y-%m-%dT%H:%M:%fZ', \"{name}\") IS NOT NULL"
+            )
+    con.close()
+
+
+def _geometry_function_called(*_args: object) -> None:
+    raise sqlite3.OperationalError("a geometry trigger ran during an attribute update")
+
+
+def _refuse_geometry_functions(con: sqlite3.Connection) -> None:
+    """Let SQLite prepare GDAL's R-tree triggers for an attribute-only ``UPDATE``.
+
+    The triggers name ``ST_IsEmpty``/``ST_MinX``… (GDAL's SQL functions, absent from plain
+    SQLite); they only fire when the geometry or the fid changes, which an attribute update
+    never does. Should one fire anyway, it raises and the load fails as a whole.
+    """
+    for name in ("ST_IsEmpty", "ST_MinX", "ST_MaxX", "ST_MinY", "ST_MaxY"):
+        con.create_function(name, 1, _geometry_function_called)
 
 
 def _ensure_batches(con: sqlite3.Connection) -> None:

@@ -1,0 +1,329 @@
+"""Write a registry layer to a file that loads back into the same layer.
+
+One function, :func:`export_layer`, behind ``Registry.export`` and ``yangpu-gis export``:
+
+* the format follows the extension: ``.gpkg``, ``.geojson``/``.json``, ``.shp`` (with a
+  UTF-8 ``.cpg``), ``.csv`` (geometry as WKT in a ``wkt`` column, the CRS in a ``.prj`` beside
+  it), and ``.tif``/``.tiff`` for a raster layer (``dem``);
+* coordinates keep their precision: WKT with 10 decimals in degrees and 4 in metres;
+* GeoPackage datetimes are written in UTC (the standard's form); shapefile field names are
+  truncated by GDAL's rule, which the loader maps back (:mod:`yangpu_gis.io.dbf_names`);
+* the output is never the registry or one of its own files (compared by real path and by
+  inode), and it appears complete or not at all: every part is written into a temporary
+  folder beside the target and moved into place with ``os.replace`` at the end.
+"""
+
+from __future__ import annotations
+
+import errno
+import logging
+import os
+import re
+import shutil
+import sys
+import tempfile
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from ..catalogue import CATALOGUE, get_layer
+from ..errors import ValidationError, YangpuGisError
+
+__all__ = ["VECTOR_FORMATS", "RASTER_FORMATS", "export_layer"]
+
+#: Extension -> description of the vector formats.
+VECTOR_FORMATS = {".gpkg": "GeoPackage", ".geojson": "GeoJSON", ".json": "GeoJSON",
+                  ".shp": "Shapefile", ".csv": "CSV (WKT geometry)"}
+#: Extension -> description of the raster formats.
+RASTER_FORMATS = {".tif": "GeoTIFF", ".tiff": "GeoTIFF"}
+#: The files a shapefile export writes, besides the ``.shp``.
+SHAPEFILE_PARTS = (".shp", ".shx", ".dbf", ".prj", ".cpg")
+#: Decimals of WKT coordinates in CSV exports: 1e-10 degree (0.01 mm) / 0.1 mm.
+WKT_DECIMALS_DEGREES = 10
+WKT_DECIMALS_METRES = 4
+
+
+def export_layer(reg, layer: str, out: str | Path, *, crs: str | None = None) -> Path:
+    """Write ``layer`` of ``reg`` to ``out``; the format follows the extension.
+
+    Parameters
+    ----------
+    reg : Registry
+        The registry to read.
+    layer : str
+        A catalogue layer, or a raster layer (``dem``) for a GeoTIFF.
+    out : str or Path
+        The output file. For ``.shp`` the ``.shx/.dbf/.prj/.cpg`` beside it are written too;
+        for ``.csv`` of a layer with geometry, a ``.prj``.
+    crs : str, optional
+        Output CRS (default the working CRS; ``gcj02`` for Amap). Not for rasters.
+
+    Returns
+    -------
+    Path
+        ``out``.
+
+    Raises
+    ------
+    ValidationError
+        Unknown layer, a folder, no or an unknown extension, a format the layer cannot be
+        written in, or an output that is the registry or one of its files.
+    YangpuGisError
+        The file cannot be written (permission, disk full …); nothing is left behind.
+
+    Examples
+    --------
+    >>> reg.export("roads", "roads.geojson", crs="EPSG:4326")   # doctest: +SKIP
+    PosixPath('roads.geojson')
+    """
+    from ..rasters import RASTER_CATALOGUE
+
+    out = Path(out)
+    raster = layer in RASTER_CATALOGUE
+    if not raster:
+        spec = get_layer(layer)
+    suffix = _check_output(out, layer, raster=raster,
+                           has_geometry=raster or spec.has_geometry, crs=crs)
+    if suffix == ".shp":  # GDAL names every part in lower case (roads.SHP -> roads.shp …)
+        out = out.with_suffix(".shp")
+    parts = _output_parts(out, suffix, raster=raster,
+                          has_geometry=raster or spec.has_geometry)
+    _refuse_registry_files(reg, parts)
+    if raster:
+        data = reg.read_raster(layer)
+        return _atomic(out, parts, lambda tmp: data.write(tmp, cog=True))
+    if not spec.has_geometry:
+        frame = reg.read(layer)
+        return _atomic(out, parts, lambda tmp: frame.to_csv(tmp, index=False,
+                                                            encoding="utf-8-sig"))
+    gdf = reg.read(layer, crs=crs)
+    return _atomic(out, parts, lambda tmp: _write_vector(gdf, tmp, layer, suffix))
+
+
+def _check_output(out: Path, layer: str, *, raster: bool, has_geometry: bool,
+                  crs: str | None) -> str:
+    suffix = out.suffix.lower()
+    if out.exists() and out.is_dir() or str(out).endswith(os.sep):
+        raise ValidationError("the output is a folder", source=str(out),
+                              hint="name a file, e.g. " + str(out / f"{layer}.gpkg"))
+    formats = RASTER_FORMATS if raster else (VECTOR_FORMATS if has_geometry else {".csv": "CSV"})
+    listed = ", ".join(dict.fromkeys(formats))
+    if not suffix:
+        raise ValidationError("the output has no extension, so no format", source=str(out),
+                              hint=f"add one of: {listed}")
+    if suffix not in formats:
+        kind = ("a raster layer" if raster else
+                "a layer with geometry" if has_geometry else "a table with no geometry")
+        raise ValidationError(f"{layer} is {kind} and cannot be written as {suffix!r}",
+                              source=str(out), hint=f"use one of: {listed}")
+    if raster and crs is not None:
+        raise ValidationError("a raster layer is exported in the working CRS only",
+                              source=str(out), hint="leave out --crs")
+    return suffix
+
+
+def _output_parts(out: Path, suffix: str, *, raster: bool, has_geometry: bool) -> list[Path]:
+    if suffix == ".shp":
+        return [out.with_suffix(s) for s in SHAPEFILE_PARTS]
+    if suffix == ".csv" and has_geometry and not raster:
+        return [out, out.with_suffix(".prj")]
+    return [out]
+
+
+def _registry_files(reg) -> tuple[list[Path], list[Path]]:
+    """(files, folders) that belong to a GeoPackage registry; nothing for PostGIS."""
+    path = getattr(reg, "path", None)
+    if path is None:
+        return [], []
+    path = Path(path)
+    names = [path.name + s for s in ("", ".lock", "-journal", "-wal", "-shm")]
+    files = [path.with_name(n) for n in names]
+    real = Path(os.path.realpath(path))
+    files += [real.with_name(real.name + s) for s in ("", ".lock", "-journal", "-wal", "-shm")]
+    folders = [path.with_name(path.name + ".rasters"), real.with_name(real.name + ".rasters")]
+    return files, folders
+
+
+def _same(a: Path, b: Path) -> bool:
+    if os.path.realpath(a) == os.path.realpath(b):
+        return True
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return False
+
+
+def _refuse_registry_files(reg, parts: list[Path]) -> None:
+    files, folders = _registry_files(reg)
+    for part in parts:
+        real_part = Path(os.path.realpath(part))
+        working_copy = re.fullmatch(r"\..+\.tmp\.gpkg(-journal|-wal|-shm)?", part.name)
+        clash = any(_same(part, f) for f in files) or any(
+            real_part.is_relative_to(os.path.realpath(d)) for d in folders)
+        if clash or (working_copy and files and _same(part.parent, files[0].parent)):
+            raise ValidationError(
+                "the output is the registry or one of its own files; writing it would "
+                "overwrite the registry without its lock",
+                source=str(part),
+                hint="export to another file name (the registry is " + str(files[0]) + ")",
+            )
+
+
+def _atomic(out: Path, parts: list[Path], write) -> Path:
+    """Run ``write(tmp_out)`` in a temporary folder beside ``out``; move every part into
+    place only when it succeeded; on any failure remove the temporary files."""
+    parent = out.parent if str(out.parent) else Path(".")
+    blocking = next((p for p in [parent, *parent.parents] if p.exists() and not p.is_dir()), None)
+    if blocking is not None:
+        raise YangpuGisError(f"cannot write the export: {blocking} is a file, not a folder",
+                             source=str(out), hint="choose an output in an existing folder")
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+        tmpdir = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".export", dir=parent))
+    except OSError as exc:
+        raise _os_error(exc, out) from None
+    try:
+        try:
+            with _quiet_gdal():
+                write(tmpdir / out.name)
+            written = [p for p in parts if (tmpdir / p.name).exists()]
+            if not (tmpdir / out.name).exists():
+                raise YangpuGisError("the export wrote no file", source=str(out))
+            umask = os.umask(0)
+            os.umask(umask)
+            for p in written:
+                tmp = tmpdir / p.name
+                with open(tmp, "rb+") as fh:
+                    os.fsync(fh.fileno())
+                os.chmod(tmp, 0o666 & ~umask)  # mkdtemp folders are private; files are not
+            for p in parts:  # a part an earlier export left but this one does not write
+                if p not in written and p.exists() and p.is_file():
+                    p.unlink()
+            for p in written:
+                os.replace(tmpdir / p.name, p)
+        except OSError as exc:
+            raise _os_error(exc, out) from None
+        except YangpuGisError:
+            raise
+        except Exception as exc:  # GDAL/rasterio report a full disk as their own errors
+            text = str(exc)
+            if "No space left" in text or _nearly_full(parent):
+                raise _os_error(OSError(errno.ENOSPC, text), out) from None
+            raise YangpuGisError(f"cannot write the export: {text.splitlines()[0] if text else exc!r}",
+                                 source=str(out)) from exc
+    finally:
+        shutil.rmtree(tmpdir, ignore_errors=True)
+    return out
+
+
+def _nearly_full(folder: Path) -> bool:
+    """True when the file system of ``folder`` has (almost) no room left: GDAL drivers
+    report a full disk as "cannot write feature" or a TIFF scanline error."""
+    try:
+        st = os.statvfs(folder)
+    except OSError:
+        return False
+    return st.f_bavail * st.f_frsize < 1 << 20
+
+
+@contextmanager
+def _quiet_gdal() -> Iterator[None]:
+    """Keep GDAL's own log lines (libtiff's "No space left", rasterio's CPLE messages) off
+    the terminal while writing; the failure itself is raised and reported once."""
+    loggers = [logging.getLogger(n) for n in ("rasterio", "rasterio._env", "rasterio._err",
+                                              "pyogrio", "pyogrio._err")]
+    levels = [lg.level for lg in loggers]
+    for lg in loggers:
+        lg.setLevel(logging.CRITICAL)
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "wb") as null:  # libtiff writes straight to file descriptor 2
+            os.dup2(null.fileno(), 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        for lg, level in zip(loggers, levels, strict=True):
+            lg.setLevel(level)
+
+
+def _os_error(exc: OSError, out: Path) -> YangpuGisError:
+    reason = {errno.ENOSPC: "the disk is full", errno.EDQUOT: "the disk quota is exceeded",
+              errno.EACCES: "permission denied", errno.EPERM: "permission denied",
+              errno.EROFS: "the file system is read-only",
+              errno.ENOENT: "the folder does not exist",
+              errno.ENOTDIR: "a part of the path is not a folder",
+              errno.EEXIST: "a part of the path is a file, not a folder"}.get(exc.errno)
+    reason = reason or (exc.strerror or str(exc))
+    return YangpuGisError(f"cannot write the export: {reason}", source=str(out),
+                          hint="choose a writable folder with free space; nothing was written")
+
+
+def _write_vector(gdf, tmp: Path, layer: str, suffix: str) -> None:
+    import pyogrio
+
+    frame = _exportable(gdf)
+    if suffix == ".csv":
+        _write_csv(frame, tmp)
+        return
+    kwargs: dict[str, Any] = {}
+    datetimes = [c.name for c in CATALOGUE[layer].columns if c.type == "datetime"]
+    if suffix == ".gpkg":
+        kwargs["layer"] = layer
+        for name in datetimes:  # GeoPackage DATETIME is UTC (Req. 5)
+            frame[name] = pd.to_datetime(frame[name], utc=True)
+    elif suffix == ".shp":
+        kwargs["encoding"] = "UTF-8"
+        _refuse_mixed_geometry(frame, layer, tmp)
+    elif suffix in (".geojson", ".json"):
+        kwargs["driver"] = "GeoJSON"
+    with warnings.catch_warnings():
+        # GDAL's notes on what a shapefile cannot hold (10-character names, datetimes as
+        # text): expected, and undone by the loader
+        warnings.filterwarnings("ignore", r"Normalized/laundered field name", RuntimeWarning)
+        warnings.filterwarnings("ignore", r"Field .* created as .* field, though .* requested",
+                                RuntimeWarning)
+        pyogrio.write_dataframe(frame, tmp, use_arrow=True, **kwargs)
+    if suffix == ".gpkg" and datetimes:
+        from .geopackage import gpkg_datetimes_to_standard
+
+        gpkg_datetimes_to_standard(tmp, layer, datetimes)
+
+
+def _refuse_mixed_geometry(frame, layer: str, out: Path) -> None:
+    """A shapefile holds one kind of geometry: refuse a layer whose rows mix kinds."""
+    kinds = {"Point": "points", "MultiPoint": "points", "LineString": "lines",
+             "MultiLineString": "lines", "Polygon": "polygons", "MultiPolygon": "polygons"}
+    types = frame.geometry.geom_type.dropna()
+    found = sorted({kinds.get(t, t) for t in types})
+    if len(found) > 1:
+        raise ValidationError(
+            f"{layer} holds {' and '.join(found)}; a shapefile holds one kind of geometry",
+            source=str(out.name),
+            hint="export it as .gpkg or .geojson, which keep every row",
+        )
+
+
+def _write_csv(gdf, tmp: Path) -> None:
+    import shapely
+
+    geographic = gdf.crs is not None and gdf.crs.is_geographic
+    decimals = WKT_DECIMALS_DEGREES if geographic else WKT_DECIMALS_METRES
+    frame = pd.DataFrame(gdf.drop(columns=gdf.geometry.name))
+    frame["wkt"] = shapely.to_wkt(gdf.geometry.values, rounding_precision=decimals, trim=True)
+    frame.to_csv(tmp, index=False, encoding="utf-8-sig")
+    if gdf.crs is not None:
+        tmp.with_suffix(".prj").write_text(gdf.crs.to_wkt("WKT1_ESRI"), encoding="utf-8")
+
+
+def _exportable(gdf):
+    out = gdf.copy()
+    for name in out.columns:
+        if out[name].dtype == "boolean":
+            out[name] = out[name].astype(object)
+    return out
