@@ -7,7 +7,8 @@ A layer travels to the page as one JSON object instead of a GeoJSON FeatureColle
   as differences from the previous vertex (small numbers, few characters);
 * geometries nest as Leaflet wants them: a line feature is a list of paths, a polygon
   feature a list of polygons, each a list of rings; a point feature is one ``[x, y]`` pair;
-* only the attributes the popup shows are kept, as columns, already HTML-escaped.
+* only the attributes the popup shows are kept, as columns, already HTML-escaped
+  (:func:`yangpu_gis.maps.safe.escape_html`).
 
 The decoder is ``assets/yangpu_layers.js``.
 """
@@ -15,8 +16,6 @@ The decoder is ``assets/yangpu_layers.js``.
 from __future__ import annotations
 
 import datetime as _dt
-import html
-import json
 import math
 from collections.abc import Sequence
 
@@ -27,6 +26,7 @@ import shapely
 
 from .. import crs as _crs
 from ..errors import CRSError
+from .safe import escape_html, js_json
 
 __all__ = [
     "encode_geometries",
@@ -185,6 +185,8 @@ def format_value(value: object) -> str | None:
     --------
     >>> format_value("<img src=x onerror=alert(1)>")
     '&lt;img src=x onerror=alert(1)&gt;'
+    >>> format_value("{{ 7*7 }}")
+    '&#123;&#123; 7*7 &#125;&#125;'
     >>> format_value(3.50), format_value(float("nan")), format_value(True)
     ('3.5', None, '是')
     """
@@ -211,19 +213,4 @@ def format_value(value: object) -> str | None:
         except (TypeError, ValueError):
             pass
         text = str(value)
-    return html.escape(text, quote=True)
-
-
-def js_json(obj: object) -> str:
-    """JSON for embedding in a ``<script>``: no raw ``<``, ``>`` or line separators.
-
-    ``<`` and ``>`` become ``\\u003c``/``\\u003e``, so no string can close the script element or
-    open a comment; attribute values are HTML-escaped before they get here.
-    """
-    text = json.dumps(obj, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
-    return (
-        text.replace("<", "\\u003c")
-        .replace(">", "\\u003e")
-        .replace("\u2028", "\\u2028")
-        .replace("\u2029", "\\u2029")
-    )
+    return str(escape_html(text))
