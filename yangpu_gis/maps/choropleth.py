@@ -13,7 +13,7 @@ import pandas as pd
 from matplotlib import colormaps
 from matplotlib.colors import to_hex
 
-from ..catalogue import CATALOGUE
+from ..catalogue import BATCH_COLUMN, CATALOGUE
 from ..errors import Problem, ValidationError
 from . import base
 from .elements import swatch
@@ -71,7 +71,7 @@ def _numeric_values(gdf: gpd.GeoDataFrame, column: str) -> np.ndarray:
         bad = np.flatnonzero((numbers.isna() & series.notna()).to_numpy()
                              | np.isinf(numbers.to_numpy()))
     if len(bad):
-        numeric = [str(c) for c in gdf.columns if c != gdf.geometry.name
+        numeric = [str(c) for c in gdf.columns if c not in (gdf.geometry.name, BATCH_COLUMN)
                    and gdf[c].dtype.kind in "biuf"]
         raise ValidationError(
             f"column {column!r} is not numeric",

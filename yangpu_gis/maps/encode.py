@@ -25,7 +25,7 @@ import pandas as pd
 import shapely
 
 from .. import crs as _crs
-from ..errors import CRSError
+from ..errors import CRSError, Problem, ValidationError
 from .safe import escape_html, js_json
 
 __all__ = [
@@ -61,6 +61,9 @@ def to_display_crs(
     ------
     CRSError
         If the GeoDataFrame has no CRS.
+    ValidationError
+        If coordinates are not finite, or fall outside the globe once in lon/lat (a CRS
+        that does not fit the numbers).
     """
     if gdf.crs is None:
         raise CRSError(
@@ -74,10 +77,35 @@ def to_display_crs(
         metric = metric.simplify(simplify_m, preserve_topology=True)
         geoms = metric
     wgs84 = geoms.to_crs("EPSG:4326")
+    _check_lonlat(wgs84)
     if shift is None:
         return wgs84
     arr = _crs.transform_geometries(wgs84.values, wgs84.crs, shift)
     return gpd.GeoSeries(arr, index=gdf.index, crs="EPSG:4326")
+
+
+def _check_lonlat(wgs84: gpd.GeoSeries) -> None:
+    """Refuse features whose lon/lat are NaN, infinite or off the globe (rows 1-based)."""
+    arr = np.asarray(wgs84.values, dtype=object)
+    present = np.array([isinstance(g, shapely.Geometry) for g in arr], dtype=bool)
+    if not present.any():
+        return
+    xy, owner = shapely.get_coordinates(arr[present], return_index=True)
+    with np.errstate(invalid="ignore"):
+        bad_xy = ~(np.isfinite(xy).all(axis=1) & (np.abs(xy[:, 0]) <= 180)
+                   & (np.abs(xy[:, 1]) <= 90))
+    if not bad_xy.any():
+        return
+    rows = np.flatnonzero(present)[np.unique(owner[bad_xy])] + 1
+    nonfinite = not np.isfinite(xy[bad_xy]).all()
+    raise ValidationError(
+        "cannot draw features whose coordinates are "
+        + ("not finite numbers (NaN or infinite)" if nonfinite else "off the globe in lon/lat"),
+        problems=[Problem("coordinates not drawable", rows=rows.tolist(), field="geometry",
+                          row_label="feature")],
+        hint="repair the geometries" if nonfinite
+        else "the file's CRS does not fit its numbers: set the right CRS",
+    )
 
 
 def _split(values: np.ndarray, index: np.ndarray, n: int) -> list[np.ndarray]:

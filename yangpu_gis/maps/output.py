@@ -11,7 +11,7 @@ from pathlib import Path
 
 from ..errors import ValidationError, YangpuGisError
 
-__all__ = ["write_atomic"]
+__all__ = ["check_target", "write_atomic"]
 
 _HINTS = {
     errno.ENOSPC: "the disk is full: free some space, or write the map elsewhere with -o",
@@ -32,8 +32,27 @@ def _umask() -> int:
 
 def _error(exc: OSError, path: Path) -> YangpuGisError:
     reason = exc.strerror or str(exc)
+    blocker = next((p for p in path.parents if p.exists() and not p.is_dir()), None)
+    if blocker is not None:
+        return YangpuGisError(f"cannot write the map: {blocker} is a file, not a folder",
+                              source=str(path), hint="check the -o path")
     return YangpuGisError(f"cannot write the map: {reason}", source=str(path),
                           hint=_HINTS.get(exc.errno, "check the -o path"))
+
+
+def check_target(path: str | PathLike) -> Path:
+    """Refuse an output path that is a folder, before any work is done; return it.
+
+    Raises
+    ------
+    ValidationError
+        If ``path`` is an existing folder.
+    """
+    path = Path(path)
+    if path.is_dir():
+        raise ValidationError("the map's output path is a folder", source=str(path),
+                              hint=f"give a file name, e.g. -o {path / 'map.html'}")
+    return path
 
 
 def write_atomic(path: str | PathLike, write: Callable[[Path], None]) -> Path:
@@ -63,10 +82,7 @@ def write_atomic(path: str | PathLike, write: Callable[[Path], None]) -> Path:
         If the file cannot be written (permissions, disk full, read-only file system …),
         naming the path.
     """
-    path = Path(path)
-    if path.is_dir():
-        raise ValidationError("the map's output path is a folder", source=str(path),
-                              hint=f"give a file name, e.g. -o {path / 'map.html'}")
+    path = check_target(path)
     target = Path(os.path.realpath(path)) if path.is_symlink() else path
     tmp: Path | None = None
     try:
