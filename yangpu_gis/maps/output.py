@@ -16,6 +16,7 @@ __all__ = ["check_target", "write_atomic"]
 _HINTS = {
     errno.ENOSPC: "the disk is full: free some space, or write the map elsewhere with -o",
     errno.EDQUOT: "the disk quota is used up: free some space, or write the map elsewhere",
+    errno.EFBIG: "the file is larger than this system allows (ulimit -f) or the disk is full",
     errno.EACCES: "choose a folder you can write to (-o)",
     errno.EPERM: "choose a folder you can write to (-o)",
     errno.EROFS: "the file system is read-only: write the map elsewhere (-o)",
