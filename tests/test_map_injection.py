@@ -481,3 +481,73 @@ def test_postgis_maps_show_hostile_text_literally(hostile, pg_maps, browser):
         if key == "all":
             assert len(seen["layers"]) == len(GEOMETRY_LAYERS)
         assert_safe(seen, payloads, hostile["work"], expect=expect, where=f"PostGIS map {key}")
+
+
+# --------------------------------------------------------------- the boundary itself
+def _package_elements() -> list[type]:
+    import importlib
+    import inspect as _inspect
+    import pkgutil
+
+    from branca.element import MacroElement
+
+    import yangpu_gis.maps as pkg
+
+    found = []
+    for mod in pkgutil.iter_modules(pkg.__path__):
+        module = importlib.import_module(f"{pkg.__name__}.{mod.name}")
+        for _, cls in _inspect.getmembers(module, _inspect.isclass):
+            if issubclass(cls, MacroElement) and cls.__module__.startswith(pkg.__name__):
+                found.append(cls)
+    return found
+
+
+def test_every_map_element_renders_once_and_autoescapes():
+    from yangpu_gis.maps.safe import SafeMacroElement
+
+    elements = [c for c in _package_elements() if c is not SafeMacroElement]
+    assert len(elements) >= 6  # CompactLayer, TitleBox, Legend, DateFilter, ...
+    for cls in elements:
+        assert issubclass(cls, SafeMacroElement), cls
+        assert cls._template.environment.autoescape is True, cls
+
+
+def test_folium_elements_on_a_hardened_page_are_not_rendered_twice(tmp_path):
+    import folium
+
+    from yangpu_gis import maps
+
+    m = folium.Map()
+    folium.Marker([31.3, 121.5], tooltip="{{ 7*7 }}", popup="{% if 1 %}X{% endif %}").add_to(m)
+    folium.FeatureGroup(name="{{ 8*8 }}").add_to(m)
+    folium.LayerControl().add_to(m)
+    page = maps.save(m, tmp_path / "m.html").read_text("utf-8")
+    assert "{{ 7*7 }}" in page and "{% if 1 %}X{% endif %}" in page and "{{ 8*8 }}" in page
+
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_hostile_text = st.text(alphabet=st.sampled_from(
+    list("{}%#<>/!-'\"&\\ascript") + ["\u2028", "\u2029", "\x00", "中"]), max_size=40)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.recursive(_hostile_text | st.integers() | st.none(),
+                    lambda kids: st.lists(kids, max_size=4)
+                    | st.dictionaries(_hostile_text, kids, max_size=4), max_leaves=12))
+def test_js_json_is_inert_in_script_and_for_jinja(obj):
+    import json
+
+    from yangpu_gis.maps.safe import escape_html, js_json
+
+    text = str(js_json(obj))
+    assert json.loads(text) == obj
+    for bad in ("<", ">", "{{", "{%", "{#", "\u2028", "\u2029"):
+        assert bad not in text
+    if isinstance(obj, str):
+        esc = str(escape_html(obj))
+        assert not any(c in esc for c in "<>\"'{}")
+        import html as _html
+
+        assert _html.unescape(esc) == obj
