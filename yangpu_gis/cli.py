@@ -344,12 +344,50 @@ def demo(
             out.print(f"[bold green]map[/] {p.resolve()}", highlight=False)
 
 
+def _read_result(p: Path, sub: str):
+    """An analysis result file (CSV, or any vector format GDAL reads) as a frame."""
+    import warnings
+
+    import pandas as pd
+    import pyogrio
+
+    try:
+        if p.is_dir() and p.suffix.lower() in (".csv", ".gpkg", ".geojson", ".json"):
+            raise SourceError("is a folder, not a result file", source=str(p))
+        if p.suffix.lower() == ".csv":
+            return pd.read_csv(p, encoding="utf-8-sig")
+        with warnings.catch_warnings():
+            # GEOS warns on NaN coordinates; the map refuses them by feature (maps.encode)
+            warnings.simplefilter("ignore", RuntimeWarning)
+            return pyogrio.read_dataframe(p, layer=sub or None, use_arrow=True)
+    except UnicodeDecodeError as exc:
+        raise SourceError(f"not a UTF-8 CSV file (byte {exc.start + 1} does not decode)",
+                          source=str(p), hint="save the table as CSV UTF-8") from None
+    except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        raise SourceError(f"cannot read it as CSV: {exc}", source=str(p),
+                          hint="write the result again (yangpu-gis analyze …)") from None
+    except pyogrio.errors.DataLayerError as exc:
+        layers = []
+        try:
+            layers = [str(n) for n in pyogrio.list_layers(p)[:, 0]]
+        except (pyogrio.errors.DataSourceError, OSError):
+            pass
+        raise SourceError(f"cannot read {'layer ' + repr(sub) if sub else 'its features'}: "
+                          f"{exc}", source=str(p),
+                          hint=("layers: " + ", ".join(layers)) if layers else None) from None
+    except pyogrio.errors.DataSourceError:
+        raise SourceError("not a vector file GDAL can read (damaged, empty or another format)",
+                          source=str(p), hint="a result is a .gpkg, .geojson, .shp or .csv file "
+                          "as yangpu-gis analyze writes it") from None
+    except OSError as exc:
+        raise SourceError(f"cannot read it: {exc.strerror or exc}", source=str(p)) from None
+
+
 def _map_input(target: str, reg, join: str | None):
     """A catalogue layer from the registry, or an analysis result file (``path[:layer]``),
     optionally joined to a registry layer by that layer's id column."""
     import geopandas as gpd
     import pandas as pd
-    import pyogrio
 
     from .catalogue import CATALOGUE, get_layer
 
@@ -364,10 +402,7 @@ def _map_input(target: str, reg, join: str | None):
     if not p.exists():
         raise ValidationError(f"{target!r} is neither a catalogue layer nor a file",
                               hint="layers: all, " + ", ".join(CATALOGUE))
-    if p.suffix.lower() == ".csv":
-        frame = pd.read_csv(p, encoding="utf-8-sig")
-    else:
-        frame = pyogrio.read_dataframe(p, layer=sub or None, use_arrow=True)
+    frame = _read_result(p, sub)
     if join:
         spec = get_layer(join)
         if spec.id_column not in frame.columns:
@@ -384,6 +419,38 @@ def _map_input(target: str, reg, join: str | None):
         raise ValidationError(f"{p.name} has no geometry",
                               hint="join it to a layer with --join subdistricts (or grid_cells …)")
     return frame, None
+
+
+@contextmanager
+def _about(source: str | None):
+    """Name ``source`` (the file drawn) in a refusal that does not name one yet."""
+    try:
+        yield
+    except YangpuGisError as exc:
+        if source is not None and exc.source is None:
+            exc.source = source
+        raise
+
+
+def _draw_one(maps, gdf, layer, output: Path, *, column, scheme, k, title, data_date, offline,
+              basemap) -> None:
+    """Write the map of one frame: PNG, choropleth of ``column``, or the layer's style."""
+    from .catalogue import CATALOGUE
+
+    if output.suffix.lower() == ".png":
+        maps.static_map({layer or output.stem: gdf}, output,
+                        title=title or "杨浦区" + (CATALOGUE[layer].label if layer else ""),
+                        data_date=data_date)
+    elif column:
+        if column not in gdf.columns:
+            raise ValidationError(f"no column {column!r}",
+                                  hint="columns: " + ", ".join(map(str, gdf.columns)))
+        maps.save(maps.choropleth_map(gdf, column, scheme=scheme, k=k, layer=layer,
+                                      title=title, data_date=data_date, offline=offline,
+                                      basemap=basemap), output)
+    else:
+        maps.save(maps.layer_map(gdf, layer, title=title, data_date=data_date,
+                                 offline=offline, basemap=basemap), output)
 
 
 @app.command("map")
@@ -403,8 +470,10 @@ def map_command(
     """Draw a layer, all layers, or an analysis result as an HTML (or PNG) map."""
     from . import maps
     from .catalogue import CATALOGUE
+    from .maps.output import check_target
 
     with _errors(as_json), _registry(registry) as reg:
+        check_target(output)
         data_date = reg.data_date()
         if target == "all":
             layers = {n: reg.read(n) for n, spec in CATALOGUE.items() if spec.has_geometry}
@@ -422,20 +491,9 @@ def map_command(
             n = sum(len(g) for g in layers.values())
         else:
             gdf, layer = _map_input(target, reg, join)
-            if output.suffix.lower() == ".png":
-                maps.static_map({layer or output.stem: gdf}, output,
-                                title=title or "杨浦区" + (CATALOGUE[layer].label if layer else ""),
-                                data_date=data_date)
-            elif column:
-                if column not in gdf.columns:
-                    raise ValidationError(f"no column {column!r}",
-                                          hint="columns: " + ", ".join(map(str, gdf.columns)))
-                maps.save(maps.choropleth_map(gdf, column, scheme=scheme, k=k, layer=layer,
-                                              title=title, data_date=data_date, offline=offline,
-                                              basemap=basemap), output)
-            else:
-                maps.save(maps.layer_map(gdf, layer, title=title, data_date=data_date,
-                                         offline=offline, basemap=basemap), output)
+            with _about(None if target in CATALOGUE else target):
+                _draw_one(maps, gdf, layer, output, column=column, scheme=scheme, k=k,
+                          title=title, data_date=data_date, offline=offline, basemap=basemap)
             n = len(gdf)
         if as_json:
             _print_json({"target": target, "output": str(output), "features": n})

@@ -20,6 +20,8 @@ from folium.map import FitBounds, LayerControl
 from .. import settings
 from . import assets
 from .elements import HeadAssets, Legend, TitleBox
+from .output import write_atomic
+from .safe import harden, render_html
 
 __all__ = ["AMAP_TILES", "MapState", "new_map", "save"]
 
@@ -179,7 +181,8 @@ def extend_bounds(m: folium.Map, bounds: list[float]) -> None:
 def finalise(m: folium.Map) -> folium.Map:
     """Bring assets, fit-to-bounds and the layer switcher up to date (idempotent).
 
-    Call after adding layers; the builders do.
+    Call after adding layers; the builders do. The page is hardened
+    (:func:`~yangpu_gis.maps.safe.harden`): each element renders once, data never as a template.
     """
     st = state_of(m)
     if st.offline:
@@ -210,6 +213,7 @@ def finalise(m: folium.Map) -> folium.Map:
         minx, miny, maxx, maxy = st.bounds
         m.add_child(FitBounds([[miny, minx], [maxy, maxx]], padding=(20, 20)))
     m.add_child(LayerControl(collapsed=False, position="topright"))
+    harden(m.get_root())
     return m
 
 
@@ -221,15 +225,21 @@ def save(m: folium.Map, path: str | PathLike) -> Path:
     m : folium.Map
         A map from :func:`layer_map`, :func:`overview_map` or :func:`choropleth_map`.
     path : str or path-like
-        Target ``.html`` file; parent directories are created.
+        Target ``.html`` file; parent directories are created. Written atomically: a
+        failure leaves no partial file (:func:`~yangpu_gis.maps.output.write_atomic`).
 
     Returns
     -------
     pathlib.Path
+
+    Raises
+    ------
+    yangpu_gis.errors.ValidationError
+        If ``path`` is a folder.
+    yangpu_gis.errors.YangpuGisError
+        If the file cannot be written (naming the path and why).
     """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     if getattr(m, "_yangpu", None) is not None:
         finalise(m)
-    path.write_text(m.get_root().render(), encoding="utf-8")
-    return path
+    page = render_html(m).encode("utf-8")
+    return write_atomic(path, lambda tmp: tmp.write_bytes(page))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 import inspect
 import json
 
@@ -10,14 +9,16 @@ import folium
 import geopandas as gpd
 import mapclassify
 import numpy as np
+import pandas as pd
 from matplotlib import colormaps
 from matplotlib.colors import to_hex
 
-from ..catalogue import CATALOGUE
-from ..errors import ValidationError
+from ..catalogue import BATCH_COLUMN, CATALOGUE
+from ..errors import Problem, ValidationError
 from . import base
 from .elements import swatch
 from .layers import add_layer, infer_layer
+from .safe import escape_html
 from .styles import ClassStyle, LayerStyle
 
 __all__ = ["choropleth_map", "classify", "format_number"]
@@ -54,6 +55,32 @@ def classify(values: np.ndarray, scheme: str, k: int) -> mapclassify.classifiers
         )
     kwargs = {"k": k} if "k" in inspect.signature(cls.__init__).parameters else {}
     return cls(values, **kwargs)
+
+
+def _numeric_values(gdf: gpd.GeoDataFrame, column: str) -> np.ndarray:
+    """``gdf[column]`` as floats (NaN for blanks); text, dates or infinities are refused."""
+    series = gdf[column]
+    numbers = None
+    if series.dtype.kind in "biuf" or series.dtype == object or str(series.dtype) in (
+        "string", "Int64", "Float64", "boolean"
+    ):
+        numbers = pd.to_numeric(series, errors="coerce").astype("float64")
+    if numbers is None:
+        bad = np.flatnonzero(series.notna().to_numpy())
+    else:
+        bad = np.flatnonzero((numbers.isna() & series.notna()).to_numpy()
+                             | np.isinf(numbers.to_numpy()))
+    if len(bad):
+        numeric = [str(c) for c in gdf.columns if c not in (gdf.geometry.name, BATCH_COLUMN)
+                   and gdf[c].dtype.kind in "biuf"]
+        raise ValidationError(
+            f"column {column!r} is not numeric",
+            problems=[Problem("not a finite number", rows=(bad + 1).tolist(), field=str(column),
+                              row_label="feature")],
+            hint="choose a numeric column"
+            + (": " + ", ".join(numeric) if numeric else " (this layer has none)"),
+        )
+    return numbers.to_numpy()
 
 
 def _colours(cmap: str, n: int) -> list[str]:
@@ -115,10 +142,7 @@ def choropleth_map(
     """
     if column not in gdf.columns:
         raise ValidationError(f"no column {column!r} to classify", hint=f"columns: {list(gdf.columns)}")
-    try:
-        values = gdf[column].astype("float64").to_numpy()
-    except (TypeError, ValueError) as exc:
-        raise ValidationError(f"column {column!r} is not numeric", field=None) from exc
+    values = _numeric_values(gdf, column)
     ok = ~np.isnan(values)
     if not ok.any():
         raise ValidationError(f"column {column!r} has no values to classify")
@@ -158,8 +182,8 @@ def choropleth_map(
     m = base.map_for(m, title=title, default_title=f"杨浦区{label}分级图", data_date=data_date,
                      offline=offline, basemap=basemap)
     attrs = (
-        f' data-scheme="{html.escape(type(classifier).__name__)}"'
-        f" data-bins='{html.escape(json.dumps(bins.tolist()))}'"
+        f' data-scheme="{escape_html(type(classifier).__name__)}"'
+        f" data-bins='{escape_html(json.dumps(bins.tolist()))}'"
     )
     add_layer(
         m, gdf, layer, name=f"{label}（{classifier.name if hasattr(classifier, 'name') else scheme}）",

@@ -18,19 +18,17 @@ Everything is drawn by a small script on a canvas; the data travel as compact JS
 from __future__ import annotations
 
 import base64
-import html
 import io
 
 import folium
 import geopandas as gpd
 import numpy as np
-from branca.element import MacroElement
-from jinja2 import Template
 
 from . import base
 from .elements import swatch
-from .encode import js_json, to_display_crs
+from .encode import to_display_crs
 from .layers import add_layer
+from .safe import SafeMacroElement, Template, escape_html, js_identifier, js_json
 
 __all__ = ["CATEGORY_COLORS", "complaints_map", "density_png"]
 
@@ -110,7 +108,7 @@ def density_png(raster, *, shift: str | None = None, max_pixels: int = 1_500_000
     return uri, [[float(lat0), float(lon0)], [float(lat1), float(lon1)]]
 
 
-class ComplaintsLayers(MacroElement):
+class ComplaintsLayers(SafeMacroElement):
     """The script that draws cells, cases and heat images and wires the filter box."""
 
     _template = Template(
@@ -206,9 +204,10 @@ class ComplaintsLayers(MacroElement):
         super().__init__()
         self._name = "ComplaintsLayers"
         self.data = js_json(data)
-        self.categories = categories
+        self.categories = [escape_html(c) for c in categories]
         self.date_min, self.date_max = date_min, date_max
-        self.cells_group, self.cases_group, self.heat_group = cells_group, cases_group, heat_group
+        self.cells_group, self.cases_group, self.heat_group = (
+            js_identifier(cells_group), js_identifier(cases_group), js_identifier(heat_group))
 
 
 def _encode_polygons(geoms: gpd.GeoSeries) -> list:
@@ -229,7 +228,7 @@ def _encode_polygons(geoms: gpd.GeoSeries) -> list:
 
 
 def _popup(rows: list[tuple[str, object]]) -> str:
-    cells = "".join(f"<tr><th>{html.escape(k)}</th><td>{html.escape(str(v))}</td></tr>"
+    cells = "".join(f"<tr><th>{escape_html(k)}</th><td>{escape_html(v)}</td></tr>"
                     for k, v in rows if v is not None and str(v) not in ("", "nan", "<NA>"))
     return f'<table class="yp-popup">{cells}</table>'
 

@@ -9,7 +9,6 @@ report does not have are skipped; each layer's popup shows its attributes in Chi
 
 from __future__ import annotations
 
-import html
 import warnings
 
 import folium
@@ -19,6 +18,7 @@ import numpy as np
 from . import base
 from .choropleth import choropleth_map
 from .layers import add_layer
+from .safe import escape_html
 from .styles import ClassStyle, LayerStyle
 
 __all__ = ["LAYER_STYLES", "coverage_map"]
@@ -293,5 +293,5 @@ def coverage_map(
             ]
         add_layer(m, frame, None, name=name, style=style, show=show)
     for note in report.notes:
-        base.state_of(m).legend.add_section("说明", [f"<div>{html.escape(note)}</div>"])
+        base.state_of(m).legend.add_section("说明", [f"<div>{escape_html(note)}</div>"])
     return base.finalise(m)

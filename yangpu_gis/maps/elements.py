@@ -1,19 +1,19 @@
 """folium elements the map builders use: compact data layers, legend, title box, assets.
 
-Every element renders plain HTML/JS; text that comes from data is HTML-escaped before it
-gets here (:func:`yangpu_gis.maps.encode.format_value`).
+Every element is a :class:`~yangpu_gis.maps.safe.SafeMacroElement`: its template is
+autoescaped and rendered once; text that comes from data enters only through
+:func:`~yangpu_gis.maps.safe.escape_html` (HTML) or :func:`~yangpu_gis.maps.safe.js_json`
+(scripts).
 """
 
 from __future__ import annotations
 
-import html
-
 import folium
-from branca.element import Element, MacroElement
-from folium.template import Template
+from branca.element import Element
+from markupsafe import Markup
 
 from . import assets
-from .encode import js_json
+from .safe import SafeMacroElement, Template, escape_html, js_json
 
 __all__ = ["CompactLayer", "HeadAssets", "Legend", "TitleBox"]
 
@@ -74,7 +74,7 @@ class HeadAssets(Element):
         return "\n".join(parts)
 
 
-class CompactLayer(folium.map.Layer):
+class CompactLayer(folium.map.Layer, SafeMacroElement):
     """An overlay drawn by the runtime from a compact payload (see :mod:`.encode`).
 
     Parameters
@@ -82,7 +82,8 @@ class CompactLayer(folium.map.Layer):
     payload : dict
         The compact layer: geometry, class per feature, styles, popup columns.
     name : str
-        Name in the layer switcher (HTML-escaped by the caller).
+        Name in the layer switcher (plain text; escaped here, since Leaflet's switcher
+        shows names as HTML).
     show : bool
         Shown on opening.
     """
@@ -96,12 +97,13 @@ class CompactLayer(folium.map.Layer):
     )
 
     def __init__(self, payload: dict, *, name: str, show: bool = True) -> None:
-        super().__init__(name=name, overlay=True, control=True, show=show)
+        folium.map.Layer.__init__(self, name=str(escape_html(name)), overlay=True, control=True,
+                                  show=show)
         self._name = "YangpuLayer"
         self.payload_js = js_json(payload)
 
 
-class TitleBox(MacroElement):
+class TitleBox(SafeMacroElement):
     """A title box centred at the top of the map, with the data date below the title."""
 
     _template = Template(
@@ -120,11 +122,11 @@ class TitleBox(MacroElement):
     def __init__(self, title: str, subtitle: str | None = None) -> None:
         super().__init__()
         self._name = "TitleBox"
-        self.title = html.escape(title)
-        self.subtitle = html.escape(subtitle) if subtitle else None
+        self.title = escape_html(title)
+        self.subtitle = escape_html(subtitle) if subtitle else None
 
 
-class Legend(MacroElement):
+class Legend(SafeMacroElement):
     """A Chinese legend, as a Leaflet control at the bottom right.
 
     Sections are added by each layer drawn; the HTML is in the page itself (not built by
@@ -158,13 +160,18 @@ class Legend(MacroElement):
         self.sections: list[str] = []
 
     @property
-    def body(self) -> str:
-        return "\n".join(self.sections)
+    def body(self) -> Markup:
+        # sections are built here from escaped parts (add_section, swatch)
+        return Markup("\n".join(self.sections))
 
     def add_section(self, title: str, items: list[str], *, attrs: str = "") -> None:
-        """Add a section; ``title`` is escaped, ``items`` are trusted HTML from :func:`swatch`."""
+        """Add a section; ``title`` is escaped, ``items`` are trusted HTML from :func:`swatch`.
+
+        ``attrs`` is trusted attribute markup (`` data-x="…"``): build its values with
+        :func:`~yangpu_gis.maps.safe.escape_html`.
+        """
         self.sections.append(
-            f'<div class="yp-sec"{attrs}><div class="yp-sec-title">{html.escape(title)}</div>'
+            f'<div class="yp-sec"{attrs}><div class="yp-sec-title">{escape_html(title)}</div>'
             + "".join(items)
             + "</div>"
         )
@@ -184,9 +191,9 @@ def swatch(label: str, opts: dict, kind: str, *, radius: float | None = None) ->
     radius : float, optional
         Circle radius for point symbols (defaults to the class radius).
     """
-    c, w = html.escape(opts["color"]), min(float(opts["weight"]), 6.0)
-    dash = f' stroke-dasharray="{html.escape(opts["dashArray"])}"' if opts.get("dashArray") else ""
-    fill, fo = html.escape(opts["fillColor"]), opts["fillOpacity"] if opts["fill"] else 0
+    c, w = escape_html(opts["color"]), min(float(opts["weight"]), 6.0)
+    dash = f' stroke-dasharray="{escape_html(opts["dashArray"])}"' if opts.get("dashArray") else ""
+    fill, fo = escape_html(opts["fillColor"]), float(opts["fillOpacity"]) if opts["fill"] else 0
     if kind == "line":
         svg = (
             f'<svg width="28" height="14"><line x1="1" y1="7" x2="27" y2="7" stroke="{c}" '
@@ -205,4 +212,4 @@ def swatch(label: str, opts: dict, kind: str, *, radius: float | None = None) ->
             f'<svg width="28" height="16"><rect x="2" y="2" width="24" height="12" stroke="{c}" '
             f'stroke-width="{min(w, 3)}" fill="{fill}" fill-opacity="{max(fo, 0.0)}"{dash}/></svg>'
         )
-    return f'<div class="yp-item">{svg}<span>{html.escape(label)}</span></div>'
+    return f'<div class="yp-item">{svg}<span>{escape_html(label)}</span></div>'

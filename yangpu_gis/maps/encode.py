@@ -7,7 +7,8 @@ A layer travels to the page as one JSON object instead of a GeoJSON FeatureColle
   as differences from the previous vertex (small numbers, few characters);
 * geometries nest as Leaflet wants them: a line feature is a list of paths, a polygon
   feature a list of polygons, each a list of rings; a point feature is one ``[x, y]`` pair;
-* only the attributes the popup shows are kept, as columns, already HTML-escaped.
+* only the attributes the popup shows are kept, as columns, already HTML-escaped
+  (:func:`yangpu_gis.maps.safe.escape_html`).
 
 The decoder is ``assets/yangpu_layers.js``.
 """
@@ -15,8 +16,6 @@ The decoder is ``assets/yangpu_layers.js``.
 from __future__ import annotations
 
 import datetime as _dt
-import html
-import json
 import math
 from collections.abc import Sequence
 
@@ -26,7 +25,8 @@ import pandas as pd
 import shapely
 
 from .. import crs as _crs
-from ..errors import CRSError
+from ..errors import CRSError, Problem, ValidationError
+from .safe import escape_html, js_json
 
 __all__ = [
     "encode_geometries",
@@ -61,6 +61,9 @@ def to_display_crs(
     ------
     CRSError
         If the GeoDataFrame has no CRS.
+    ValidationError
+        If coordinates are not finite, or fall outside the globe once in lon/lat (a CRS
+        that does not fit the numbers).
     """
     if gdf.crs is None:
         raise CRSError(
@@ -74,10 +77,35 @@ def to_display_crs(
         metric = metric.simplify(simplify_m, preserve_topology=True)
         geoms = metric
     wgs84 = geoms.to_crs("EPSG:4326")
+    _check_lonlat(wgs84)
     if shift is None:
         return wgs84
     arr = _crs.transform_geometries(wgs84.values, wgs84.crs, shift)
     return gpd.GeoSeries(arr, index=gdf.index, crs="EPSG:4326")
+
+
+def _check_lonlat(wgs84: gpd.GeoSeries) -> None:
+    """Refuse features whose lon/lat are NaN, infinite or off the globe (rows 1-based)."""
+    arr = np.asarray(wgs84.values, dtype=object)
+    present = np.array([isinstance(g, shapely.Geometry) for g in arr], dtype=bool)
+    if not present.any():
+        return
+    xy, owner = shapely.get_coordinates(arr[present], return_index=True)
+    with np.errstate(invalid="ignore"):
+        bad_xy = ~(np.isfinite(xy).all(axis=1) & (np.abs(xy[:, 0]) <= 180)
+                   & (np.abs(xy[:, 1]) <= 90))
+    if not bad_xy.any():
+        return
+    rows = np.flatnonzero(present)[np.unique(owner[bad_xy])] + 1
+    nonfinite = not np.isfinite(xy[bad_xy]).all()
+    raise ValidationError(
+        "cannot draw features whose coordinates are "
+        + ("not finite numbers (NaN or infinite)" if nonfinite else "off the globe in lon/lat"),
+        problems=[Problem("coordinates not drawable", rows=rows.tolist(), field="geometry",
+                          row_label="feature")],
+        hint="repair the geometries" if nonfinite
+        else "the file's CRS does not fit its numbers: set the right CRS",
+    )
 
 
 def _split(values: np.ndarray, index: np.ndarray, n: int) -> list[np.ndarray]:
@@ -185,6 +213,8 @@ def format_value(value: object) -> str | None:
     --------
     >>> format_value("<img src=x onerror=alert(1)>")
     '&lt;img src=x onerror=alert(1)&gt;'
+    >>> format_value("{{ 7*7 }}")
+    '&#123;&#123; 7*7 &#125;&#125;'
     >>> format_value(3.50), format_value(float("nan")), format_value(True)
     ('3.5', None, '是')
     """
@@ -211,19 +241,4 @@ def format_value(value: object) -> str | None:
         except (TypeError, ValueError):
             pass
         text = str(value)
-    return html.escape(text, quote=True)
-
-
-def js_json(obj: object) -> str:
-    """JSON for embedding in a ``<script>``: no raw ``<``, ``>`` or line separators.
-
-    ``<`` and ``>`` become ``\\u003c``/``\\u003e``, so no string can close the script element or
-    open a comment; attribute values are HTML-escaped before they get here.
-    """
-    text = json.dumps(obj, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
-    return (
-        text.replace("<", "\\u003c")
-        .replace(">", "\\u003e")
-        .replace("\u2028", "\\u2028")
-        .replace("\u2029", "\\u2029")
-    )
+    return str(escape_html(text))

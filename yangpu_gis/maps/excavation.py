@@ -9,20 +9,16 @@ still inside their protection window on the range's last day.
 
 from __future__ import annotations
 
-import html
-
 import folium
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from branca.element import MacroElement
-from folium.template import Template
 
 from ..errors import ValidationError
 from . import base
-from .encode import js_json
 from .layers import add_layer
+from .safe import SafeMacroElement, Template, js_json
 from .styles import ClassStyle, LayerStyle, get_style
 
 __all__ = ["STATUS_STYLES", "DateFilter", "excavation_map"]
@@ -52,7 +48,7 @@ def _days(values: pd.Series) -> list[int]:
     return (d - _EPOCH).astype(np.int64).tolist()
 
 
-class DateFilter(MacroElement):
+class DateFilter(SafeMacroElement):
     """A date-range control that filters features of compact layers by their periods.
 
     Parameters
@@ -306,5 +302,5 @@ def excavation_map(
                              *(["status"] if "status" in keep else [])])
     periods["掘路许可"] = {"s": _days(permits["planned_start"]),
                         "e": _days(permits["planned_end"]), "count": True}
-    m.add_child(DateFilter({html.escape(k): v for k, v in periods.items()}, first, last))
+    m.add_child(DateFilter(periods, first, last))
     return base.finalise(m)

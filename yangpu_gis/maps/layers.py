@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 from collections.abc import Sequence
 from dataclasses import replace
 
@@ -15,6 +14,7 @@ from ..catalogue import BATCH_COLUMN, CATALOGUE, Layer
 from . import base
 from .elements import CompactLayer, swatch
 from .encode import encode_geometries, format_value, to_display_crs
+from .safe import escape_html
 from .styles import ClassStyle, LayerStyle, get_style
 
 __all__ = [
@@ -67,6 +67,11 @@ def _label(cat: Layer | None, column: str) -> str:
     return column
 
 
+def _text(value: object) -> str:
+    """Data as HTML text for the payload (the runtime inserts it as HTML)."""
+    return str(escape_html(value))
+
+
 def _radius(values: np.ndarray, style: LayerStyle) -> list[float]:
     rmin, rmax = style.size_range
     ref = max(style.size_legend) if style.size_legend else np.nanmax(values)
@@ -102,20 +107,20 @@ def build_payload(
     cols = []
     for c in popup_columns:
         values = [format_value(v) for v in gdf[c].tolist()]
-        cols.append([html.escape(_label(cat, c)), values])
+        cols.append([_text(_label(cat, c)), values])
     tip_col = "name" if "name" in popup_columns else (cat.id_column if cat else None)
     tip = list(popup_columns).index(tip_col) if tip_col in popup_columns else -1
     payload: dict = {
         "name": name,
-        "title": html.escape(title),
+        "title": _text(title),
         "o": origin,
         "s": 10**precision,
         "t": types,
         "g": encoded,
         "classes": [c.leaflet() for c in classes],
-        "cl": [html.escape(c.label) for c in classes],
+        "cl": [_text(c.label) for c in classes],
         "k": class_index.tolist() if class_index is not None else None,
-        "clabel": html.escape(category_label) if category_label else None,
+        "clabel": _text(category_label) if category_label else None,
         "cols": cols,
         "tip": tip,
         "interactive": True,
@@ -185,7 +190,7 @@ def add_layer(
         precision=precision, simplify_m=simplify_m, popup_columns=popup_columns,
         cluster=cluster,
     )
-    element = CompactLayer(payload, name=html.escape(label), show=show)
+    element = CompactLayer(payload, name=label, show=show)
     m.add_child(element)
     st.layer_names.append(label)
     st.cluster = st.cluster or cluster

@@ -11,17 +11,14 @@
 
 from __future__ import annotations
 
-import html
-
 import folium
 import geopandas as gpd
-from branca.element import MacroElement
-from jinja2 import Template
 
 from . import base
 from .choropleth import choropleth_map
 from .elements import swatch
 from .layers import add_layer
+from .safe import SafeMacroElement, Template, escape_html, js_identifier, js_json
 from .styles import ClassStyle, LayerStyle
 
 __all__ = ["CatchmentOnClick", "parking_map"]
@@ -48,7 +45,7 @@ CIRCLE_STYLE = {"color": "#08306b", "weight": 2, "opacity": 0.9, "fill": True,
                 "fillColor": "#6baed6", "fillOpacity": 0.15, "dashArray": "6 4", "radius": 6}
 
 
-class CatchmentOnClick(MacroElement):
+class CatchmentOnClick(SafeMacroElement):
     """Draw a circle of ``radius_m`` around a clicked feature of the given layers."""
 
     _template = Template(
@@ -77,11 +74,9 @@ class CatchmentOnClick(MacroElement):
     def __init__(self, targets: list[str], radius_m: float, style: dict) -> None:
         super().__init__()
         self._name = "CatchmentOnClick"
-        self.targets = targets
-        self.radius_m = float(radius_m)
-        import json
-
-        self.style = json.dumps(style)
+        self.targets = [js_identifier(t) for t in targets]
+        self.radius_m = js_json(float(radius_m))
+        self.style = js_json(style)
 
 
 def parking_map(
@@ -175,6 +170,6 @@ def parking_map(
         st.legend.add_section(
             "点击车库或小区",
             [swatch(f"{catchment:g} 米步行服务范围（{how}计算，圆为示意）", CIRCLE_STYLE, "area")],
-            attrs=f' data-catchment-m="{html.escape(str(catchment))}"',
+            attrs=f' data-catchment-m="{escape_html(catchment)}"',
         )
     return base.finalise(m)

@@ -21,6 +21,7 @@ from matplotlib.patches import Patch, Rectangle  # noqa: E402
 
 from .. import crs as _crs  # noqa: E402
 from .layers import _classify, infer_layer  # noqa: E402
+from .output import write_atomic  # noqa: E402
 from .styles import DRAW_ORDER, get_style  # noqa: E402
 
 __all__ = ["CJK_FONTS", "cjk_font", "static_map"]
@@ -183,8 +184,7 @@ def static_map(
                   framealpha=0.9)
     _scale_bar(ax, font)
     _north_arrow(ax, font)
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, bbox_inches="tight")
-    plt.close(fig)
-    return path
+    try:
+        return write_atomic(path, lambda tmp: fig.savefig(tmp, format="png", bbox_inches="tight"))
+    finally:
+        plt.close(fig)
