@@ -79,8 +79,8 @@ def _refuse(path: Path, member: str, what: str, hint: str | None = None) -> Sour
 def _member_path(path: Path, info: zipfile.ZipInfo) -> PurePosixPath:
     """The member's name as a relative POSIX path, or a refusal saying what is wrong."""
     name = info.filename
-    if "\x00" in name:
-        raise _refuse(path, name, "its name contains a NUL character")
+    if "\x00" in info.orig_filename:  # zipfile cuts the name there: "x.txt\0.shp" -> "x.txt"
+        raise _refuse(path, info.orig_filename, "its name contains a NUL character")
     unified = name.replace("\\", "/")
     if unified.startswith("/") or _DRIVE.match(unified):
         raise _refuse(path, name, "an absolute path (it would be read from outside the archive)")
@@ -129,10 +129,14 @@ def check_members(path: Path, archive: zipfile.ZipFile) -> list[ZipMember]:
     return members
 
 
+def _packed(path: Path, chosen: list[ZipMember]) -> int:
+    """Compressed bytes of ``chosen``: as declared, but never more than the archive holds
+    (a forged compressed size cannot hide a ratio)."""
+    return min(sum(m.info.compress_size for m in chosen), path.stat().st_size)
+
+
 def _check_declared(path: Path, chosen: list[ZipMember]) -> None:
-    total = sum(m.info.file_size for m in chosen)
-    packed = sum(m.info.compress_size for m in chosen)
-    _check_limits(path, total, packed, "declares")
+    _check_limits(path, sum(m.info.file_size for m in chosen), _packed(path, chosen), "declares")
 
 
 def _check_limits(path: Path, total: int, packed: int, verb: str) -> None:
@@ -213,7 +217,7 @@ def extract_shapefile(path: Path, dest: Path, *, source_layer: str | None = None
         chosen = [m for m in members
                   if m.path.parent == shp.path.parent and m.path.stem == shp.path.stem]
         _check_declared(path, chosen)
-        packed = sum(m.info.compress_size for m in chosen)
+        packed = _packed(path, chosen)
         written = 0
         for member in chosen:
             # flat, sanitised names: the member's own file name only, never its folders

@@ -228,6 +228,11 @@ def _vector_frame(path: Path, where: str | None = None, *, shown: str | None = N
         raise SourceError(f"GDAL cannot read it: {message}", source=shown,
                           hint="the file is damaged or not of this format; copy or export it "
                           "again") from exc
+    if where and len(frame) == 0:
+        cols = _columns(path, **{k: v for k, v in kwargs.items() if k in ("layer", "encoding")})
+        raise SourceError(f"no feature matches the --where expression {where!r}", source=shown,
+                          hint="check the values and the column names"
+                          + (f" (the file's columns are: {cols})" if cols else ""))
     fids = np.asarray(frame.index, dtype="int64")
     # Shapefile and GeoJSON FIDs count from 0, GeoPackage FIDs from 1, OSM FIDs are OSM ids:
     # rows are the 1-based feature numbers QGIS shows (the OSM id for OSM files)

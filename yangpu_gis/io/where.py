@@ -29,9 +29,10 @@ WHERE_RULE = (
 #: Keywords a filter expression may use.
 KEYWORDS = frozenset({"AND", "OR", "NOT", "IN", "IS", "NULL", "LIKE", "ILIKE", "BETWEEN",
                       "ESCAPE", "TRUE", "FALSE", "CAST", "AS"})
-#: Scalar functions a filter may call (OGR SQL and SQLite both know them).
-ALLOWED_FUNCTIONS = frozenset({"LOWER", "UPPER", "LENGTH", "SUBSTR", "TRIM", "ABS", "ROUND",
-                               "COALESCE", "CAST"})
+#: Scalar functions a filter may call (OGR SQL itself knows SUBSTR, CONCAT and CAST; SQLite
+#: (GeoPackage) all of them; GDAL refuses the others on shapefiles and GeoJSON).
+ALLOWED_FUNCTIONS = frozenset({"LOWER", "UPPER", "LENGTH", "SUBSTR", "CONCAT", "TRIM", "ABS",
+                               "ROUND", "COALESCE", "CAST"})
 #: Words that start or join SQL statements: never part of a filter, even as a bare column
 #: name (quote a column so named: ``"select"``).
 STATEMENT_WORDS = frozenset({
@@ -40,7 +41,7 @@ STATEMENT_WORDS = frozenset({
     "REINDEX", "BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE", "ANALYZE", "EXPLAIN",
     "WITH", "TABLE", "REPLACE", "TRIGGER", "VIEW", "INDEX", "JOIN", "LIMIT", "OFFSET",
     "ORDER", "GROUP", "HAVING", "EXEC", "EXECUTE", "CALL", "GRANT", "REVOKE", "TRUNCATE",
-    "COPY", "DO", "RETURNING", "CASE", "WHEN", "THEN", "ELSE", "END", "EXISTS", "SET",
+    "COPY", "DO", "RETURNING", "SET",
 })
 _OPERATORS = ("<>", "!=", "<=", ">=", "||", "=", "<", ">", "+", "-", "*", "/", "%", "(", ")",
               ",")
