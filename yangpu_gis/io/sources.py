@@ -18,6 +18,7 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyarrow
 import pyogrio
 import pyproj
 import shapely
@@ -215,8 +216,15 @@ def _vector_frame(path: Path, where: str | None = None, *, shown: str | None = N
     try:
         frame = pyogrio.read_dataframe(path, use_arrow=True, where=where or None, fid_as_index=True,
                                        **kwargs)
-    except (*_GDAL_ERRORS, ValueError, TypeError, UnicodeError, OverflowError, MemoryError,
-            OSError) as exc:
+    except shapely.errors.ShapelyError as exc:  # WKB GDAL passes on that GEOS cannot build
+        bad = _unbuildable_geometries(path, where, kwargs)
+        raise SourceError(
+            f"damaged geometry: {exc}", source=shown,
+            problems=[Problem("geometry cannot be read", rows=bad, row_label="feature")] if bad
+            else (), hint="fix or delete these features in QGIS, or copy the file again",
+        ) from exc
+    except (*_GDAL_ERRORS, pyarrow.ArrowException, ValueError, TypeError, UnicodeError,
+            OverflowError, MemoryError, OSError) as exc:
         message = re.sub(r"\s+", " ", str(exc)).strip()
         if where:
             cols = _columns(path, **{k: v for k, v in kwargs.items() if k in ("layer", "encoding")})
@@ -225,20 +233,85 @@ def _vector_frame(path: Path, where: str | None = None, *, shown: str | None = N
                 hint=("the file's columns are: " + cols) if cols else
                 "check the column names and the expression's syntax",
             ) from exc
+        if isinstance(exc, pyarrow.ArrowException) and "Wrapping" in message:
+            raise SourceError("a text value is not valid UTF-8", source=shown,
+                              hint="GeoJSON and GeoPackage text must be UTF-8; re-export the "
+                              "file as UTF-8 (or copy it again if it was damaged)") from exc
         raise SourceError(f"GDAL cannot read it: {message}", source=shown,
                           hint="the file is damaged or not of this format; copy or export it "
                           "again") from exc
+    _check_utf8(frame, fids_of(frame, path), shown)
     if where and len(frame) == 0:
         cols = _columns(path, **{k: v for k, v in kwargs.items() if k in ("layer", "encoding")})
         raise SourceError(f"no feature matches the --where expression {where!r}", source=shown,
                           hint="check the values and the column names"
                           + (f" (the file's columns are: {cols})" if cols else ""))
+    return frame.reset_index(drop=True), fids_of(frame, path)
+
+
+def _unbuildable_geometries(path: Path, where: str | None, kwargs: dict) -> list[int]:
+    """1-based feature numbers whose stored geometry shapely cannot build (best effort)."""
+    import warnings
+
+    try:
+        with warnings.catch_warnings():  # GDAL's warnings were shown by the first read
+            warnings.simplefilter("ignore")
+            _meta, fids, wkb, _fields = pyogrio.raw.read(path, where=where or None,
+                                                          return_fids=True, **kwargs)
+    except (*_GDAL_ERRORS, ValueError, TypeError, OSError):
+        return []
+    bad = []
+    for fid, one in zip(fids, wkb, strict=True):
+        try:
+            shapely.from_wkb(one)
+        except shapely.errors.ShapelyError:
+            bad.append(int(fid))
+    offset = 1 if path.suffix.lower() in (".shp", ".geojson", ".json") else 0
+    return [f + offset for f in bad]
+
+
+def fids_of(frame: pd.DataFrame, path: Path) -> np.ndarray:
+    """The 1-based feature numbers QGIS shows for the rows of ``frame`` (read with
+    ``fid_as_index``); the OSM id for OSM files."""
     fids = np.asarray(frame.index, dtype="int64")
-    # Shapefile and GeoJSON FIDs count from 0, GeoPackage FIDs from 1, OSM FIDs are OSM ids:
-    # rows are the 1-based feature numbers QGIS shows (the OSM id for OSM files)
+    # Shapefile and GeoJSON FIDs count from 0, GeoPackage FIDs from 1, OSM FIDs are OSM ids
     if path.suffix.lower() in (".shp", ".geojson", ".json"):
         fids = fids + 1
-    return frame.reset_index(drop=True), fids
+    return fids
+
+
+def _check_utf8(frame: pd.DataFrame, rows: np.ndarray, shown: str) -> None:
+    """Refuse text GDAL handed over as UTF-8 that is not (a damaged GeoJSON or GeoPackage),
+    naming rows and fields, before anything reads it."""
+    problems = []
+    for col in frame.columns:
+        arr = frame[col].array
+        if not hasattr(arr, "__arrow_array__"):
+            continue
+        chunked = arr.__arrow_array__()
+        if not (pyarrow.types.is_string(chunked.type) or pyarrow.types.is_large_string(
+                chunked.type)):
+            continue
+        try:
+            chunked.validate(full=True)
+            continue
+        except pyarrow.ArrowInvalid:
+            pass
+        values = chunked.cast(pyarrow.large_binary()).to_pylist()
+        bad = []
+        for i, value in enumerate(values):
+            try:
+                if value is not None:
+                    value.decode("utf-8")
+            except UnicodeDecodeError:
+                bad.append(int(rows[i]))
+        problems.append(Problem("text is not valid UTF-8", rows=bad, field=str(col),
+                                row_label="feature"))
+    if problems:
+        raise SourceError("text values that are not valid UTF-8", source=shown,
+                          problems=problems,
+                          hint="GeoJSON and GeoPackage text must be UTF-8; re-export the file "
+                          "as UTF-8, or copy it again if it was damaged")
 
 
 def _read_shapefile(p: Path, *, encoding: str | None, shown: str | None = None,
