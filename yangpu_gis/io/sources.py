@@ -8,6 +8,7 @@ later messages can point at the row the user sees in QGIS or Excel.
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import re
 import tempfile
@@ -471,8 +472,10 @@ def _read_table(
         try:
             table = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, sep=None,
                                 engine="python")
-        except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-            raise SourceError(f"cannot parse the CSV: {exc}", source=str(p)) from exc
+        except (pd.errors.ParserError, pd.errors.EmptyDataError, csv.Error) as exc:
+            raise SourceError(f"cannot parse the CSV: {exc}", source=str(p),
+                              hint="save it again as CSV (comma-separated, one header line)"
+                              ) from exc
         label = "line"
     else:
         try:
