@@ -503,7 +503,25 @@ def test_valid_where_filters_the_rows_pandas_filters(registry, tmp_path, name, e
         table = pyogrio.read_dataframe(path)
     expected = sorted(table.loc[predicate(table), src_id])
     assert 0 < len(expected) < len(table)  # the filter really filters
+    source_before = hashlib.sha256(path.read_bytes()).hexdigest()
     registry.load(path, layer, where=expression, **options)
+    assert hashlib.sha256(path.read_bytes()).hexdigest() == source_before  # opened read-only
     got = registry.read(layer)
     assert sorted(got[id_column]) == expected
     assert int(registry.batches()["rows_read"].iloc[-1]) == len(expected)
+
+
+def test_hostile_where_never_reaches_a_geopackage(loaded, tmp_path):
+    # GDAL puts a GeoPackage's filter into SQLite's SELECT … WHERE <filter>: every hostile
+    # expression is refused before, and the source file stays byte-identical
+    source = tmp_path / "pipelines.gpkg"
+    shutil.copyfile(FIXTURES / "pipelines.gpkg", source)
+    digest = hashlib.sha256(source.read_bytes()).hexdigest()
+    before = state(loaded)
+    for expression in HOSTILE_WHERE:
+        with pytest.raises(SourceError) as info:
+            loaded.load(source, "pipelines", where=expression)
+        assert "pipelines.gpkg" in info.value.render()
+        assert "not a single filter expression" in info.value.message, expression
+    assert hashlib.sha256(source.read_bytes()).hexdigest() == digest
+    assert state(loaded) == before
