@@ -102,10 +102,11 @@ SEEDS = {
                       "water_samples_2025.xlsx", "water_samples", reader="xlsx"),
 }
 
-#: One mutation: (operation, position as a fraction of the length, byte value, run length).
+#: One mutation: (operation, position, byte value, run length). The position is a fraction
+#: of the length (anywhere) or a byte offset below 256 (the headers, where damage matters most).
 mutation = st.tuples(st.sampled_from(["flip", "set", "insert", "delete", "truncate", "zero"]),
-                     st.floats(0, 1, exclude_max=True), st.integers(0, 255),
-                     st.integers(1, 64))
+                     st.one_of(st.floats(0, 1, exclude_max=True), st.integers(0, 255)),
+                     st.integers(0, 255), st.integers(1, 64))
 mutations = st.lists(mutation, min_size=1, max_size=4)
 
 
@@ -115,7 +116,7 @@ def mutate(data: bytes, ops) -> bytes:
     for op, where, value, run in ops:
         if not buf:
             break
-        i = min(int(where * len(buf)), len(buf) - 1)
+        i = min(where if isinstance(where, int) else int(where * len(buf)), len(buf) - 1)
         if op == "flip":
             buf[i] ^= 1 << (value % 8)
         elif op == "set":
@@ -210,7 +211,7 @@ def check_variant(seed: Seed, template: Path, work: Path, ops) -> str:
 
 @pytest.mark.parametrize("kind", list(SEEDS))
 @given(ops=mutations)
-@settings(max_examples=50, deadline=None, derandomize=False,
+@settings(max_examples=30, deadline=None, derandomize=False,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 def test_fuzzed_file_is_refused_cleanly_or_loaded_right(template, tmp_path, kind, ops):
     work = Path(tempfile.mkdtemp(dir=tmp_path))
