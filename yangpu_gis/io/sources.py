@@ -285,8 +285,8 @@ def _check_utf8(frame: pd.DataFrame, rows: np.ndarray, shown: str) -> None:
     """Refuse text GDAL handed over as UTF-8 that is not (a damaged GeoJSON or GeoPackage),
     naming rows and fields, before anything reads it."""
     problems = []
-    for col in frame.columns:
-        arr = frame[col].array
+    for i, col in enumerate(frame.columns):  # by position: a damaged file may repeat names
+        arr = frame.iloc[:, i].array
         if not hasattr(arr, "__arrow_array__"):
             continue
         chunked = arr.__arrow_array__()
