@@ -241,13 +241,13 @@ def _vector_frame(path: Path, where: str | None = None, *, shown: str | None = N
         raise SourceError(f"GDAL cannot read it: {message}", source=shown,
                           hint="the file is damaged or not of this format; copy or export it "
                           "again") from exc
-    _check_utf8(frame, fids_of(frame, path), shown)
+    _check_utf8(frame, _fids_of(frame, path), shown)
     if where and len(frame) == 0:
         cols = _columns(path, **{k: v for k, v in kwargs.items() if k in ("layer", "encoding")})
         raise SourceError(f"no feature matches the --where expression {where!r}", source=shown,
                           hint="check the values and the column names"
                           + (f" (the file's columns are: {cols})" if cols else ""))
-    return frame.reset_index(drop=True), fids_of(frame, path)
+    return frame.reset_index(drop=True), _fids_of(frame, path)
 
 
 def _unbuildable_geometries(path: Path, where: str | None, kwargs: dict) -> list[int]:
@@ -271,7 +271,7 @@ def _unbuildable_geometries(path: Path, where: str | None, kwargs: dict) -> list
     return [f + offset for f in bad]
 
 
-def fids_of(frame: pd.DataFrame, path: Path) -> np.ndarray:
+def _fids_of(frame: pd.DataFrame, path: Path) -> np.ndarray:
     """The 1-based feature numbers QGIS shows for the rows of ``frame`` (read with
     ``fid_as_index``); the OSM id for OSM files."""
     fids = np.asarray(frame.index, dtype="int64")
