@@ -395,7 +395,11 @@ def _choose_part(
 def _read_vector(p: Path, *, source_layer: str | None, where: str | None) -> RawSource:
     try:
         layers = pyogrio.list_layers(p)
-    except pyogrio.errors.DataSourceError as exc:
+    except UnicodeDecodeError as exc:
+        raise SourceError("a layer name in the file is not valid UTF-8", source=str(p),
+                          hint="re-export the file as UTF-8, or copy it again if it was damaged"
+                          ) from exc
+    except (*_GDAL_ERRORS, ValueError, TypeError, OSError) as exc:
         raise SourceError(
             f"GDAL cannot open it: {exc}", source=str(p), hint="is the file complete and of this format?"
         ) from exc
