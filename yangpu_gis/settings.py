@@ -56,3 +56,12 @@ gas_clearance_m: float = float(_env("YANGPU_GIS_GAS_CLEARANCE_M", "6.0"))
 gas_high_pressure_clearance_m: float = float(
     _env("YANGPU_GIS_GAS_HIGH_PRESSURE_CLEARANCE_M", "50.0")
 )
+
+#: Largest total uncompressed size (MiB) of the members a zip may expand to when it is read
+#: (``$YANGPU_GIS_ZIP_MAX_MB``); a larger archive is refused as a possible zip bomb. The
+#: district's largest delivered shapefile expands to a few tens of MiB.
+zip_max_mb: float = float(_env("YANGPU_GIS_ZIP_MAX_MB", "1024"))
+#: Largest compression ratio (uncompressed / compressed) of the members read from a zip
+#: (``$YANGPU_GIS_ZIP_MAX_RATIO``). Real shapefiles, GeoPackages and OSM files compress 2-12
+#: times; deflate bombs reach ~1000. Applied once the members expand beyond 1 MiB.
+zip_max_ratio: float = float(_env("YANGPU_GIS_ZIP_MAX_RATIO", "100"))

@@ -236,7 +236,7 @@ def _construction_message(text: str) -> str:
 
 
 def construction_error(path: Path, exc: Exception, *, one_based: bool, where: str | None = None,
-                       **kwargs) -> SourceError:
+                       source: str | None = None, **kwargs) -> SourceError:
     """The refusal of a file whose features GEOS cannot build, by feature and reason.
 
     Called when reading the file as a frame failed in GEOS: the geometries are read again
@@ -251,6 +251,8 @@ def construction_error(path: Path, exc: Exception, *, one_based: bool, where: st
         Whether the format's feature ids count from 0 (shapefile, GeoJSON): rows are FID + 1.
     where, **kwargs
         As passed to pyogrio (``layer``, ``encoding``).
+    source : str, optional
+        The name shown in the message (``file.zip!member``); default ``path``.
     """
     import pyogrio.raw
 
@@ -268,7 +270,7 @@ def construction_error(path: Path, exc: Exception, *, one_based: bool, where: st
             continue
         try:
             shapely.from_wkb(blob)
-        except (shapely.errors.GEOSException, ValueError) as one:
+        except (shapely.errors.ShapelyError, ValueError) as one:
             reasons.setdefault(_construction_message(str(one)), []).append(
                 int(fid) + (1 if one_based else 0))
     problems = [Problem(message, rows=rows, field="geometry", row_label="feature",
@@ -280,4 +282,4 @@ def construction_error(path: Path, exc: Exception, *, one_based: bool, where: st
     return SourceError(
         f"{n} feature{'s' if n != 1 else ''} with shapes that cannot be built; nothing was loaded"
         if n else "shapes that cannot be built; nothing was loaded",
-        source=str(path), problems=problems)
+        source=source or str(path), problems=problems)

@@ -9,8 +9,8 @@ later messages can point at the row the user sees in QGIS or Excel.
 from __future__ import annotations
 
 import hashlib
+import re
 import tempfile
-import zipfile
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,17 +18,20 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyarrow
 import pyogrio
 import pyproj
 import shapely
 
-from ..errors import Problem, SourceError
+from ..errors import Problem, SourceError, YangpuGisError
+from .archives import extract_shapefile
 from .encoding import EncodingGuess, text_codec
 from .geometry import construction_error
 from .shapefile import check_shapefile, dbf_encoding
 from .tables import decode_text, excel_table, parse_csv
 from .text import check_geojson_text
 from .types import is_blank
+from .where import check_where
 
 __all__ = ["RawSource", "from_frame", "has_geometry", "read_source", "sha256_file"]
 
@@ -178,6 +181,7 @@ def read_source(
     if where and suffix in TABLE_SUFFIXES:
         raise SourceError("--where filters vector formats only", source=str(p),
                           hint="filter the sheet in Excel, or save it as GeoPackage")
+    where = check_where(where, source=str(p))
     if suffix == ".zip":
         return _read_zip(p, source_layer=source_layer, encoding=encoding, where=where)
     if suffix == ".shp":
@@ -194,25 +198,102 @@ def read_source(
     )
 
 
-def _vector_frame(path: Path, where: str | None = None, **kwargs) -> tuple[gpd.GeoDataFrame, np.ndarray]:
-    """Features and their 1-based feature numbers (kept through a ``where`` filter)."""
+#: What pyogrio raises when GDAL cannot read a file or apply a filter.
+_GDAL_ERRORS = (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError,
+                pyogrio.errors.FieldError, pyogrio.errors.GeometryError, pyogrio.errors.CRSError,
+                pyogrio.errors.FeatureError)
+
+
+def _columns(path: Path, **kwargs) -> str:
+    """The file's attribute columns, for a message (empty when GDAL cannot list them)."""
+    try:
+        fields = pyogrio.read_info(path, **kwargs)["fields"]
+    except (*_GDAL_ERRORS, ValueError, TypeError, UnicodeError, OSError):
+        return ""
+    return ", ".join(str(f) for f in fields)
+
+
+def _vector_frame(path: Path, where: str | None = None, *, shown: str | None = None,
+                  **kwargs) -> tuple[gpd.GeoDataFrame, np.ndarray]:
+    """Features and their 1-based feature numbers (kept through a ``where`` filter).
+
+    The file is opened read-only; ``shown`` is the name used in messages.
+    """
+    shown = shown or str(path)
     try:
         frame = pyogrio.read_dataframe(path, use_arrow=True, where=where or None, fid_as_index=True,
                                        **kwargs)
-    except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as exc:
-        raise SourceError(f"GDAL cannot read it: {exc}", source=str(path),
-                          hint="check the --where expression" if where else None) from exc
-    except pyogrio.errors.FieldError as exc:
-        raise SourceError(f"--where refers to an unknown field: {exc}", source=str(path)) from exc
-    except shapely.errors.GEOSException as exc:  # e.g. a line of one point: refused by feature
+    except shapely.errors.ShapelyError as exc:  # e.g. a line of one point: refused by feature
         raise construction_error(path, exc, where=where, one_based=path.suffix.lower() in (
-            ".shp", ".geojson", ".json"), **kwargs) from exc
+            ".shp", ".geojson", ".json"), source=shown, **kwargs) from exc
+    except (*_GDAL_ERRORS, pyarrow.ArrowException, ValueError, TypeError, UnicodeError,
+            OverflowError, MemoryError, OSError) as exc:
+        message = re.sub(r"\s+", " ", str(exc)).strip()
+        if where:
+            cols = _columns(path, **{k: v for k, v in kwargs.items() if k in ("layer", "encoding")})
+            raise SourceError(
+                f"GDAL refused the --where expression {where!r}: {message}", source=shown,
+                hint=("the file's columns are: " + cols) if cols else
+                "check the column names and the expression's syntax",
+            ) from exc
+        if isinstance(exc, pyarrow.ArrowException) and "Wrapping" in message:
+            raise SourceError("a text value is not valid UTF-8", source=shown,
+                              hint="GeoJSON and GeoPackage text must be UTF-8; re-export the "
+                              "file as UTF-8 (or copy it again if it was damaged)") from exc
+        raise SourceError(f"GDAL cannot read it: {message}", source=shown,
+                          hint="the file is damaged or not of this format; copy or export it "
+                          "again") from exc
+    _check_utf8(frame, _fids_of(frame, path), shown)
+    if where and len(frame) == 0:
+        cols = _columns(path, **{k: v for k, v in kwargs.items() if k in ("layer", "encoding")})
+        raise SourceError(f"no feature matches the --where expression {where!r}", source=shown,
+                          hint="check the values and the column names"
+                          + (f" (the file's columns are: {cols})" if cols else ""))
+    return frame.reset_index(drop=True), _fids_of(frame, path)
+
+
+def _fids_of(frame: pd.DataFrame, path: Path) -> np.ndarray:
+    """The 1-based feature numbers QGIS shows for the rows of ``frame`` (read with
+    ``fid_as_index``); the OSM id for OSM files."""
     fids = np.asarray(frame.index, dtype="int64")
-    # Shapefile and GeoJSON FIDs count from 0, GeoPackage FIDs from 1, OSM FIDs are OSM ids:
-    # rows are the 1-based feature numbers QGIS shows (the OSM id for OSM files)
+    # Shapefile and GeoJSON FIDs count from 0, GeoPackage FIDs from 1, OSM FIDs are OSM ids
     if path.suffix.lower() in (".shp", ".geojson", ".json"):
         fids = fids + 1
-    return frame.reset_index(drop=True), fids
+    return fids
+
+
+def _check_utf8(frame: pd.DataFrame, rows: np.ndarray, shown: str) -> None:
+    """Refuse text GDAL handed over as UTF-8 that is not (a damaged GeoJSON or GeoPackage),
+    naming rows and fields, before anything reads it."""
+    problems = []
+    for i, col in enumerate(frame.columns):  # by position: a damaged file may repeat names
+        arr = frame.iloc[:, i].array
+        if not hasattr(arr, "__arrow_array__"):
+            continue
+        chunked = arr.__arrow_array__()
+        if not (pyarrow.types.is_string(chunked.type) or pyarrow.types.is_large_string(
+                chunked.type)):
+            continue
+        try:
+            chunked.validate(full=True)
+            continue
+        except pyarrow.ArrowInvalid:
+            pass
+        values = chunked.cast(pyarrow.large_binary()).to_pylist()
+        bad = []
+        for i, value in enumerate(values):
+            try:
+                if value is not None:
+                    value.decode("utf-8")
+            except UnicodeDecodeError:
+                bad.append(int(rows[i]))
+        problems.append(Problem("text is not valid UTF-8", rows=bad, field=str(col),
+                                row_label="feature"))
+    if problems:
+        raise SourceError("text values that are not valid UTF-8", source=shown,
+                          problems=problems,
+                          hint="GeoJSON and GeoPackage text must be UTF-8; re-export the file "
+                          "as UTF-8, or copy it again if it was damaged")
 
 
 def _read_shapefile(p: Path, *, encoding: str | None, shown: str | None = None,
@@ -225,7 +306,7 @@ def _read_shapefile(p: Path, *, encoding: str | None, shown: str | None = None,
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="yangpu-sha256") as pool:
         digest = pool.submit(sha256_file, *files)
         guess = dbf_encoding(parts, encoding)
-        frame, rows = _vector_frame(p, where=where, encoding=guess.codec)
+        frame, rows = _vector_frame(p, where=where, shown=shown, encoding=guess.codec)
         sha256 = digest.result()
     crs = frame.crs if parts.prj is not None else None
     return RawSource(
@@ -242,30 +323,35 @@ def _read_shapefile(p: Path, *, encoding: str | None, shown: str | None = None,
 
 def _read_zip(p: Path, *, source_layer: str | None, encoding: str | None,
               where: str | None) -> RawSource:
+    # the members are read from the archive only, into a private folder removed afterwards
+    # (also when anything fails): see yangpu_gis.io.archives
     try:
-        archive = zipfile.ZipFile(p)
-    except zipfile.BadZipFile as exc:
-        raise SourceError("damaged zip archive", source=str(p), hint="copy it again") from exc
-    with archive, tempfile.TemporaryDirectory(prefix="yangpu-zip-") as tmp:
-        members = [m for m in archive.namelist() if not m.endswith("/") and "__MACOSX" not in m]
-        shps = [m for m in members if m.lower().endswith(".shp")]
-        if source_layer:
-            shps = [m for m in shps if Path(m).stem == source_layer]
-        if len(shps) != 1:
-            names = ", ".join(Path(m).stem for m in shps) or "none"
-            raise SourceError(
-                f"the zip must hold exactly one shapefile to load (found: {names})",
-                source=str(p),
-                hint="choose one with --source-layer NAME" if len(shps) > 1 else None,
-            )
-        stem = shps[0][: -len(".shp")]
-        for m in members:
-            if m.startswith(stem + ".") or m == stem:
-                archive.extract(m, tmp)
-        raw = _read_shapefile(Path(tmp) / shps[0], encoding=encoding, shown=f"{p}!{shps[0]}",
-                              where=where)
+        tmp_dir = tempfile.TemporaryDirectory(prefix="yangpu-zip-")
+    except OSError as exc:
+        raise YangpuGisError(f"cannot create a temporary folder: {exc.strerror or exc}",
+                             source=str(p), hint="free some space, or point $TMPDIR at a "
+                             "writable disk") from exc
+    with tmp_dir as tmp:
+        shp, member = extract_shapefile(p, Path(tmp), source_layer=source_layer)
+        try:
+            raw = _read_shapefile(shp, encoding=encoding, shown=f"{p}!{member}", where=where)
+        except YangpuGisError as exc:
+            # name the archive's member, not the private folder it was copied to
+            folder = f"{p}!{member[: len(member) - len(shp.name)]}"
+            _rename_source(exc, str(Path(tmp)) + "/", folder)
+            raise
     raw.sha256 = sha256_file(p)
     return raw
+
+
+def _rename_source(exc: YangpuGisError, old: str, new: str) -> None:
+    """Replace the path prefix ``old`` by ``new`` in the error's file and texts."""
+    exc.source = exc.source.replace(old, new) if exc.source else exc.source
+    exc.message = exc.message.replace(old, new)
+    exc.hint = exc.hint.replace(old, new) if exc.hint else exc.hint
+    for problem in exc.problems:
+        problem.message = problem.message.replace(old, new)
+    exc.args = (exc.render(),)
 
 
 def _choose_part(
@@ -290,7 +376,11 @@ def _choose_part(
 def _read_vector(p: Path, *, source_layer: str | None, where: str | None) -> RawSource:
     try:
         layers = pyogrio.list_layers(p)
-    except pyogrio.errors.DataSourceError as exc:
+    except UnicodeDecodeError as exc:
+        raise SourceError("a layer name in the file is not valid UTF-8", source=str(p),
+                          hint="re-export the file as UTF-8, or copy it again if it was damaged"
+                          ) from exc
+    except (*_GDAL_ERRORS, ValueError, TypeError, OSError) as exc:
         raise SourceError(
             f"GDAL cannot open it: {exc}", source=str(p), hint="is the file complete and of this format?"
         ) from exc

@@ -249,7 +249,13 @@ def _dates(series: pd.Series) -> pd.Series:
     compact = norm.str.fullmatch(r"\d{8}").fillna(False).astype(bool)
     norm = norm.where(~compact, norm.str.slice(0, 4) + "-" + norm.str.slice(4, 6) + "-" + norm.str.slice(6, 8))
     out = pd.to_datetime(norm, format="%Y-%m-%d", errors="coerce")
-    return out.astype("datetime64[ns]")
+    return _ns_range(out).astype("datetime64[ns]")
+
+
+def _ns_range(parsed: pd.Series) -> pd.Series:
+    """``parsed`` with dates outside what nanosecond timestamps hold (1677-2262) made missing,
+    so that they are reported as unconvertible instead of overflowing."""
+    return parsed.where((parsed.dt.year > 1677) & (parsed.dt.year < 2262))
 
 
 def _datetimes(series: pd.Series) -> pd.Series:
@@ -262,11 +268,12 @@ def _datetimes(series: pd.Series) -> pd.Series:
     aware = aware.astype(bool).to_numpy()
     out = pd.Series(pd.NaT, index=series.index, dtype=f"datetime64[ns, {TIMEZONE}]")
     if aware.any():
-        parsed = pd.to_datetime(text[aware], errors="coerce", utc=True, format="ISO8601")
+        parsed = _ns_range(pd.to_datetime(text[aware], errors="coerce", utc=True,
+                                          format="ISO8601"))
         out[aware] = parsed.dt.tz_convert(TIMEZONE).astype(out.dtype)
     naive = ~aware & text.notna().to_numpy()
     if naive.any():
-        parsed = pd.to_datetime(text[naive], errors="coerce", format="mixed")
+        parsed = _ns_range(pd.to_datetime(text[naive], errors="coerce", format="mixed"))
         out[naive] = parsed.dt.tz_localize(TIMEZONE).astype(out.dtype)
     return out
 
