@@ -330,7 +330,16 @@ def _selected(session, backend_names: set[str]) -> list[Case]:
 def _run_all(cases: list[Case], backend: Backend, root: Path) -> dict[str, Outcome]:
     with ThreadPoolExecutor(max_workers=JOBS) as pool:
         futures = {c.id: pool.submit(run_case, c, backend, root) for c in cases}
-        return {cid: f.result() for cid, f in futures.items()}
+        outcomes = {cid: f.result() for cid, f in futures.items()}
+    report = os.environ.get("YANGPU_GIS_CORPUS_REPORT")
+    if report:  # one JSON line per case, for a table of what happens today
+        import json
+
+        with open(report, "a", encoding="utf-8") as fh:
+            for cid, o in outcomes.items():
+                fh.write(json.dumps({"case": cid, "backend": backend.name, **o.__dict__},
+                                    ensure_ascii=False) + "\n")
+    return outcomes
 
 
 def _template(root: Path) -> Path:
