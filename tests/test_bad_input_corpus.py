@@ -108,8 +108,11 @@ def _inputs(case: Case) -> list[Path]:
     found = []
     for arg in case.argv:
         p = Path(arg)
-        if p.is_absolute() and _CORPUS_DIR in p.parents and (p.is_file() or p.is_dir()):
-            found.append(p)
+        try:
+            if p.is_absolute() and _CORPUS_DIR in p.parents and (p.is_file() or p.is_dir()):
+                found.append(p)
+        except OSError:  # a name too long for the system, a loop …: nothing to compare
+            continue
     return found
 
 
@@ -327,10 +330,21 @@ def _selected(session, backend_names: set[str]) -> list[Case]:
     return [BY_ID[i] for i in dict.fromkeys(ids)]
 
 
+def _guarded(case: Case, backend: Backend, root: Path) -> Outcome:
+    """:func:`run_case`, with a harness error reported as that case's failure only."""
+    try:
+        return run_case(case, backend, root)
+    except Exception as exc:  # noqa: BLE001 - one broken case must not hide the others
+        return Outcome(None, problems=[f"the test harness failed: {exc!r}"])
+
+
 def _run_all(cases: list[Case], backend: Backend, root: Path) -> dict[str, Outcome]:
-    with ThreadPoolExecutor(max_workers=JOBS) as pool:
-        futures = {c.id: pool.submit(run_case, c, backend, root) for c in cases}
+    pool = ThreadPoolExecutor(max_workers=JOBS)
+    try:
+        futures = {c.id: pool.submit(_guarded, c, backend, root) for c in cases}
         outcomes = {cid: f.result() for cid, f in futures.items()}
+    finally:  # on Ctrl-C, do not start the cases still queued
+        pool.shutdown(wait=True, cancel_futures=True)
     report = os.environ.get("YANGPU_GIS_CORPUS_REPORT")
     if report:  # one JSON line per case, for a table of what happens today
         import json

@@ -25,7 +25,8 @@ import shapely
 
 from ..errors import Problem, SourceError
 from .encoding import EncodingGuess, detect_bytes_encoding, normalise_codec
-from .shapefile import check_shapefile, dbf_encoding
+from .paths import check_input_file, check_readable
+from .shapefile import check_shapefile, dbf_encoding, find_parts
 from .types import is_blank
 
 __all__ = ["RawSource", "from_frame", "has_geometry", "read_source", "sha256_file"]
@@ -160,14 +161,7 @@ def read_source(
         For missing, empty, damaged or unreadable files, with a hint.
     """
     p = Path(path)
-    if not p.exists():
-        raise SourceError("file not found", source=str(p), hint="check the path and its spelling")
-    if p.is_dir():
-        raise SourceError(
-            "this is a folder", source=str(p), hint="name one file, or use scripts/load_folder.py"
-        )
-    if p.stat().st_size == 0:
-        raise SourceError("empty file (0 bytes)", source=str(p), hint="re-export or re-copy it")
+    check_input_file(p)
     suffix = p.suffix.lower()
     if where and suffix in TABLE_SUFFIXES:
         raise SourceError("--where filters vector formats only", source=str(p),
@@ -208,6 +202,10 @@ def _vector_frame(path: Path, where: str | None = None, **kwargs) -> tuple[gpd.G
 
 def _read_shapefile(p: Path, *, encoding: str | None, shown: str | None = None,
                     where: str | None = None) -> RawSource:
+    found = find_parts(p)
+    for part in (found.shp, found.shx, found.dbf, found.prj, found.cpg):
+        if part is not None:
+            check_readable(part)
     parts = check_shapefile(p)
     files = [f for f in (parts.shp, parts.shx, parts.dbf, parts.prj, parts.cpg) if f is not None]
     # the files are hashed in a thread (hashlib releases the GIL) while the encoding is checked
