@@ -1183,7 +1183,7 @@ def _outputs(b: _Builder) -> None:
           ["analyze", "excavation", "-o", str(d / "plain.txt"), "-r", "{reg}"], (1, 2),
           ["plain.txt"], what="analyze --out a regular file")
     b.add("analyze_out_unwritable", "output",
-          ["analyze", "parking", "-o", "{ro}/a", "-r", "{reg}"], 1, [], drop_dac=True,
+          ["analyze", "parking", "-o", "{ro}/a", "-r", "{reg}"], (1, 2), [], drop_dac=True,
           what="analyze --out under a folder without write permission")
     # full disk
     b.add("disk_full_export_gpkg", "disk",
