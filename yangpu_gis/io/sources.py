@@ -27,7 +27,8 @@ from ..errors import Problem, SourceError, YangpuGisError
 from .archives import extract_shapefile
 from .encoding import EncodingGuess, text_codec
 from .geometry import construction_error
-from .shapefile import check_shapefile, dbf_encoding
+from .paths import check_input_file, check_readable
+from .shapefile import check_shapefile, dbf_encoding, find_parts
 from .tables import decode_text, excel_table, parse_csv
 from .text import check_geojson_text
 from .types import is_blank
@@ -167,14 +168,7 @@ def read_source(
         For missing, empty, damaged or unreadable files, with a hint.
     """
     p = Path(path)
-    if not p.exists():
-        raise SourceError("file not found", source=str(p), hint="check the path and its spelling")
-    if p.is_dir():
-        raise SourceError(
-            "this is a folder", source=str(p), hint="name one file, or use scripts/load_folder.py"
-        )
-    if p.stat().st_size == 0:
-        raise SourceError("empty file (0 bytes)", source=str(p), hint="re-export or re-copy it")
+    check_input_file(p)
     suffix = p.suffix.lower()
     if encoding:
         text_codec(encoding, source=str(p))  # an unknown --encoding is refused cleanly
@@ -298,6 +292,10 @@ def _check_utf8(frame: pd.DataFrame, rows: np.ndarray, shown: str) -> None:
 
 def _read_shapefile(p: Path, *, encoding: str | None, shown: str | None = None,
                     where: str | None = None) -> RawSource:
+    found = find_parts(p)
+    for part in (found.shp, found.shx, found.dbf, found.prj, found.cpg):
+        if part is not None:
+            check_readable(part)
     parts = check_shapefile(p)
     files = [f for f in (parts.shp, parts.shx, parts.dbf, parts.prj, parts.cpg) if f is not None]
     # the files are hashed in a thread (hashlib releases the GIL) while the encoding is checked
