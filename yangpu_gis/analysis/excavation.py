@@ -777,4 +777,19 @@ def analyze_excavation(
     return ExcavationResult(pairs, summary, breaches, at_risk, groups, status, params)
 
 
-from .excavation_check import check_permit, trench_along  # noqa: E402  (re-exports)
+#: Names this module re-exports from :mod:`.excavation_check`, which builds on this module's
+#: rules: resolved on first access (PEP 562), so neither module imports the other while it
+#: is being initialised, whichever of the two is imported first.
+_FROM_CHECK = ("check_permit", "trench_along")
+
+
+def __getattr__(name: str):
+    if name in _FROM_CHECK:
+        from . import excavation_check
+
+        return getattr(excavation_check, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_FROM_CHECK})
