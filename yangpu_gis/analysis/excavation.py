@@ -31,6 +31,7 @@ Examples
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import geopandas as gpd
 import networkx as nx
@@ -52,6 +53,9 @@ from ._excavation_inputs import (
     require_columns,
     spatial_pairs,
 )
+
+if TYPE_CHECKING:  # re-exported lazily, see __getattr__ at the end of this module
+    from .excavation_check import check_permit, trench_along
 
 __all__ = [
     "CONFLICT_COLUMNS",
