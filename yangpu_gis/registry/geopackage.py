@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import pyogrio
 import pyproj
@@ -154,20 +155,23 @@ class GeoPackageRegistry(Registry):
 
     # ----------------------------------------------------------------- writing
     @contextmanager
-    def _locked_copy(self) -> Iterator[Path]:
+    def _locked_copy(self, needed: int = 0) -> Iterator[Path]:
         """Exclusive lock, then a working copy that replaces the file only on success.
 
         The working copy is named after this process (``.<name>.<pid>.<random>.tmp.gpkg``);
         copies and journals left by a killed load are removed under the lock (no other load
         of this registry can be running then). A full disk or an unwritable folder is one
-        :class:`RegistryError`, and the registry is left as it was.
+        :class:`RegistryError`, and the registry is left as it was. ``needed`` estimates the
+        bytes the writes add (GDAL reports a full disk as a failed COMMIT: a writer error with
+        less free space than the copy and ``needed`` is a full disk).
         """
         with self._creating(), _registry_lock(self.path):
             _remove_stale_copies(self.path)
             tmp = self.path.with_name(
                 f".{self.path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp.gpkg")
+            needed += self.path.stat().st_size if self.path.exists() else 0
             try:
-                with _disk_errors(self.target, self.path):
+                with _disk_errors(self.target, self.path, needed):
                     if self.path.exists():
                         check_registry_file(self.path, self.target)
                         mode = self.path.stat().st_mode & 0o7777
@@ -176,9 +180,9 @@ class GeoPackageRegistry(Registry):
                         umask = os.umask(0)
                         os.umask(umask)
                         mode = 0o666 & ~umask
-                with _disk_errors(self.target, self.path):
+                with _disk_errors(self.target, self.path, needed):
                     yield tmp
-                with _disk_errors(self.target, self.path):
+                with _disk_errors(self.target, self.path, needed):
                     with open(tmp, "rb+") as fh:
                         os.fsync(fh.fileno())
                     os.chmod(tmp, mode)
@@ -188,7 +192,7 @@ class GeoPackageRegistry(Registry):
                 _remove_copy(tmp)
 
     def _write(self, prepared: Prepared, mode: str, batch: dict[str, Any]) -> dict[str, int]:
-        with self._locked_copy() as tmp:
+        with self._locked_copy(needed=_space_needed(prepared)) as tmp:
             return self._write_copy(tmp, prepared, mode, batch)
 
     def _write_copy(self, tmp: Path, prepared: Prepared, mode: str,
@@ -387,7 +391,7 @@ _DISK_FULL_TEXT = re.compile(r"no space left|disk is full|disk full|quota exceed
 
 
 @contextmanager
-def _disk_errors(target: str, path: Path) -> Iterator[None]:
+def _disk_errors(target: str, path: Path, needed: int = 0) -> Iterator[None]:
     """A full disk or an unwritable folder while copying or writing: one RegistryError."""
     from ..errors import YangpuGisError
 
@@ -396,20 +400,62 @@ def _disk_errors(target: str, path: Path) -> Iterator[None]:
     except YangpuGisError:
         raise
     except Exception as exc:
-        full = (isinstance(exc, OSError) and exc.errno in _DISK_FULL) or bool(
-            _DISK_FULL_TEXT.search(str(exc)))
+        full = ((isinstance(exc, OSError) and exc.errno in _DISK_FULL)
+                or bool(_DISK_FULL_TEXT.search(str(exc)))
+                # GDAL often reports a full disk as a failed COMMIT: ask the disk itself
+                # (the working copy still fills it at this point)
+                or (_writer_error(exc) and _nearly_full(path.parent, reserve=needed)))
         if full:
             raise RegistryError(
                 f"the disk is full: the load could not be written beside the registry "
                 f"({path.parent}); nothing was changed", source=target,
                 hint="free space there (a load needs room for a copy of the registry plus "
                 "the new rows) and load again") from exc
+        if _writer_error(exc):
+            raise RegistryError(
+                f"writing the registry's working copy failed: {_first_line(exc)}; nothing was "
+                "changed", source=target,
+                hint="check the disk and the folder beside the registry, then load again"
+            ) from exc
         if isinstance(exc, PermissionError | OSError) and not isinstance(exc, sqlite3.Error):
             raise RegistryError(
                 f"cannot write beside the registry ({path.parent}): "
                 f"{exc.strerror or _first_line(exc)}; nothing was changed", source=target,
                 hint="check that the folder is writable") from exc
         raise
+
+
+def _writer_error(exc: BaseException) -> bool:
+    return isinstance(exc, sqlite3.Error | pyogrio.errors.DataSourceError
+                      | pyogrio.errors.DataLayerError | pyogrio.errors.FieldError)
+
+
+def _nearly_full(folder: Path, *, reserve: int = 0) -> bool:
+    """Whether the file system of ``folder`` has less than ``reserve`` (at least 1 MiB) free."""
+    try:
+        st = os.statvfs(folder)
+    except OSError:
+        return False
+    return st.f_bavail * st.f_frsize < max(reserve, 1 << 20)
+
+
+def _space_needed(prepared: Prepared) -> int:
+    """A generous estimate of the bytes a load adds to the working copy: the geometries' WKB
+    and the attributes, three times (pages, R-tree and unique index, rollback journal)."""
+    frame = prepared.frame
+    total = 0
+    for name in frame.columns:
+        col = frame[name]
+        if name == getattr(frame, "_geometry_column_name", None):
+            import shapely
+
+            wkb = shapely.to_wkb(np.asarray(col.values, dtype=object))
+            total += int(sum(len(b) for b in wkb if b is not None))
+        elif col.dtype == object or str(col.dtype).startswith(("string", "str")):
+            total += int(col.astype(str).str.len().sum())
+        else:
+            total += 16 * len(col)
+    return 3 * total
 
 
 # Working copies: .<name>.<pid>.<random>.tmp.gpkg (and, from older versions,
