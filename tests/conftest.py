@@ -107,10 +107,10 @@ def registry_target(request, tmp_path):
 
 @pytest.fixture
 def registry(registry_target):
-    """An open, empty registry of each backend."""
+    """An open, empty registry of each backend (a GeoPackage not created yet reads as empty)."""
     from yangpu_gis import open_registry
 
-    reg = open_registry(registry_target)
+    reg = open_registry(registry_target, create=True)
     yield reg
     reg.close()
 

@@ -180,10 +180,11 @@ def test_failure_half_way_leaves_geopackage_byte_identical(tmp_path, monkeypatch
         raise OSError("disk full")  # ...and then the disk fills up
 
     monkeypatch.setattr(gp, "_write_layer", write_then_fail)
-    with pytest.raises(OSError, match="disk full"):
+    with pytest.raises(RegistryError, match="disk is full"):  # one clear error (issue 13)
         reg.load(random_pipes(20000, seed=2, prefix="Q"), "pipelines", mode="replace")
     assert path.read_bytes() == before
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["reg.gpkg", "reg.gpkg.lock"]
+    # no working copy, journal or lock file is left behind
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["reg.gpkg"]
     assert len(reg.read("pipelines")) == 1000
 
 

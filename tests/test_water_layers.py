@@ -87,7 +87,9 @@ def test_samples_load_without_coordinates_and_read_back(registry, tmp_path, suff
     assert read["sampled_on"].dtype == "datetime64[ns]" and read["do"].dtype == "float64"
     assert read["sampled_on"].iloc[1].date() == dt.date(2025, 7, 14)
     # upsert and replace work as for vector layers
-    assert registry.load(src, "water_samples", mode="upsert").rows_updated == 5
+    # (the same rows again: unchanged, not "updated", issue 13)
+    again = registry.load(src, "water_samples", mode="upsert")
+    assert (again.rows_updated, again.rows_unchanged) == (0, 5)
     assert registry.load(src, "water_samples", mode="replace").rows_deleted == 5
     assert len(registry.read("water_samples")) == 5
     table = registry.layers().set_index("layer")
@@ -214,6 +216,10 @@ def test_analyze_water_quality_from_registry(registry_target, tmp_path):
 
 
 def test_analyze_water_quality_empty_registry_says_so(registry_target, tmp_path):
+    from .conftest import FIXTURES
+
+    with open_registry(registry_target) as reg:  # a registry (it must exist) without water layers
+        reg.load(FIXTURES / "roads_gbk" / "roads.shp", "roads")
     result = CliRunner().invoke(app, ["analyze", "water-quality", "--registry", registry_target,
                                       "--out", str(tmp_path / "wq")])
     assert result.exit_code != 0

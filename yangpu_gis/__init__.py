@@ -53,7 +53,7 @@ def __getattr__(name: str):
     raise AttributeError(f"module 'yangpu_gis' has no attribute {name!r}")
 
 
-def open_registry(target: str | None = None):
+def open_registry(target: str | None = None, *, create: bool = False):
     """Open a registry: a GeoPackage path (default) or a ``postgresql://`` URL.
 
     Parameters
@@ -61,6 +61,9 @@ def open_registry(target: str | None = None):
     target : str, optional
         ``*.gpkg`` path or PostgreSQL URL; defaults to ``settings.default_registry``
         (``$YANGPU_GIS_REGISTRY`` or ``./yangpu.gpkg``).
+    create : bool
+        Whether a GeoPackage that does not exist yet reads as an empty registry (by default
+        reading one is refused; a load creates it either way).
 
     Returns
     -------
@@ -74,4 +77,4 @@ def open_registry(target: str | None = None):
     """
     from .registry import open_registry as _open
 
-    return _open(target)
+    return _open(target, create=create)

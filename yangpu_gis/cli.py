@@ -7,7 +7,6 @@ and exit non-zero (2 for refused input, 1 otherwise); ``--debug`` shows the trac
 
 from __future__ import annotations
 
-import json
 import sys
 from contextlib import contextmanager
 from pathlib import Path
@@ -19,6 +18,7 @@ from rich.table import Table
 
 from . import settings
 from .errors import CRSError, SourceError, ValidationError, YangpuGisError
+from .terminal import dumps, escape, plain, say
 
 app = typer.Typer(
     help="杨浦区城市资产登记与空间分析 — Yangpu urban-asset registry and GIS toolkit.",
@@ -43,19 +43,25 @@ RegistryOpt = Annotated[
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
 
 
-def open_cli_registry(value: str | None):
-    """Open ``--registry`` (or the default) for a command; shared by analysis commands."""
-    return _registry(value)
+def open_cli_registry(value: str | None, *, create: bool = False):
+    """Open ``--registry`` (or the default) for a command; shared by analysis commands.
+
+    A reading command refuses a registry that does not exist (a mistyped path is not an
+    empty registry); only ``load`` and ``demo`` create one (``create=True``).
+    """
+    return _registry(value, create=create)
 
 
-def _registry(value: str | None):
+def _registry(value: str | None, *, create: bool = False):
     from .registry import open_registry
 
-    return open_registry(value or settings.default_registry)
+    return open_registry(value or settings.default_registry, create=create)
 
 
 def _print_json(data: Any) -> None:
-    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n")
+    """Strict JSON on stdout (NaN and NaT as null, never ``NaN``; see :func:`.terminal.dumps`)."""
+    sys.stdout.write(dumps(data) + "\n")
+    sys.stdout.flush()
 
 
 @contextmanager
@@ -68,10 +74,25 @@ def _errors(as_json: bool = False):
         if as_json:
             _print_json(exc.as_dict())
         else:
-            err.print(f"[bold red]error:[/] {exc.render()}", markup=True, highlight=False,
-                      soft_wrap=True)
+            say(err, "[bold red]error:[/] {}", exc.render())
         code = 2 if isinstance(exc, (ValidationError, SourceError, CRSError)) else 1
         raise typer.Exit(code) from None
+    except (typer.Exit, typer.Abort, KeyboardInterrupt, SystemExit):
+        raise
+    except Exception as exc:
+        # not a refusal the package made on purpose: a bug, said in one line (and as a JSON
+        # error object for scripts); --debug shows the traceback
+        if _state["debug"]:
+            raise
+        message = " ".join(str(exc).split()) or type(exc).__name__
+        hint = "this is a bug in yangpu-gis: run the command again with --debug for the traceback"
+        if as_json:
+            _print_json({"error": "InternalError", "message": f"{type(exc).__name__}: {message}",
+                         "source": None, "problems": [], "hint": hint})
+        else:
+            say(err, "[bold red]error:[/] unexpected {}: {}\n  hint: {}", type(exc).__name__,
+                message, hint)
+        raise typer.Exit(1) from None
 
 
 @contextmanager
@@ -84,13 +105,44 @@ def _progress(enabled: bool, label: str):
 
     with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
                   console=err, transient=True) as bar:
-        task = bar.add_task(label)
-        yield lambda stage: bar.update(task, description=f"{label}: {stage}")
+        task = bar.add_task(escape(label))
+        yield lambda stage: bar.update(task, description=escape(f"{label}: {stage}"))
 
 
 @app.callback()
-def _main(debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False) -> None:
+def _main(debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks and raw "
+                                              "library warnings.")] = False) -> None:
     _state["debug"] = debug
+    _capture_warnings(debug)
+
+
+def _capture_warnings(debug: bool) -> None:
+    """Warnings on the terminal: the package's as one clean line each; third-party noise
+    (numpy ``RuntimeWarning``, pandas, shapely, GDAL via pyogrio/rasterio) silenced.
+    ``--debug`` shows every warning raw."""
+    import logging
+    import warnings
+
+    if debug:
+        warnings.simplefilter("default")
+        return
+    for name in ("pyogrio", "rasterio", "fiona", "numexpr", "py.warnings"):
+        logging.getLogger(name).setLevel(logging.ERROR)
+
+    def show(message, category, filename, lineno, file=None, line=None) -> None:
+        if _package_file(filename):
+            text = " ".join(str(message).split())
+            say(err, "[yellow]warning:[/] {}", text)
+
+    warnings.showwarning = show
+
+
+def _package_file(filename: str) -> bool:
+    here = Path(__file__).resolve().parent
+    try:
+        return Path(filename).resolve().is_relative_to(here)
+    except (OSError, ValueError):
+        return False
 
 
 def _load_options(crs, encoding, mapping, map_file, value, repair, source_layer, x, y,
@@ -119,31 +171,30 @@ def _report(result, as_json: bool) -> None:
         _print_json(data)
         return
     verb = "would load" if result.dry_run else "loaded"
-    out.print(f"[bold green]{verb}[/] {result.rows_read} rows from {result.source} into "
-              f"[bold]{result.layer}[/] (mode {result.mode})", highlight=False)
+    say(out, "[bold green]{}[/] {} rows from {} into [bold]{}[/] (mode {})", verb,
+        result.rows_read, result.source, result.layer, result.mode)
     if not result.dry_run:
-        out.print(f"  batch {result.batch_id}: {result.rows_inserted} inserted, "
-                  f"{result.rows_updated} updated, {result.rows_deleted} replaced "
-                  f"in {result.seconds:.2f} s", highlight=False)
+        say(out, "  batch {}: {} inserted, {} updated, {} unchanged, {} replaced in {:.2f} s",
+            result.batch_id, result.rows_inserted, result.rows_updated, result.rows_unchanged,
+            result.rows_deleted, result.seconds)
     for note in data.get("notes", []):
-        out.print(f"  {note}", highlight=False)
+        say(out, "  {}", note)
     if data.get("skipped_rows"):
         from .errors import format_rows
 
-        out.print(f"  [yellow]left out[/] rows {format_rows(data['skipped_rows'])} "
-                  "(no coordinates, address matches no road)", highlight=False)
-    out.print(f"  coordinates read as {data.get('source_crs')}", highlight=False)
+        say(out, "  [yellow]left out[/] rows {} (no coordinates, address matches no road)",
+            format_rows(data["skipped_rows"]))
+    say(out, "  coordinates read as {}", data.get("source_crs"))
     if data.get("mapping"):
         pairs = ", ".join(f"{k}→{v}" for k, v in data["mapping"].items())
-        out.print(f"  columns mapped: {pairs}", highlight=False)
+        say(out, "  columns mapped: {}", pairs)
     if data.get("ignored_columns"):
-        out.print(f"  columns not in the catalogue (not stored): {', '.join(data['ignored_columns'])}",
-                  highlight=False)
+        say(out, "  columns not in the catalogue (not stored): {}",
+            ", ".join(map(str, data["ignored_columns"])))
     for rep in data.get("repairs", []):
         from .errors import format_rows
 
-        out.print(f"  [yellow]repaired[/] rows {format_rows(rep['rows'])}: {rep['message']}",
-                  highlight=False)
+        say(out, "  [yellow]repaired[/] rows {}: {}", format_rows(rep["rows"]), rep["message"])
 
 
 #: Files `load` hands to the raster loader.
@@ -177,14 +228,15 @@ def load(
     from .rasters import RASTER_CATALOGUE
 
     if layer in RASTER_CATALOGUE or source.suffix.lower() in RASTER_SUFFIXES:
-        with _errors(as_json), _registry(registry) as reg:
+        with _errors(as_json), _registry(registry, create=True) as reg:
             result = reg.load_raster(source, layer, crs=crs, dry_run=dry_run)
             _report(result, as_json)
         return
     with _errors(as_json):
         options = _load_options(crs, encoding, mapping, map_file, value, repair, source_layer, x,
                                 y, where, skip_unlocated, strict_crs)
-        with _registry(registry) as reg, _progress(not as_json, f"loading {source.name}") as stage:
+        with _registry(registry, create=True) as reg, \
+                _progress(not as_json, f"loading {source.name}") as stage:
             result = reg.load(source, layer, mode=mode, dry_run=dry_run, on_stage=stage, **options)
         _report(result, as_json)
 
@@ -218,20 +270,27 @@ def validate(
 def layers(registry: RegistryOpt = None, as_json: JsonOpt = False) -> None:
     """Feature counts per catalogue layer."""
     with _errors(as_json), _registry(registry) as reg:
+        from .rasters import raster_layers
+
         table = reg.layers()
+        rasters = raster_layers(reg)
         if as_json:
-            _print_json(table.to_dict(orient="records"))
+            rows = table.to_dict(orient="records")
+            for r in rasters.to_dict(orient="records"):
+                rows.append({"layer": r["layer"], "label": r["label"], "geometry": "raster",
+                             "features": 0, **{k: r.get(k) for k in (
+                                 "loaded", "units", "width", "height", "resolution_m",
+                                 "value_min", "value_max", "batch_id")}})
+            _print_json(rows)
             return
-        t = Table(title=f"{reg.target}")
+        t = Table(title=plain(reg.target))
         for c in ("layer", "图层", "geometry", "features"):
             t.add_column(c, justify="right" if c == "features" else "left")
         for r in table.itertuples():
-            t.add_row(r.layer, r.label, r.geometry, f"{r.features:,}")
-        from .rasters import raster_layers
-
-        for r in raster_layers(reg).itertuples():
+            t.add_row(plain(r.layer), plain(r.label), plain(r.geometry), plain(f"{r.features:,}"))
+        for r in rasters.itertuples():
             size = f"{r.width}×{r.height} @ {r.resolution_m:g} m" if r.loaded else "0"
-            t.add_row(r.layer, r.label, "raster", size)
+            t.add_row(plain(r.layer), plain(r.label), plain("raster"), plain(size))
         out.print(t)
 
 
@@ -257,7 +316,7 @@ def export(
         if as_json:
             _print_json({"layer": layer, "output": str(path), **data})
         else:
-            out.print(f"wrote {what} to {path}", highlight=False, markup=False)
+            say(out, "wrote {} to {}", what, path)
 
 
 @app.command()
@@ -270,17 +329,16 @@ def info(registry: RegistryOpt = None, as_json: JsonOpt = False) -> None:
         if as_json:
             _print_json(data)
             return
-        out.print(f"[bold]{data['backend']}[/] registry {data['target']}", highlight=False)
-        out.print(f"working CRS {data['working_crs']}; {data['batches']} loads recorded",
-                  highlight=False)
+        say(out, "[bold]{}[/] registry {}", data["backend"], data["target"])
+        say(out, "working CRS {}; {} loads recorded", data["working_crs"], data["batches"])
         for name, n in data["layers"].items():
-            out.print(f"  {name:<24}{n:>10,}", highlight=False)
+            say(out, "  {:<24}{:>10,}", name, n)
         for name, r in data.get("rasters", {}).items():
-            out.print(f"  {name:<24}{r['width']}×{r['height']} @ {r['resolution_m']:g} m "
-                      f"(raster, {r['storage']}: {r['location']})", highlight=False, markup=False)
+            say(out, "  {:<24}{}×{} @ {:g} m (raster, {}: {})", name, r["width"], r["height"],
+                r["resolution_m"], r["storage"], r["location"])
         for b in data["recent_batches"]:
-            out.print(f"  batch {b['batch_id']}: {b['layer']} {b['mode']} {b['rows_read']} rows "
-                      f"from {b['source']} by {b['os_user']} at {b['loaded_at']}", highlight=False)
+            say(out, "  batch {}: {} {} {} rows from {} by {} at {}", b["batch_id"], b["layer"],
+                b["mode"], b["rows_read"], b["source"], b["os_user"], b["loaded_at"])
 
 
 @app.command()
@@ -295,7 +353,7 @@ def upgrade(registry: RegistryOpt = None, as_json: JsonOpt = False) -> None:
             _print_json(report)
             return
         for note in report["notes"] or [f"{reg.target} is up to date"]:
-            out.print(note, highlight=False, markup=False, soft_wrap=True)
+            say(out, "{}", note)
 
 
 @app.command()
@@ -306,7 +364,7 @@ def batches(registry: RegistryOpt = None, as_json: JsonOpt = False) -> None:
         if as_json:
             _print_json(table.to_dict(orient="records"))
             return
-        out.print(table.to_string(index=False))
+        say(out, "{}", table.to_string(index=False))
 
 
 @app.command()
@@ -321,7 +379,7 @@ def demo(
     from .demo import run_demo
 
     with _errors(as_json):
-        with _progress(not as_json, "demo") as stage:
+        with _progress(not as_json, "demo") as stage:  # run_demo creates the registry
             result = run_demo(registry, map_path=output, offline=offline, analyses_dir=analyses,
                               on_file=lambda e: stage(f"{e.layer} ← {e.file.name}"))
         if as_json:
@@ -331,17 +389,15 @@ def demo(
                          "maps": [str(p) for p in result.maps]})
             return
         for r in result.loads:
-            out.print(f"loaded {r.rows_read:>7,} {r.layer:<22} from {Path(r.source).name}"
-                      f" ({r.details.get('source_crs')}"
-                      + (f", {r.details['encoding']}" if r.details.get("encoding") else "") + ")",
-                      highlight=False)
+            say(out, "loaded {:>7,} {:<22} from {} ({}{})", r.rows_read, r.layer,
+                Path(r.source).name, r.details.get("source_crs"),
+                f", {r.details['encoding']}" if r.details.get("encoding") else "")
             if r.details.get("skipped_rows"):
-                out.print(f"  [yellow]left out[/] {len(r.details['skipped_rows'])} rows without "
-                          "coordinates whose address names no road (listed with --json)",
-                          highlight=False)
-        out.print(f"[bold green]demo registry[/] {result.registry}", highlight=False)
+                say(out, "  [yellow]left out[/] {} rows without coordinates whose address "
+                    "names no road (listed with --json)", len(r.details["skipped_rows"]))
+        say(out, "[bold green]demo registry[/] {}", result.registry)
         for p in result.maps:
-            out.print(f"[bold green]map[/] {p.resolve()}", highlight=False)
+            say(out, "[bold green]map[/] {}", p.resolve())
 
 
 def _read_result(p: Path, sub: str):
@@ -498,7 +554,7 @@ def map_command(
         if as_json:
             _print_json({"target": target, "output": str(output), "features": n})
         else:
-            out.print(f"wrote {output} ({n:,} features)", highlight=False)
+            say(out, "wrote {} ({:,} features)", output, n)
 
 
 def _register_topic_commands() -> None:

@@ -65,7 +65,7 @@ def run_demo(
         If a demo file is refused (which would be a bug in the demo data).
     """
     manifest = demo_dir() / "manifest.toml"
-    with open_registry(str(registry)) as reg:
+    with open_registry(str(registry), create=True) as reg:
         loads, failures = load_manifest(reg, manifest, on_file=on_file)
         if failures:
             entry, error = failures[0]
@@ -107,7 +107,7 @@ def ensure_demo(registry: str | Path = "yangpu_demo.gpkg"):
     -------
     yangpu_gis.registry.Registry
     """
-    with open_registry(str(registry)) as reg:
+    with open_registry(str(registry), create=True) as reg:
         empty = int(reg.layers()["features"].sum()) == 0
     if empty:
         run_demo(registry, map_path=None)

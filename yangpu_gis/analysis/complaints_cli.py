@@ -9,6 +9,8 @@ from typing import Annotated
 
 import typer
 
+from ..terminal import say
+
 __all__ = ["register", "write_outputs"]
 
 
@@ -156,16 +158,12 @@ def register(app: typer.Typer, analyze_app: typer.Typer) -> None:
             if as_json:
                 print_json({**s, "outputs": paths})
                 return
-            console.print(f"[bold]12345工单[/] {s['orders']} work orders → {s['cases']} cases "
-                          f"({s['merged_orders']} merged; largest {s['largest_case']} orders; "
-                          f"{distance_m:g} m / {hours:g} h)", highlight=False)
+            say(console, "[bold]12345工单[/] {} work orders → {} cases ({} merged; largest {} orders; {:g} m / {:g} h)", s['orders'], s['cases'], s['merged_orders'], s['largest_case'], distance_m, hours)
             reasons = ", ".join(f"{k} {v}" for k, v in s["manual_reasons"].items())
-            console.print(f"  manual dispatch: {s['manual_dispatch']} cases"
-                          + (f" ({reasons})" if reasons else ""), highlight=False)
-            console.print(f"  Gi* ({s['parameters']['cells']}): {s['hot_cells']} hot, "
-                          f"{s['cold_cells']} cold cell-categories; {s['recurring_spots']} "
-                          f"recurring spots", highlight=False)
+            say(console, "  manual dispatch: {} cases{}", s["manual_dispatch"],
+                f" ({reasons})" if reasons else "")
+            say(console, "  Gi* ({}): {} hot, {} cold cell-categories; {} recurring spots", s['parameters']['cells'], s['hot_cells'], s['cold_cells'], s['recurring_spots'])
             for note in s["notes"]:
-                console.print(f"  [yellow]note[/] {note}", highlight=False)
+                say(console, "  [yellow]note[/] {}", note)
             for name, path in paths.items():
-                console.print(f"  wrote {name}: {path}", highlight=False)
+                say(console, "  wrote {}: {}", name, path)

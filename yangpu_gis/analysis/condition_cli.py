@@ -8,6 +8,8 @@ from typing import Annotated
 
 import typer
 
+from ..terminal import say
+
 __all__ = ["register", "write_frames"]
 
 
@@ -86,16 +88,12 @@ def register(app: typer.Typer, analyze_app: typer.Typer) -> None:
                 return
             d = res.details
             verb = "would load" if dry_run else "loaded"
-            console.print(f"[bold green]{verb}[/] raster {source} into [bold]{layer}[/]: "
-                          f"{d['width']}×{d['height']} cells at {d['resolution_m']:g} m, "
-                          f"values {d['value_min']}…{d['value_max']}", highlight=False)
+            say(console, "[bold green]{}[/] raster {} into [bold]{}[/]: {}×{} cells at {:g} m, values {}…{}", verb, source, layer, d['width'], d['height'], d['resolution_m'], d['value_min'], d['value_max'])
             if not dry_run:
-                console.print(f"  batch {res.batch_id}: {res.rows_inserted:,} valid cells, "
-                              f"{res.rows_deleted:,} replaced, in {res.seconds:.2f} s",
-                              highlight=False)
-            console.print(f"  read as {d['source_crs']}", highlight=False)
+                say(console, "  batch {}: {:,} valid cells, {:,} replaced, in {:.2f} s", res.batch_id, res.rows_inserted, res.rows_deleted, res.seconds)
+            say(console, "  read as {}", d['source_crs'])
             for note in d.get("notes", []):
-                console.print(f"  note: {note}", highlight=False)
+                say(console, "  note: {}", note)
 
     @analyze_app.command("waterlogging")
     def waterlogging_cmd(
@@ -133,8 +131,8 @@ def register(app: typer.Typer, analyze_app: typer.Typer) -> None:
                 print_json({**rep.summary, "outputs": paths})
                 return
             for k, v in rep.summary.items():
-                console.print(f"  {k}: {v}", highlight=False)
-            console.print(f"wrote {', '.join(paths.values())}", highlight=False)
+                say(console, "  {}: {}", k, v)
+            say(console, "wrote {}", ', '.join(paths.values()))
 
     @analyze_app.command("water-quality")
     def water_quality_cmd(
@@ -212,7 +210,7 @@ def register(app: typer.Typer, analyze_app: typer.Typer) -> None:
                 print_json(summary)
                 return
             for k, v in summary.items():
-                console.print(f"  {k}: {v}", highlight=False)
+                say(console, "  {}: {}", k, v)
 
     @analyze_app.command("road-condition")
     def road_condition_cmd(
@@ -256,7 +254,5 @@ def register(app: typer.Typer, analyze_app: typer.Typer) -> None:
                 print_json({**rep.summary, "outputs": paths})
                 return
             s = rep.summary
-            console.print(f"好路率 {s['good_rate']:.2%} (target {s['target_rate']:.0%}, gap "
-                          f"{s['gap_pp']:.2f} pp, {s['good_length_needed_m']:,.0f} m of good "
-                          "road still needed)", highlight=False)
-            console.print(f"wrote {', '.join(paths.values())}", highlight=False)
+            say(console, "好路率 {:.2%} (target {:.0%}, gap {:.2f} pp, {:,.0f} m of good road still needed)", s['good_rate'], s['target_rate'], s['gap_pp'], s['good_length_needed_m'])
+            say(console, "wrote {}", ', '.join(paths.values()))

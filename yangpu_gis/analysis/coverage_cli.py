@@ -9,6 +9,8 @@ from typing import Annotated
 
 import typer
 
+from ..terminal import say
+
 __all__ = ["register", "run_presets", "write_outputs"]
 
 #: Layers each preset reads from the registry.
@@ -301,14 +303,11 @@ def register(app: typer.Typer, analyze_app: typer.Typer) -> None:
                 )
                 return
             for r in reports:
-                console.print(f"[bold]{r.title}[/] ({r.preset})", highlight=False)
+                say(console, "[bold]{}[/] ({})", r.title, r.preset)
                 for k, v in r.summary.items():
                     if k not in ("preset", "notes") and not isinstance(v, list | dict):
-                        console.print(f"  {k}: {v}", highlight=False)
+                        say(console, "  {}: {}", k, v)
                 for note in r.notes:
-                    console.print(f"  [yellow]note[/] {note}", highlight=False)
-                console.print(
-                    f"  wrote {len(paths[r.preset]) - 2} tables, map {paths[r.preset]['map']}",
-                    highlight=False,
-                )
-            console.print(f"layers in {out / 'coverage.gpkg'}", highlight=False)
+                    say(console, "  [yellow]note[/] {}", note)
+                say(console, "  wrote {} tables, map {}", len(paths[r.preset]) - 2, paths[r.preset]['map'])
+            say(console, "layers in {}", out / 'coverage.gpkg')

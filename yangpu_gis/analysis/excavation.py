@@ -32,6 +32,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import geopandas as gpd
 import networkx as nx
@@ -55,6 +56,9 @@ from ._excavation_inputs import (
     require_columns,
     spatial_pairs,
 )
+
+if TYPE_CHECKING:  # re-exported lazily, see __getattr__ at the end of this module
+    from .excavation_check import check_permit, trench_along
 
 __all__ = [
     "CONFLICT_COLUMNS",
@@ -800,4 +804,19 @@ def analyze_excavation(
                             permits, excluded)
 
 
-from .excavation_check import check_permit, trench_along  # noqa: E402  (re-exports)
+#: Names this module re-exports from :mod:`.excavation_check`, which builds on this module's
+#: rules: resolved on first access (PEP 562), so neither module imports the other while it
+#: is being initialised, whichever of the two is imported first.
+_FROM_CHECK = ("check_permit", "trench_along")
+
+
+def __getattr__(name: str):
+    if name in _FROM_CHECK:
+        from . import excavation_check
+
+        return getattr(excavation_check, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_FROM_CHECK})

@@ -13,6 +13,8 @@ from typing import Annotated
 
 import typer
 
+from ..terminal import say
+
 __all__ = ["read_application", "register"]
 
 # Filled in by register() from yangpu_gis.cli (for typer's annotations).
@@ -71,16 +73,12 @@ def _print_run(run, out_dir: Path) -> None:
     from ..cli import out
 
     c = run.result.counts()
-    out.print(f"[bold]掘路协调分析[/] {run.permits} permits"
-              + (f" ({run.excluded} revoked left out)" if run.excluded else ""), highlight=False)
-    out.print(f"  concurrent pairs {c['concurrent_pairs']}, repeat pairs {c['repeat_pairs']}, "
-              f"moratorium breaches {c['moratorium_breaches']} "
-              f"({c['permits_breaching']} permits), pipelines at risk {c['pipelines_at_risk']}",
-              highlight=False)
-    out.print(f"  coordination groups {c['groups']} (joint works would save "
-              f"{c['digs_saved']} digs)", highlight=False)
+    say(out, "[bold]掘路协调分析[/] {} permits{}", run.permits,
+        f" ({run.excluded} revoked left out)" if run.excluded else "")
+    say(out, "  concurrent pairs {}, repeat pairs {}, moratorium breaches {} ({} permits), pipelines at risk {}", c['concurrent_pairs'], c['repeat_pairs'], c['moratorium_breaches'], c['permits_breaching'], c['pipelines_at_risk'])
+    say(out, "  coordination groups {} (joint works would save {} digs)", c['groups'], c['digs_saved'])
     for p in run.files:
-        out.print(f"  wrote {p}", highlight=False)
+        say(out, "  wrote {}", p)
 
 
 def excavation(
@@ -163,31 +161,25 @@ def check_permit_command(
             print_json({**result.as_dict(), "seconds": round(seconds, 3)})
             return
         _print_check(result, out)
-        out.print(f"[dim]checked in {seconds:.2f} s[/]", highlight=False)
+        say(out, "[dim]checked in {:.2f} s[/]", seconds)
 
 
 def _print_check(result, out) -> None:
     colour = {"refuse": "red", "coordinate": "yellow", "conditions": "cyan",
               "approve": "green"}[result.verdict]
     for _, b in result.moratorium.iterrows():
-        out.print(f"  禁挖期 {b['rule']}: road {b['road_id']} {b['road_name'] or ''} protected "
-                  f"{b['protected_since']:%Y-%m-%d} – {b['protected_until']:%Y-%m-%d}",
-                  highlight=False)
+        say(out, "  禁挖期 {}: road {} {} protected {:%Y-%m-%d} – {:%Y-%m-%d}", b['rule'], b['road_id'], b['road_name'] or '', b['protected_since'], b['protected_until'])
     for _, c in result.conflicts.iterrows():
-        out.print(f"  {c['kind']:<10} {c['permit_id']} {c.get('utility', '')} "
-                  f"{c['planned_start']:%Y-%m-%d}–{c['planned_end']:%Y-%m-%d} "
-                  f"distance {c['distance_m']:.1f} m, {c['days_apart']} days apart",
-                  highlight=False)
+        say(out, "  {:<10} {} {} {:%Y-%m-%d}–{:%Y-%m-%d} distance {:.1f} m, {} days apart", c['kind'], c['permit_id'], c.get('utility', ''), c['planned_start'], c['planned_end'], c['distance_m'], c['days_apart'])
     if len(result.group) > len(result.conflicts):
-        out.print(f"  coordination group: {len(result.group)} registered permits "
-                  f"({', '.join(result.group['permit_id'].head(10))}"
-                  + (" …" if len(result.group) > 10 else "") + ")", highlight=False)
+        say(out, "  coordination group: {} registered permits ({}{})", len(result.group),
+            ", ".join(map(str, result.group["permit_id"].head(10))),
+            " …" if len(result.group) > 10 else "")
     for _, p in result.pipelines.head(20).iterrows():
-        out.print(f"  pipeline {p['pipe_id']} {p['utility']} at {p['distance_m']:.1f} m "
-                  f"(clearance {p['clearance_m']:g} m)", highlight=False)
+        say(out, "  pipeline {} {} at {:.1f} m (clearance {:g} m)", p['pipe_id'], p['utility'], p['distance_m'], p['clearance_m'])
     if len(result.pipelines) > 20:
-        out.print(f"  … {len(result.pipelines) - 20} more pipelines", highlight=False)
-    out.print(f"[bold {colour}]{result.verdict_line}[/]", highlight=False, soft_wrap=True)
+        say(out, "  … {} more pipelines", len(result.pipelines) - 20)
+    say(out, "[bold {}]{}[/]", colour, result.verdict_line)
 
 
 def register(app: typer.Typer, analyze_app: typer.Typer) -> None:

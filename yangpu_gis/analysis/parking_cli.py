@@ -9,6 +9,8 @@ from typing import Annotated
 
 import typer
 
+from ..terminal import say
+
 __all__ = ["register", "run_parking", "write_outputs"]
 
 
@@ -142,17 +144,12 @@ def register(app: typer.Typer, analyze_app: typer.Typer) -> None:
                 print_json({**result.summary(), "outputs": paths})
                 return
             s = result.summary()
-            console.print(f"[bold]停车供需[/] {s['demand_locations']} demand locations, "
-                          f"{s['facilities']} facilities; {s['distance']} distance, "
-                          f"{s['catchment_m']:g} m catchment, decay {s['decay']}", highlight=False)
+            say(console, "[bold]停车供需[/] {} demand locations, {} facilities; {} distance, {:g} m catchment, decay {}", s['demand_locations'], s['facilities'], s['distance'], s['catchment_m'], s['decay'])
             for p, cn in (("night", "夜间"), ("day", "日间")):
-                console.print(f"  {cn}: demand {s[f'demand_{p}']:,.0f}, shortfall "
-                              f"{s[f'shortfall_{p}']:,.0f} spaces at {s[f'locations_short_{p}']} "
-                              f"locations", highlight=False)
+                say(console, "  {}: demand {:,.0f}, shortfall {:,.0f} spaces at {} locations", cn, s[f'demand_{p}'], s[f'shortfall_{p}'], s[f'locations_short_{p}'])
             for row in s["what_if"][1:]:
-                console.print(f"  what-if {row['scenario']}: night shortfall "
-                              f"{row['shortfall_night']:,.0f}", highlight=False)
+                say(console, "  what-if {}: night shortfall {:,.0f}", row['scenario'], row['shortfall_night'])
             for note in s["notes"]:
-                console.print(f"  [yellow]note[/] {note}", highlight=False)
+                say(console, "  [yellow]note[/] {}", note)
             for name, path in paths.items():
-                console.print(f"  wrote {name}: {path}", highlight=False)
+                say(console, "  wrote {}: {}", name, path)

@@ -794,6 +794,7 @@ def _pg_meta(reg: Registry, layer: str) -> dict[str, Any] | None:
 def raster_meta(reg: Registry, layer: str) -> dict[str, Any] | None:
     """The ``yangpu_rasters`` row of a raster layer, or None if it was never loaded."""
     if reg.kind == "geopackage":
+        reg._exists()  # type: ignore[attr-defined]  # a missing registry is refused, not empty
         return _gpkg_meta(Path(reg.path), layer)  # type: ignore[attr-defined]
     return _pg_meta(reg, layer)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from .. import settings
@@ -11,14 +12,19 @@ from .base import LOAD_MODES, LoadResult, Registry
 __all__ = ["LOAD_MODES", "LoadResult", "Registry", "open_registry"]
 
 
-def open_registry(target: str | Path | None = None) -> Registry:
+def open_registry(target: str | Path | None = None, *, create: bool = False) -> Registry:
     """Open a registry by path or URL.
 
     Parameters
     ----------
     target : str or Path, optional
-        A ``.gpkg`` path (created on first load) or a ``postgresql://`` URL. Defaults to
+        A ``.gpkg`` path or a ``postgresql://`` URL. Defaults to
         ``settings.default_registry`` (``$YANGPU_GIS_REGISTRY``, else ``./yangpu.gpkg``).
+    create : bool
+        GeoPackage: whether a file that does not exist yet is an empty registry. By default
+        reading one (``read``, ``layers``, ``batches``, ``info``, ``export`` …) is refused,
+        so a mistyped path is not taken for an empty registry; a load (``load``,
+        ``load_raster``) creates the file either way.
 
     Returns
     -------
@@ -27,18 +33,29 @@ def open_registry(target: str | Path | None = None) -> Registry:
     Raises
     ------
     RegistryError
-        For an unknown kind of target or an unreachable server.
+        For an unknown kind of target, a malformed URL, an unreachable server, refused
+        credentials, a missing database, or a damaged file (empty, truncated, not a
+        GeoPackage, not a yangpu registry); one sentence, never the password.
     """
     text = str(target if target is not None else settings.default_registry)
     if text.startswith(("postgresql://", "postgres://")):
         from .postgis import PostGISRegistry
 
         return PostGISRegistry(text)
+    if re.match(r"[A-Za-z][A-Za-z0-9+.-]*:(//)?", text) and not Path(text).exists():
+        raise RegistryError(
+            f"unknown kind of registry URL {_scheme(text)!r}",
+            hint="give a .gpkg path or a postgresql://user@host/db URL",
+        )
     if text.lower().endswith(".gpkg"):
         from .geopackage import GeoPackageRegistry
 
-        return GeoPackageRegistry(text)
+        return GeoPackageRegistry(text, create=create)
     raise RegistryError(
         f"cannot tell what kind of registry {text!r} is",
         hint="give a .gpkg path or a postgresql://user@host/db URL",
     )
+
+
+def _scheme(text: str) -> str:
+    return text.split(":", 1)[0] + "://"

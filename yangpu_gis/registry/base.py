@@ -10,7 +10,8 @@ from __future__ import annotations
 import getpass
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -27,7 +28,7 @@ from ..errors import Problem, RegistryError, ValidationError
 from ..io import Prepared, from_frame, prepare, read_mapping_file, read_source
 from ..io.types import TIMEZONE
 
-__all__ = ["BATCH_FIELDS", "LOAD_MODES", "LoadResult", "Registry"]
+__all__ = ["BATCH_FIELDS", "LOAD_MODES", "LoadResult", "Registry", "unchanged_rows"]
 
 LOAD_MODES = ("append", "replace", "upsert")
 
@@ -63,6 +64,9 @@ class LoadResult:
     rows_inserted: int = 0
     rows_updated: int = 0
     rows_deleted: int = 0
+    #: Upsert: rows whose id was stored with the same attributes and geometry (left as
+    #: they were, with their batch); ``rows_updated`` counts only rows that changed.
+    rows_unchanged: int = 0
     dry_run: bool = False
     seconds: float = 0.0
     details: dict[str, Any] = field(default_factory=dict)
@@ -76,6 +80,7 @@ class LoadResult:
             "rows_read": self.rows_read,
             "rows_inserted": self.rows_inserted,
             "rows_updated": self.rows_updated,
+            "rows_unchanged": self.rows_unchanged,
             "rows_deleted": self.rows_deleted,
             "dry_run": self.dry_run,
             "seconds": round(self.seconds, 3),
@@ -159,7 +164,8 @@ class Registry(ABC):
         """
         from ..rasters import load_raster
 
-        return load_raster(self, source, layer, **options)
+        with self._creating():
+            return load_raster(self, source, layer, **options)
 
     def read_raster(self, layer: str = "dem", **options: Any):
         """Read a registry raster: values, transform and CRS (``.to_xarray()`` for xarray).
@@ -204,6 +210,11 @@ class Registry(ABC):
         except KeyError as exc:
             raise RegistryError(f"layer {layer} has no column(s) {exc.args[0]}",
                                 hint="columns: " + ", ".join(spec.column_names)) from None
+
+    @contextmanager
+    def _creating(self) -> Iterator[None]:
+        """A load may create the registry: reads inside it see a missing one as empty."""
+        yield
 
     def close(self) -> None:  # noqa: B027 - optional hook, GeoPackage has nothing to close
         """Release connections (no-op for GeoPackage)."""
@@ -416,6 +427,12 @@ class Registry(ABC):
         >>> reg = open_registry("yangpu.gpkg")                       # doctest: +SKIP
         >>> reg.load("roads.shp", "roads", mode="replace", map={"道路名称": "name"})  # doctest: +SKIP
         """
+        with self._creating():
+            return self._load(source, layer, mode=mode, dry_run=dry_run, on_stage=on_stage,
+                              **options)
+
+    def _load(self, source, layer: str, *, mode: str, dry_run: bool,
+              on_stage: Callable[[str], None] | None, **options: Any) -> LoadResult:
         started = time.perf_counter()
         stage = on_stage or (lambda _name: None)
         stage("validating")
@@ -443,6 +460,7 @@ class Registry(ABC):
         result.batch_id = counts.get("batch_id")
         result.rows_inserted = counts.get("inserted", 0)
         result.rows_updated = counts.get("updated", 0)
+        result.rows_unchanged = counts.get("unchanged", 0)
         result.rows_deleted = counts.get("deleted", 0)
         result.seconds = time.perf_counter() - started
         return result
@@ -496,3 +514,44 @@ def empty_layers_table(counts: dict[str, int]) -> pd.DataFrame:
 def ids_in(values: np.ndarray, wanted: list[str]) -> set[str]:
     """Members of ``wanted`` present in ``values``."""
     return set(pd.Index(values).intersection(pd.Index(wanted)).tolist())
+
+
+def unchanged_rows(old: pd.DataFrame, new: pd.DataFrame, spec: Layer) -> np.ndarray:
+    """For each row of ``new``: is it stored in ``old`` (same id) with equal attributes and
+    geometry? Both frames in catalogue dtypes (as :func:`.storage.from_storage` reads them).
+
+    Attributes compare equal when both are missing or both are equal; geometries when their
+    coordinates are exactly equal, in the same order (``shapely.equals_exact``, tolerance 0),
+    as PostGIS's ``=`` compares them.
+    """
+    import shapely
+
+    idc = spec.id_column
+    stored = old.drop_duplicates(idc).set_index(idc)
+    ids = new[idc]
+    present = ids.isin(stored.index).to_numpy()
+    same = present.copy()
+    if not present.any():
+        return same
+    sub_new = new[present].reset_index(drop=True)
+    sub_old = stored.loc[sub_new[idc]].reset_index()
+    eq = np.ones(len(sub_new), dtype=bool)
+    for name in spec.column_names:
+        if name == idc:
+            continue
+        a, b = sub_old[name], sub_new[name]
+        na_a, na_b = a.isna().to_numpy(), b.isna().to_numpy()
+        both = ~na_a & ~na_b
+        values = np.zeros(len(a), dtype=bool)
+        if both.any():
+            va = a[both].astype(object).to_numpy()
+            vb = b[both].astype(object).to_numpy()
+            values[both] = [bool(x == y) for x, y in zip(va, vb, strict=True)]
+        eq &= (na_a & na_b) | values
+    if spec.has_geometry:
+        ga = np.asarray(sub_old.geometry.values, dtype=object)
+        gb = np.asarray(sub_new.geometry.values, dtype=object)
+        eq &= np.asarray(shapely.equals_exact(ga, gb, tolerance=0.0), dtype=bool) | (
+            shapely.is_missing(ga) & shapely.is_missing(gb))
+    same[present] = eq
+    return same

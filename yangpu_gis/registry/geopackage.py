@@ -10,17 +10,21 @@ half-written file. A layer without geometry (``water_samples``) is a GeoPackage
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import fcntl
 import os
+import re
+import secrets
 import shutil
 import sqlite3
-import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import pyogrio
 import pyproj
@@ -30,10 +34,10 @@ from ..catalogue import get_layer
 from ..crs import parse_crs, transform_geometries
 from ..errors import RegistryError
 from ..io import Prepared
-from .base import BATCH_FIELDS, Registry, empty_layers_table, ids_in
+from .base import BATCH_FIELDS, Registry, empty_layers_table, ids_in, unchanged_rows
 from .storage import empty_frame, from_storage, select_columns, to_storage
 
-__all__ = ["GeoPackageRegistry", "BATCHES_TABLE"]
+__all__ = ["BATCHES_TABLE", "GeoPackageRegistry", "check_registry_file"]
 
 BATCHES_TABLE = "yangpu_batches"
 
@@ -65,26 +69,56 @@ class GeoPackageRegistry(Registry):
 
     kind = "geopackage"
 
-    def __init__(self, path: str | Path) -> None:
-        self.path = Path(path)
-        self.target = str(self.path)
-        if self.path.exists() and self.path.is_dir():
-            raise RegistryError("the registry path is a folder", source=str(self.path),
+    def __init__(self, path: str | Path, *, create: bool = False) -> None:
+        self.target = str(path)
+        # every lock, working copy and replacement is made on the real file: a load through a
+        # symbolic link and one through the file itself share one lock, and the link stays
+        self.path = Path(os.path.realpath(path))
+        self.create = create
+        self._writing = False
+        if self.path.is_dir():
+            raise RegistryError("the registry path is a folder", source=self.target,
                                 hint="name a .gpkg file")
+        if self.path.exists():
+            check_registry_file(self.path, self.target)
+
+    @contextmanager
+    def _creating(self) -> Iterator[None]:
+        was, self._writing = self._writing, True
+        try:
+            yield
+        finally:
+            self._writing = was
+
+    def _exists(self) -> bool:
+        """Whether the file exists; a reading call on a registry that does not exist (a
+        mistyped path) is refused unless the registry was opened with ``create=True`` or a
+        load is creating it."""
+        if self.path.exists():
+            return True
+        if self.create or self._writing:
+            return False
+        raise RegistryError(
+            "no registry here: the file does not exist", source=self.target,
+            hint="check the path (and --registry / $YANGPU_GIS_REGISTRY); `yangpu-gis load` "
+            "or `yangpu-gis demo` creates a registry",
+        )
 
     # ----------------------------------------------------------------- reading
     def _layer_names(self) -> list[str]:
-        if not self.path.exists():
+        if not self._exists():
             return []
-        return [str(n) for n in pyogrio.list_layers(self.path)[:, 0]]
+        with _damage(self.target):
+            return [str(n) for n in pyogrio.list_layers(self.path)[:, 0]]
 
     def layers(self) -> pd.DataFrame:
         names = set(self._layer_names())
-        counts = {
-            name: pyogrio.read_info(self.path, layer=name)["features"]
-            for name in names
-            if name != BATCHES_TABLE
-        }
+        with _damage(self.target):
+            counts = {
+                name: pyogrio.read_info(self.path, layer=name)["features"]
+                for name in names
+                if name != BATCHES_TABLE
+            }
         return empty_layers_table(counts)
 
     def read(self, layer, *, bbox=None, bbox_crs=None, columns=None, crs=None) -> gpd.GeoDataFrame:
@@ -94,15 +128,16 @@ class GeoPackageRegistry(Registry):
         kwargs: dict[str, Any] = {}
         if bbox is not None:
             kwargs["bbox"] = _bbox_in_working(bbox, bbox_crs or crs)
-        df = pyogrio.read_dataframe(self.path, layer=layer, columns=cols, use_arrow=True,
-                                    read_geometry=spec.has_geometry, **kwargs)
+        with _damage(self.target):
+            df = pyogrio.read_dataframe(self.path, layer=layer, columns=cols, use_arrow=True,
+                                        read_geometry=spec.has_geometry, **kwargs)
         df = df.sort_values(spec.id_column, kind="stable")
         return from_storage(df, _geoms(df, spec), spec, cols, crs)
 
     def batches(self) -> pd.DataFrame:
-        if not self.path.exists():
+        if not self._exists():
             return pd.DataFrame(columns=list(BATCH_FIELDS))
-        with sqlite3.connect(self.path) as con:
+        with _damage(self.target), contextlib.closing(sqlite3.connect(self.path)) as con:
             exists = con.execute(
                 "SELECT 1 FROM sqlite_master WHERE type='table' AND name=?", (BATCHES_TABLE,)
             ).fetchone()
@@ -115,74 +150,89 @@ class GeoPackageRegistry(Registry):
     def existing_ids(self, layer: str, ids: list[str]) -> set[str]:
         if layer not in self._layer_names():
             return set()
-        return _stored_ids(self.path, get_layer(layer), ids)
+        with _damage(self.target):
+            return _stored_ids(self.path, get_layer(layer), ids)
 
     # ----------------------------------------------------------------- writing
     @contextmanager
-    def _locked_copy(self) -> Iterator[Path]:
-        """Exclusive lock, then a working copy that replaces the file only on success."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        lock_path = self.path.with_name(self.path.name + ".lock")
-        with open(lock_path, "a+") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)
-            fd, tmp_name = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp.gpkg",
-                                            dir=self.path.parent)
-            os.close(fd)
-            tmp = Path(tmp_name)
+    def _locked_copy(self, needed: int = 0) -> Iterator[Path]:
+        """Exclusive lock, then a working copy that replaces the file only on success.
+
+        The working copy is named after this process (``.<name>.<pid>.<random>.tmp.gpkg``);
+        copies and journals left by a killed load are removed under the lock (no other load
+        of this registry can be running then). A full disk or an unwritable folder is one
+        :class:`RegistryError`, and the registry is left as it was. ``needed`` estimates the
+        bytes the writes add (GDAL reports a full disk as a failed COMMIT: a writer error with
+        less free space than the copy and ``needed`` is a full disk).
+        """
+        with self._creating(), _registry_lock(self.path):
+            _remove_stale_copies(self.path)
+            tmp = self.path.with_name(
+                f".{self.path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp.gpkg")
+            needed += self.path.stat().st_size if self.path.exists() else 0
             try:
-                if self.path.exists():
-                    mode = self.path.stat().st_mode & 0o7777
-                    shutil.copyfile(self.path, tmp)
-                else:
-                    umask = os.umask(0)
-                    os.umask(umask)
-                    mode = 0o666 & ~umask
-                    tmp.unlink()
-                yield tmp
-                with open(tmp, "rb+") as fh:
-                    os.fsync(fh.fileno())
-                os.chmod(tmp, mode)  # mkstemp made it 0600: keep the registry's own mode
-                os.replace(tmp, self.path)
+                with _disk_errors(self.target, self.path, needed):
+                    if self.path.exists():
+                        check_registry_file(self.path, self.target)
+                        mode = self.path.stat().st_mode & 0o7777
+                        shutil.copyfile(self.path, tmp)
+                    else:
+                        umask = os.umask(0)
+                        os.umask(umask)
+                        mode = 0o666 & ~umask
+                with _disk_errors(self.target, self.path, needed):
+                    yield tmp
+                with _disk_errors(self.target, self.path, needed):
+                    with open(tmp, "rb+") as fh:
+                        os.fsync(fh.fileno())
+                    os.chmod(tmp, mode)
+                    os.replace(tmp, self.path)
+                    _fsync_dir(self.path.parent)
             finally:
-                if tmp.exists():
-                    tmp.unlink()
-                fcntl.flock(lock, fcntl.LOCK_UN)
+                _remove_copy(tmp)
 
     def _write(self, prepared: Prepared, mode: str, batch: dict[str, Any]) -> dict[str, int]:
+        with self._locked_copy(needed=_space_needed(prepared)) as tmp:
+            return self._write_copy(tmp, prepared, mode, batch)
+
+    def _write_copy(self, tmp: Path, prepared: Prepared, mode: str,
+                    batch: dict[str, Any]) -> dict[str, int]:
         spec = prepared.layer
-        with self._locked_copy() as tmp:
-            existing = [str(n) for n in pyogrio.list_layers(tmp)[:, 0]] if tmp.exists() else []
-            if mode == "append" and spec.name in existing:
-                # re-checked under the lock: a concurrent load may have added these ids
-                ids = prepared.frame[spec.id_column].tolist()
-                self._refuse_existing_ids(prepared, spec, _stored_ids(tmp, spec, ids))
-            batch_id = _insert_batch(tmp, batch) if tmp.exists() else None
-            new = prepared.frame
-            counts = {"inserted": len(new), "updated": 0, "deleted": 0}
-            if batch_id is None:  # brand-new file: the layer creates it; its first batch is 1
-                _write_layer(tmp, to_storage(new, spec, 1), spec, append=False)
-                batch_id = _insert_batch(tmp, batch)
-                if batch_id != 1:
-                    raise RegistryError("new registry file did not start at batch 1",
-                                        source=self.target)
-            elif mode == "append" and spec.name in existing:
-                _write_layer(tmp, to_storage(new, spec, batch_id), spec, append=True)
-            elif mode == "upsert" and spec.name in existing:
-                cols = select_columns(spec, None)
-                old = pyogrio.read_dataframe(tmp, layer=spec.name, columns=cols, use_arrow=True,
-                                             read_geometry=spec.has_geometry)
-                old = from_storage(old, _geoms(old, spec), spec, cols, None)
-                clash = old[spec.id_column].isin(new[spec.id_column]).to_numpy()
-                counts["updated"] = int(clash.sum())
-                counts["inserted"] = len(new) - counts["updated"]
-                merged = pd.concat([to_storage(old[~clash], spec, None),
-                                    to_storage(new, spec, batch_id)], ignore_index=True)
-                _write_layer(tmp, merged, spec, append=False)
-            else:  # replace, or first load of this layer
-                if spec.name in existing:
-                    counts["deleted"] = pyogrio.read_info(tmp, layer=spec.name)["features"]
-                _write_layer(tmp, to_storage(new, spec, batch_id), spec, append=False)
-            _finish_batch(tmp, batch_id, counts)
+        existing = [str(n) for n in pyogrio.list_layers(tmp)[:, 0]] if tmp.exists() else []
+        if mode == "append" and spec.name in existing:
+            # re-checked under the lock: a concurrent load may have added these ids
+            ids = prepared.frame[spec.id_column].tolist()
+            self._refuse_existing_ids(prepared, spec, _stored_ids(tmp, spec, ids))
+        batch_id = _insert_batch(tmp, batch) if tmp.exists() else None
+        new = prepared.frame
+        counts = {"inserted": len(new), "updated": 0, "unchanged": 0, "deleted": 0}
+        if batch_id is None:  # brand-new file: the layer creates it; its first batch is 1
+            _write_layer(tmp, to_storage(new, spec, 1), spec, append=False)
+            batch_id = _insert_batch(tmp, batch)
+            if batch_id != 1:
+                raise RegistryError("new registry file did not start at batch 1",
+                                    source=self.target)
+        elif mode == "append" and spec.name in existing:
+            _write_layer(tmp, to_storage(new, spec, batch_id), spec, append=True)
+        elif mode == "upsert" and spec.name in existing:
+            cols = select_columns(spec, None)
+            old = pyogrio.read_dataframe(tmp, layer=spec.name, columns=cols, use_arrow=True,
+                                         read_geometry=spec.has_geometry)
+            old = from_storage(old, _geoms(old, spec), spec, cols, None)
+            same = unchanged_rows(old, new, spec)  # new rows equal to the stored ones
+            clash = old[spec.id_column].isin(new[spec.id_column]).to_numpy()
+            keep = ~clash | old[spec.id_column].isin(new[spec.id_column][same]).to_numpy()
+            counts["unchanged"] = int(same.sum())
+            counts["updated"] = int(clash.sum()) - counts["unchanged"]
+            counts["inserted"] = len(new) - int(clash.sum())
+            merged = pd.concat([to_storage(old[keep], spec, None),
+                                to_storage(new[~same], spec, batch_id)], ignore_index=True)
+            _write_layer(tmp, merged, spec, append=False)
+        else:  # replace, or first load of this layer
+            if spec.name in existing:
+                counts["deleted"] = pyogrio.read_info(tmp, layer=spec.name)["features"]
+            _write_layer(tmp, to_storage(new, spec, batch_id), spec, append=False)
+        _finish_batch(tmp, batch_id, counts)
         return {**counts, "batch_id": batch_id}
 
 
@@ -298,3 +348,249 @@ def _finish_batch(path: Path, batch_id: int, counts: dict[str, int]) -> None:
             "WHERE batch_id=?",
             (counts["inserted"], counts["updated"], counts["deleted"], batch_id),
         )
+
+
+# --------------------------------------------------------------------------- the file itself
+_SQLITE_MAGIC = b"SQLite format 3\x00"
+_GPKG_APPLICATION_ID = 0x47504B47  # "GPKG"
+
+
+def check_registry_file(path: Path, target: str | None = None) -> None:
+    """Refuse a file that is not an intact yangpu registry GeoPackage, in one sentence.
+
+    Checks, without reading the layers: a regular file, not empty, an SQLite database whose
+    length matches its header (a truncated copy fails here), a GeoPackage (``gpkg_contents``),
+    and a yangpu registry (``yangpu_batches``).
+
+    Raises
+    ------
+    RegistryError
+    """
+    where = target or str(path)
+    hint = ("restore the file from a backup, or give the right --registry; a new registry is "
+            "made by `yangpu-gis load` or `yangpu-gis demo` at a path that does not exist yet")
+    if not path.is_file():
+        raise RegistryError("the registry path is not a regular file", source=where, hint=hint)
+    try:
+        size = path.stat().st_size
+        with open(path, "rb") as fh:
+            header = fh.read(100)
+    except OSError as exc:
+        raise RegistryError(f"cannot read the registry: {exc.strerror or exc}", source=where,
+                            hint="check the file's permissions") from None
+    if size == 0:
+        raise RegistryError("the registry file is empty (0 bytes): it is damaged",
+                            source=where, hint=hint)
+    if len(header) < 100 or not header.startswith(_SQLITE_MAGIC):
+        raise RegistryError("the registry file is damaged or not a GeoPackage (no SQLite "
+                            "header)", source=where, hint=hint)
+    page_size = int.from_bytes(header[16:18], "big")
+    page_size = 65536 if page_size == 1 else page_size
+    pages = int.from_bytes(header[28:32], "big")
+    valid_for = int.from_bytes(header[92:96], "big")
+    change = int.from_bytes(header[24:28], "big")
+    if pages and valid_for == change and size < pages * page_size:
+        raise RegistryError(f"the registry file is truncated ({size:,} of "
+                            f"{pages * page_size:,} bytes): it is damaged",
+                            source=where, hint=hint)
+    try:
+        uri = path.resolve().as_uri() + "?mode=ro"
+        with contextlib.closing(sqlite3.connect(uri, uri=True)) as con:
+            tables = {r[0] for r in con.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table'")}
+    except sqlite3.Error as exc:
+        raise RegistryError(f"the registry file is damaged: {exc}", source=where,
+                            hint=hint) from None
+    if "gpkg_contents" not in tables:
+        raise RegistryError("the file is an SQLite database but not a GeoPackage",
+                            source=where, hint=hint)
+    if BATCHES_TABLE not in tables:
+        raise RegistryError(f"the file is a GeoPackage but not a yangpu registry (it has no "
+                            f"{BATCHES_TABLE} table)", source=where,
+                            hint="give the registry with --registry; load this GeoPackage "
+                            "into it with `yangpu-gis load FILE --layer …`")
+
+
+@contextmanager
+def _damage(target: str) -> Iterator[None]:
+    """Errors from SQLite or GDAL while reading the registry: one RegistryError."""
+    try:
+        yield
+    except (sqlite3.DatabaseError, pyogrio.errors.DataSourceError,
+            pyogrio.errors.DataLayerError) as exc:
+        raise RegistryError(f"the registry file is damaged: {_first_line(exc)}", source=target,
+                            hint="restore the file from a backup") from exc
+
+
+def _first_line(exc: BaseException) -> str:
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+
+
+_DISK_FULL = (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC), errno.EFBIG)
+_DISK_FULL_TEXT = re.compile(r"no space left|disk is full|disk full|quota exceeded|file too "
+                             r"large", re.IGNORECASE)
+
+
+@contextmanager
+def _disk_errors(target: str, path: Path, needed: int = 0) -> Iterator[None]:
+    """A full disk or an unwritable folder while copying or writing: one RegistryError."""
+    from ..errors import YangpuGisError
+
+    try:
+        yield
+    except YangpuGisError:
+        raise
+    except Exception as exc:
+        full = ((isinstance(exc, OSError) and exc.errno in _DISK_FULL)
+                or bool(_DISK_FULL_TEXT.search(str(exc)))
+                # GDAL often reports a full disk as a failed COMMIT: ask the disk itself
+                # (the working copy still fills it at this point)
+                or (_writer_error(exc) and _nearly_full(path.parent, reserve=needed)))
+        if full:
+            raise RegistryError(
+                f"the disk is full: the load could not be written beside the registry "
+                f"({path.parent}); nothing was changed", source=target,
+                hint="free space there (a load needs room for a copy of the registry plus "
+                "the new rows) and load again") from exc
+        if _writer_error(exc):
+            raise RegistryError(
+                f"writing the registry's working copy failed: {_first_line(exc)}; nothing was "
+                "changed", source=target,
+                hint="check the disk and the folder beside the registry, then load again"
+            ) from exc
+        if isinstance(exc, PermissionError | OSError) and not isinstance(exc, sqlite3.Error):
+            raise RegistryError(
+                f"cannot write beside the registry ({path.parent}): "
+                f"{exc.strerror or _first_line(exc)}; nothing was changed", source=target,
+                hint="check that the folder is writable") from exc
+        raise
+
+
+def _writer_error(exc: BaseException) -> bool:
+    return isinstance(exc, sqlite3.Error | pyogrio.errors.DataSourceError
+                      | pyogrio.errors.DataLayerError | pyogrio.errors.FieldError)
+
+
+def _nearly_full(folder: Path, *, reserve: int = 0) -> bool:
+    """Whether the file system of ``folder`` has less than ``reserve`` (at least 1 MiB) free."""
+    try:
+        st = os.statvfs(folder)
+    except OSError:
+        return False
+    return st.f_bavail * st.f_frsize < max(reserve, 1 << 20)
+
+
+def _space_needed(prepared: Prepared) -> int:
+    """A generous estimate of the bytes a load adds to the working copy: the geometries' WKB
+    and the attributes, three times (pages, R-tree and unique index, rollback journal)."""
+    frame = prepared.frame
+    total = 0
+    for name in frame.columns:
+        col = frame[name]
+        if name == getattr(frame, "_geometry_column_name", None):
+            import shapely
+
+            wkb = shapely.to_wkb(np.asarray(col.values, dtype=object))
+            total += int(sum(len(b) for b in wkb if b is not None))
+        elif col.dtype == object or str(col.dtype).startswith(("string", "str")):
+            total += int(col.astype(str).str.len().sum())
+        else:
+            total += 16 * len(col)
+    return 3 * total
+
+
+# Working copies: .<name>.<pid>.<random>.tmp.gpkg (and, from older versions,
+# .<name>.<random>.tmp.gpkg), each with the journals SQLite may leave beside it.
+_COPY_SUFFIXES = ("", "-journal", "-wal", "-shm")
+
+
+def _copy_pattern(path: Path) -> re.Pattern[str]:
+    return re.compile(re.escape(f".{path.name}.") + r"(?:(\d+)\.)?[A-Za-z0-9_]+\.tmp\.gpkg"
+                      r"(?:-journal|-wal|-shm)?")
+
+
+def _remove_copy(tmp: Path) -> None:
+    for suffix in _COPY_SUFFIXES:
+        with contextlib.suppress(FileNotFoundError):
+            tmp.with_name(tmp.name + suffix).unlink()
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _remove_stale_copies(path: Path) -> list[Path]:
+    """Remove working copies (and journals) of ``path`` left by loads that were killed.
+
+    Called with the registry's lock held: no load of this registry is running, so a copy is
+    stale; one named after a process that is still alive is kept all the same.
+    """
+    pattern = _copy_pattern(path)
+    removed = []
+    try:
+        names = os.listdir(path.parent)
+    except OSError:
+        return removed
+    for name in names:
+        m = pattern.fullmatch(name)
+        if not m or (m.group(1) and _alive(int(m.group(1)))):
+            continue
+        with contextlib.suppress(FileNotFoundError, IsADirectoryError, PermissionError):
+            (path.parent / name).unlink()
+            removed.append(path.parent / name)
+    return removed
+
+
+@contextmanager
+def _registry_lock(path: Path) -> Iterator[int]:
+    """An exclusive ``flock`` on ``<file>.lock`` beside the real file, removed on release.
+
+    The lock file is unlinked while still locked; a process that was waiting on the old
+    file sees that the path now names another file (or none) and locks again, so two loads
+    never both hold the lock.
+    """
+    lock_path = path.with_name(path.name + ".lock")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    while True:
+        try:
+            fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o666)
+        except OSError as exc:
+            raise RegistryError(f"cannot create the lock file {lock_path.name}: "
+                                f"{exc.strerror or exc}", source=str(path),
+                                hint="check that the registry's folder is writable") from None
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            try:
+                same = os.fstat(fd).st_ino == os.stat(lock_path).st_ino
+            except FileNotFoundError:
+                same = False
+            if same:
+                break
+        except BaseException:
+            os.close(fd)
+            raise
+        os.close(fd)
+    try:
+        yield fd
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(lock_path)
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        os.close(fd)
+
+
+def _fsync_dir(folder: Path) -> None:
+    with contextlib.suppress(OSError):
+        fd = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)

@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import binascii
 import io
+import re
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import parse_qs, unquote, urlsplit, urlunsplit
 
 import geopandas as gpd
 import numpy as np
@@ -53,11 +54,99 @@ COPY_CHUNK_ROWS = 25_000
 
 
 def _mask(url: str) -> str:
-    parts = urlsplit(url)
-    if parts.password:
-        netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
-        return urlunsplit(parts._replace(netloc=netloc))
-    return url
+    """``url`` with its password (in the user part or a ``password=`` parameter) as ``***``."""
+    try:
+        parts = urlsplit(url)
+        password = parts.password
+    except ValueError:
+        return re.sub(r"(//[^:/@]*:)[^@/]*@", r"\1***@", url)
+    masked = url
+    if password:
+        netloc = parts.netloc.replace(f":{password}@", ":***@")
+        masked = urlunsplit(parts._replace(netloc=netloc))
+    return re.sub(r"(?i)((?:^|[?&])password=)[^&]*", r"\1***", masked)
+
+
+def _secrets(url: str) -> list[str]:
+    """The password of ``url`` as it appears there and decoded (to scrub from messages)."""
+    found = [m.group(1) for m in re.finditer(r"(?i)(?:^|[?&])password=([^&]*)", url)]
+    try:
+        if urlsplit(url).password:
+            found.append(urlsplit(url).password)
+    except ValueError:
+        m = re.search(r"//[^:/@]*:([^@/]*)@", url)
+        if m:
+            found.append(m.group(1))
+    return [x for v in found for x in {v, unquote(v)} if x]
+
+
+def _one_line(exc: BaseException, url: str) -> str:
+    """A driver message as one line, without the password."""
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    text = re.sub(r"^connection failed: ", "", text)
+    for secret in sorted(_secrets(url), key=len, reverse=True):
+        text = text.replace(secret, "***")
+    return text
+
+
+#: What a registry URL may contain (README "Security"); anything else needs percent-encoding.
+URL_HINT = ("postgresql://user[:password]@host[:port]/database[?options=-csearch_path%3Dschema]"
+            "; percent-encode a space (%20), a quote (%27), @ (%40), : (%3A), / (%2F) and "
+            "% itself (%25) in any part")
+
+
+def connect(url: str) -> psycopg.Connection:
+    """Connect to the registry database, or raise one RegistryError (never the password).
+
+    A URL that libpq cannot parse, an unreachable or refusing server, refused credentials, a
+    database that does not exist, and a ``search_path`` (URL ``options``) naming a schema
+    that does not exist are all refused here, in one sentence.
+    """
+    target = _mask(url)
+    try:
+        query = parse_qs(urlsplit(url).query)
+    except ValueError as exc:
+        raise RegistryError(f"malformed registry URL: {_one_line(exc, url)}", source=target,
+                            hint=URL_HINT) from None
+    kwargs = {} if "connect_timeout" in query else {"connect_timeout": 10}
+    try:
+        conn = psycopg.connect(url, autocommit=True, **kwargs)
+    except psycopg.OperationalError as exc:
+        raise RegistryError(f"cannot connect to PostgreSQL: {_one_line(exc, url)}",
+                            source=target, hint="is the server running, and are the host, "
+                            "port, user, password and database of the URL right?") from None
+    except (psycopg.Error, ValueError, TypeError, UnicodeError) as exc:
+        raise RegistryError(f"malformed registry URL: {_one_line(exc, url)}", source=target,
+                            hint=URL_HINT) from None
+    try:
+        _check_search_path(conn, query, target)
+    except BaseException:
+        conn.close()
+        raise
+    return conn
+
+
+def _check_search_path(conn: psycopg.Connection, query: dict[str, list[str]],
+                       target: str) -> None:
+    """Refuse a search_path whose schemas do not exist: tables would go to another schema (or
+    nowhere) without a word."""
+    wanted: list[str] = []
+    for option in query.get("options", []):
+        for m in re.finditer(r"(?:-c\s*|--)search_path\s*=\s*(\S+)", option):
+            wanted += [n.strip().strip('"') for n in m.group(1).split(",")]
+    wanted = [n for n in wanted if n and n != "$user"]
+    missing = []
+    if wanted:
+        rows = conn.execute("SELECT nspname FROM pg_namespace WHERE nspname = ANY(%s)",
+                            [wanted]).fetchall()
+        have = {r[0] for r in rows}
+        missing = [n for n in wanted if n not in have]
+    if missing or conn.execute("SELECT current_schema()").fetchone()[0] is None:
+        names = ", ".join(missing) if missing else "(none of its search_path)"
+        raise RegistryError(
+            f"the schema {names} named in the registry URL does not exist in this database",
+            source=target,
+            hint="create it (CREATE SCHEMA …) or correct options=-csearch_path%3D… in the URL")
 
 
 def _srid() -> int:
@@ -264,17 +353,13 @@ class PostGISRegistry(Registry):
     def __init__(self, url: str) -> None:
         self.url = url
         self.target = _mask(url)
-        try:
-            self.conn = psycopg.connect(url, autocommit=True)
-        except psycopg.OperationalError as exc:
-            raise RegistryError(f"cannot connect to PostgreSQL: {exc}".strip(), source=self.target,
-                                hint="is the server running and the URL right?") from exc
+        self.conn = connect(url)
         try:
             self.conn.execute("CREATE EXTENSION IF NOT EXISTS postgis")
         except psycopg.Error as exc:
             self.conn.close()
             raise RegistryError(
-                f"PostGIS is not available in this database: {exc}".strip(),
+                f"PostGIS is not available in this database: {_one_line(exc, url)}",
                 source=self.target,
                 hint="install it on the server (Debian: apt-get install postgresql-15-postgis-3) "
                 "and let a superuser run CREATE EXTENSION postgis",
@@ -389,7 +474,7 @@ class PostGISRegistry(Registry):
                         sql.SQL(", ").join(sql.Placeholder() for _ in names)),
                     [batch[n] for n in names]).fetchone()[0]
                 stored = to_storage(prepared.frame, spec, batch_id)
-                counts = {"inserted": len(stored), "updated": 0, "deleted": 0}
+                counts = {"inserted": len(stored), "updated": 0, "unchanged": 0, "deleted": 0}
                 columns = [*spec.column_names, BATCH_COLUMN,
                            *([GEOMETRY_COLUMN] if spec.has_geometry else [])]
                 if mode == "replace":
@@ -403,14 +488,25 @@ class PostGISRegistry(Registry):
                     updates = sql.SQL(", ").join(
                         sql.SQL("{0} = EXCLUDED.{0}").format(sql.Identifier(c))
                         for c in columns if c != spec.id_column)
+                    # a stored row equal in every attribute and its geometry (PostGIS "=":
+                    # same coordinates in the same order) is left as it is, with its batch
+                    compared = [c for c in columns if c not in (spec.id_column, BATCH_COLUMN)]
+                    changed = sql.SQL("({}) IS DISTINCT FROM ({})").format(
+                        sql.SQL(", ").join(sql.SQL("{}.{}").format(table, sql.Identifier(c))
+                                           for c in compared),
+                        sql.SQL(", ").join(sql.SQL("EXCLUDED.{}").format(sql.Identifier(c))
+                                           for c in compared))
                     flags = conn.execute(sql.SQL(
                         "INSERT INTO {t} ({cols}) SELECT {cols} FROM {s} "
-                        "ON CONFLICT ({id}) DO UPDATE SET {upd} RETURNING (xmax = 0)"
+                        "ON CONFLICT ({id}) DO UPDATE SET {upd} WHERE {changed} "
+                        "RETURNING (xmax = 0)"
                     ).format(t=table, s=stage, id=sql.Identifier(spec.id_column), upd=updates,
+                             changed=changed,
                              cols=sql.SQL(", ").join(sql.Identifier(c) for c in columns))
                     ).fetchall()
                     counts["inserted"] = sum(1 for f in flags if f[0])
                     counts["updated"] = len(flags) - counts["inserted"]
+                    counts["unchanged"] = len(stored) - len(flags)
                 else:
                     self._copy(conn, table, columns, stored, spec)
                 for stmt in after:
