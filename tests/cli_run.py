@@ -10,6 +10,15 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 
+#: What the CLI prints when an exception that is not a refusal escapes (a bug, said in one
+#: line without --debug); a test of refusals treats it like a traceback.
+BUG_MARK = "this is a bug in yangpu-gis"
+
+
+def crashed(text: str) -> bool:
+    """Whether ``text`` (a command's output) shows a traceback or the CLI's bug catch-all."""
+    return "Traceback" in text or BUG_MARK in text
+
 
 @dataclass
 class Run:

@@ -39,6 +39,7 @@ import pytest
 
 from scripts.make_bad_corpus import BASE_LOADS, Case, build_corpus, control_cases
 
+from .cli_run import BUG_MARK
 from .conftest import ADMIN_URL, _with_db
 
 JOBS = max(1, int(os.environ.get("YANGPU_GIS_CORPUS_JOBS", "2")))
@@ -442,6 +443,8 @@ def test_controls_load(name, argv, gpkg_template, tmp_path):
     assert res.returncode == 0, res.stderr
 
 
+
+
 @pytest.mark.parametrize("case_id, backend", _params())
 def test_bad_input(case_id, backend, request):
     case = BY_ID[case_id]
@@ -453,6 +456,8 @@ def test_bad_input(case_id, backend, request):
     failures = list(o.problems)
     if "Traceback" in text:
         failures.append("a Python traceback was printed")
+    if BUG_MARK in text:
+        failures.append("the CLI's catch-all for bugs answered, not a refusal")
     if o.returncode not in case.exit_codes:
         failures.append(f"exit code {o.returncode}, expected {'/'.join(map(str, case.exit_codes))}")
     flat = _norm(text)

@@ -26,6 +26,7 @@ from shapely import LineString, Point
 
 from yangpu_gis import open_registry
 
+from .cli_run import crashed
 from .conftest import FIXTURES
 
 
@@ -37,7 +38,7 @@ def run(*args: str, cwd: Path, preexec=None) -> subprocess.CompletedProcess:
 def assert_refused(proc: subprocess.CompletedProcess, *, code: int | None = None,
                    names: str | None = None, says: str | None = None) -> str:
     text = proc.stdout + proc.stderr
-    assert "Traceback" not in text, text[-2000:]
+    assert not crashed(text), text[-2000:]
     assert proc.returncode in (1, 2), (proc.returncode, text[-2000:])
     if code is not None:
         assert proc.returncode == code, text

@@ -282,7 +282,7 @@ def run_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
     proc = subprocess.run([sys.executable, "-m", "yangpu_gis.cli", *args], cwd=cwd,
                           capture_output=True, text=True, timeout=600,
                           env={**os.environ, "PYTHONWARNINGS": "ignore"})
-    assert "Traceback" not in proc.stderr + proc.stdout, proc.stderr[-3000:]
+    assert not crashed(proc.stderr + proc.stdout), proc.stderr[-3000:]
     assert proc.returncode == 0, (args, proc.stderr[-3000:])
     return proc
 
@@ -527,6 +527,8 @@ def test_folium_elements_on_a_hardened_page_are_not_rendered_twice(tmp_path):
 
 from hypothesis import given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
+
+from .cli_run import crashed  # noqa: E402
 
 _hostile_text = st.text(alphabet=st.sampled_from(
     list("{}%#<>/!-'\"&\\ascript") + ["\u2028", "\u2029", "\x00", "中"]), max_size=40)
