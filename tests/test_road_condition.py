@@ -96,3 +96,9 @@ def test_missing_columns_and_bad_pci():
     with pytest.raises(ValidationError) as e:
         road_condition(bad, _subs())
     assert "row 3" in e.value.render()
+
+
+@pytest.mark.parametrize("rate", [0.0, -0.1, 1.5, 95.0, float("nan")])
+def test_a_target_rate_outside_0_to_1_is_refused(rate):
+    with pytest.raises(ValidationError, match="target good-road rate"):
+        road_condition(_roads(), _subs(), target_rate=rate)

@@ -159,3 +159,19 @@ def test_river_stretches_take_nearest_station_class():
     out = river_classes(rivers, _stations(), cls)
     assert out.set_index("river_id")["class"].to_dict() == {"R1": "III", "R2": "劣V"}
     assert set(CLASSES) >= set(out["class"])
+
+
+@pytest.mark.parametrize("period", ["yesterday", "2025-13-01/2025-12-31", "2025/2026/2027",
+                                    "2025-06-01/2025-01-01", "99999", ("2025-01-01",)])
+def test_a_period_that_is_not_a_year_or_dates_is_refused(period):
+    with pytest.raises(ValidationError, match="period"):
+        classify_stations(_samples(), _stations(), period=period)
+
+
+def test_a_period_as_text_equals_the_same_period_as_dates():
+    as_text = classify_stations(_samples(), _stations(), period="2025-01-01/2025-12-31")
+    as_tuple = classify_stations(_samples(), _stations(),
+                                 period=(dt.date(2025, 1, 1), dt.date(2025, 12, 31)))
+    pd.testing.assert_frame_equal(as_text, as_tuple)
+    as_year = classify_stations(_samples(), _stations(), period=2025)
+    assert (as_year["samples"].to_numpy() == as_text["samples"].to_numpy()).all()

@@ -9,6 +9,7 @@ from typing import Annotated
 
 import typer
 
+from ..output import out_folder
 from ..terminal import say
 
 __all__ = ["register", "write_outputs"]
@@ -32,7 +33,7 @@ def write_outputs(result, out_dir: Path, *, subdistricts=None, offline: bool = T
     """
     import pandas as pd
 
-    out_dir.mkdir(parents=True, exist_ok=True)
+    out_folder(out_dir)
     kw = {"index": False, "encoding": "utf-8-sig"}
     paths: dict[str, Path] = {}
 

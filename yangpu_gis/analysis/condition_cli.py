@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from ..output import out_folder
 from ..terminal import say
 
 __all__ = ["register", "write_frames"]
@@ -15,7 +16,7 @@ __all__ = ["register", "write_frames"]
 
 def write_frames(out: Path, tables: dict, layers: dict, gpkg_name: str) -> dict:
     """CSV per table (UTF-8 with BOM, for Excel) and every non-empty layer in one GeoPackage."""
-    out.mkdir(parents=True, exist_ok=True)
+    out_folder(out)
     paths = {}
     for name, table in tables.items():
         path = out / f"{name}.csv"
@@ -176,7 +177,7 @@ def register(app: typer.Typer, analyze_app: typer.Typer) -> None:
             else:
                 st = _read_table(stations)
                 sm = _read_table(samples)
-            per = tuple(period.split("/")) if period and "/" in period else period
+            per = period  # a year or START/END: classify_stations checks it
             sample_cls = wq.classify_samples(sm, st)
             station_cls = wq.classify_stations(sm, st, period=per, target_class=target_class)
             tables = {"samples": sample_cls, "stations": station_cls}
@@ -222,8 +223,6 @@ def register(app: typer.Typer, analyze_app: typer.Typer) -> None:
         as_json: JsonOption = False,
     ) -> None:
         """好路率: PCI grades by road class, good-road rate by subdistrict and district."""
-        import pandas as pd
-
         from ..cli import errors_to_exit, open_cli_registry, print_json
         from ..cli import out as console
         from ..maps import save
@@ -233,9 +232,7 @@ def register(app: typer.Typer, analyze_app: typer.Typer) -> None:
         with errors_to_exit(as_json):
             table = dict(DEFAULT_PCI_GRADES)
             if grades is not None:
-                g = pd.read_csv(grades, encoding="utf-8-sig")
-                for row in g.itertuples(index=False):
-                    table[str(row[0])] = tuple(float(v) for v in row[1:4])
+                table.update(_read_grades(grades))
             with open_cli_registry(registry) as reg:
                 roads = reg.read("roads")
                 subs = reg.read("subdistricts")
@@ -256,3 +253,61 @@ def register(app: typer.Typer, analyze_app: typer.Typer) -> None:
             s = rep.summary
             say(console, "好路率 {:.2%} (target {:.0%}, gap {:.2f} pp, {:,.0f} m of good road still needed)", s['good_rate'], s['target_rate'], s['gap_pp'], s['good_length_needed_m'])
             say(console, "wrote {}", ', '.join(paths.values()))
+
+
+def _read_grades(path: Path) -> dict[str, tuple[float, float, float]]:
+    """The ``--grades`` CSV (``road_class,excellent,good,fair``, UTF-8) as a grade table.
+
+    Raises
+    ------
+    SourceError
+        If the file is missing, unreadable, not UTF-8 CSV, or a threshold is not a number
+        (with its line and column).
+    """
+    import csv
+
+    from ..errors import Problem, SourceError
+
+    hint = "a CSV with the header road_class,excellent,good,fair and one line per road class"
+    try:
+        text = Path(path).read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise SourceError("file not found", source=str(path), hint="check the path") from None
+    except IsADirectoryError:
+        raise SourceError("this is a folder, not a CSV file", source=str(path), hint=hint) from None
+    except UnicodeDecodeError:
+        raise SourceError("not a UTF-8 text file", source=str(path),
+                          hint="save it as CSV UTF-8") from None
+    except OSError as exc:
+        raise SourceError(f"cannot read it: {exc.strerror or exc}", source=str(path)) from None
+    rows = list(csv.reader(text.splitlines()))
+    if len(rows) < 2 or len(rows[0]) < 4:
+        raise SourceError("no grade table in it", source=str(path), hint=hint)
+    header = [h.strip() for h in rows[0][:4]]
+    table: dict[str, tuple[float, float, float]] = {}
+    problems = []
+    for line, row in enumerate(rows[1:], start=2):
+        if not any(v.strip() for v in row):
+            continue
+        if len(row) < 4:
+            problems.append(Problem("fewer than four values", rows=[line], row_label="line"))
+            continue
+        values = []
+        for name, v in zip(header[1:], row[1:4], strict=True):
+            try:
+                number = float(v)
+            except ValueError:
+                problems.append(Problem(f"{v!r} is not a number", rows=[line], field=name,
+                                        row_label="line"))
+                continue
+            if number != number or number in (float("inf"), float("-inf")):
+                problems.append(Problem(f"{v!r} is not a finite number", rows=[line],
+                                        field=name, row_label="line"))
+                continue
+            values.append(number)
+        if len(values) == 3:
+            table[row[0].strip()] = (values[0], values[1], values[2])
+    if problems:
+        raise SourceError("the grade table has values that are not numbers", source=str(path),
+                          problems=problems, hint=hint)
+    return table

@@ -9,6 +9,7 @@ from typing import Annotated
 
 import typer
 
+from ..output import out_folder
 from ..terminal import say
 
 __all__ = ["register", "run_presets", "write_outputs"]
@@ -41,7 +42,7 @@ def write_outputs(
     from .. import maps
     from ..maps.coverage import coverage_map
 
-    out_dir.mkdir(parents=True, exist_ok=True)
+    out_folder(out_dir)
     gpkg = out_dir / "coverage.gpkg"
     if gpkg.exists():
         gpkg.unlink()

@@ -19,6 +19,7 @@ import pandas as pd
 import pyogrio
 import shapely
 
+from ..output import out_folder
 from ._excavation_inputs import EXCLUDED_STATUS, active_permits
 from .excavation import ExcavationResult, analyze_excavation, moratorium_windows
 
@@ -121,7 +122,7 @@ def write_outputs(
         The files written.
     """
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    out_folder(out)
     files = [_csv(getattr(result, name), out / fname) for name, fname in CSV_FILES.items()]
     gpkg = out / GPKG_FILE
     gpkg.unlink(missing_ok=True)

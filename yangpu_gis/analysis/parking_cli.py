@@ -9,6 +9,7 @@ from typing import Annotated
 
 import typer
 
+from ..output import out_folder
 from ..terminal import say
 
 __all__ = ["register", "run_parking", "write_outputs"]
@@ -65,7 +66,7 @@ def write_outputs(result, out_dir: Path, *, offline: bool = True, data_date: obj
     from .. import maps
     from ..maps.parking import parking_map
 
-    out_dir.mkdir(parents=True, exist_ok=True)
+    out_folder(out_dir)
     paths = {
         "zones": out_dir / "zones.csv",
         "accessibility": out_dir / "accessibility.csv",

@@ -165,6 +165,9 @@ def road_condition(
     ``good_length_m / rated_length_m``. Road length outside every subdistrict is reported
     under ``subdistrict_id`` ``outside``.
     """
+    if not 0.0 < target_rate <= 1.0:
+        raise ValidationError(f"target good-road rate {target_rate!r} is not a share in (0, 1]",
+                              hint="give the rate as a fraction, e.g. 0.95 for 95 %")
     _check_roads(roads)
     r = roads if classes is None else roads[roads["road_class"].isin(classes)]
     r = r[["road_id", *[c for c in ("name",) if c in r.columns], "road_class", "pci",

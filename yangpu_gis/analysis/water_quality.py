@@ -214,8 +214,20 @@ def _period(period, as_of: dt.date | None) -> tuple[dt.date, dt.date, str]:
         return dt.date(year, 1, 1), dt.date(year, 12, 31), str(year)
     if isinstance(period, int) or (isinstance(period, str) and period.isdigit()):
         y = int(period)
+        if not 1900 <= y <= 2200:
+            raise ValidationError(f"period {period!r} is not a calendar year",
+                                  hint="give a year such as 2025, or START/END dates")
         return dt.date(y, 1, 1), dt.date(y, 12, 31), str(y)
-    start, end = (pd.Timestamp(p).date() for p in period)
+    parts = tuple(period.split("/")) if isinstance(period, str) else tuple(period)
+    try:
+        start, end = (pd.Timestamp(p).date() for p in parts)
+    except (ValueError, TypeError, OverflowError):  # one part, three parts, or not a date
+        raise ValidationError(
+            f"period {period!r} is neither a year nor START/END dates",
+            hint="give a year (2025) or two dates (2025-01-01/2025-06-30)") from None
+    if end < start:
+        raise ValidationError(f"period {period!r} ends before it starts",
+                              hint="give START/END with START on or before END")
     return start, end, f"{start.isoformat()}/{end.isoformat()}"
 
 
