@@ -149,9 +149,11 @@ def check_shapefile(shp: Path) -> ShapefileParts:
         )
     if n_dbf != n_shx:
         raise SourceError(
-            f"the .dbf has {n_dbf:,} records but the .shx indexes {n_shx:,} shapes",
+            f"the .dbf has {n_dbf:,} records but the .shx indexes {n_shx:,} shapes "
+            f"({parts.dbf.name}, {parts.shx.name})",
             source=src,
-            hint="the parts come from different exports; copy .shp, .shx and .dbf together",
+            hint="one part was cut short, or the parts come from different exports; copy "
+            ".shp, .shx and .dbf together again",
         )
     return parts
 
