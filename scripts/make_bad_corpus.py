@@ -480,7 +480,7 @@ def _encoding(b: _Builder) -> None:
     shp = _copy_roads_shp(d)
     shp.with_suffix(".cpg").write_text("UTF-8")
     b.add(d.name, "encoding", _load(shp, "roads", "--mode", "replace"), 2,
-          ["roads.dbf", "name"], what=".cpg says UTF-8, the DBF is GBK")
+          ["roads.dbf", "道路名称"], what=".cpg says UTF-8, the DBF is GBK")  # the file's field
     rows = [r[:] for r in NEW_COMPLAINTS]
     f = _write(b.dir("csv_gbk_wrong_encoding_flag") / "complaints.csv",
                _csv_text(COMPLAINT_HEADER, rows), encoding="gbk")

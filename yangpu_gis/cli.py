@@ -529,7 +529,7 @@ def map_command(
     from .maps.output import check_target
 
     with _errors(as_json), _registry(registry) as reg:
-        check_target(output)
+        check_target(output, (".html", ".htm", ".png"))
         data_date = reg.data_date()
         if target == "all":
             layers = {n: reg.read(n) for n, spec in CATALOGUE.items() if spec.has_geometry}

@@ -94,8 +94,8 @@ def require_columns(gdf: pd.DataFrame, columns: tuple[str, ...], what: str) -> N
     missing = [c for c in columns if c not in gdf.columns]
     if missing:
         raise ValidationError(
-            f"{what} lack column(s) {', '.join(missing)}",
-            hint=f"{what} need {', '.join(columns)}; columns present: "
+            f"{what}: missing column(s) {', '.join(missing)}",
+            hint=f"needed: {', '.join(columns)}; columns present: "
             + ", ".join(map(str, gdf.columns)),
         )
 

@@ -161,6 +161,8 @@ def register(app: typer.Typer, analyze_app: typer.Typer) -> None:
         from . import water_quality as wq
 
         with errors_to_exit(as_json):
+            if period is not None:
+                wq.period_bounds(period)  # a bad --period is refused before any reading
             if stations is None or samples is None:
                 with open_cli_registry(registry) as reg:
                     st = reg.read("water_stations") if stations is None else _read_table(stations)

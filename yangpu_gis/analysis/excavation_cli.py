@@ -137,13 +137,19 @@ def check_permit_command(
     """
     from .. import settings
     from ..cli import errors_to_exit, open_cli_registry, out, print_json
-    from ._excavation_inputs import gas_clearances
+    from ..errors import ValidationError
+    from ._excavation_inputs import gas_clearances, permit_arrays
     from .excavation import check_permit  # the documented path (loads excavation_check last)
     from .excavation_report import EXCLUDED_STATUS
 
     started = time.perf_counter()
     with errors_to_exit(as_json):
         app = read_application(application, crs).to_crs(settings.working_crs)
+        try:  # the application itself first, so its refusals name its file
+            permit_arrays(app, "the application")
+        except ValidationError as exc:
+            exc.source = exc.source or str(application)
+            raise
         reach = max(clearance_m, *gas_clearances(gas_clearance_m)) + 50.0
         minx, miny, maxx, maxy = app.total_bounds
         bbox = (minx - reach, miny - reach, maxx + reach, maxy + reach)

@@ -34,6 +34,7 @@ __all__ = [
     "classify_samples",
     "classify_stations",
     "classify_values",
+    "period_bounds",
     "river_classes",
     "validate_samples",
     "validate_stations",
@@ -208,7 +209,14 @@ def classify_samples(samples: pd.DataFrame, stations: pd.DataFrame, *,
                      axis=1)
 
 
-def _period(period, as_of: dt.date | None) -> tuple[dt.date, dt.date, str]:
+def period_bounds(period, as_of: dt.date | None = None) -> tuple[dt.date, dt.date, str]:
+    """First and last day of ``period`` and its label (see :func:`classify_stations`).
+
+    Raises
+    ------
+    ValidationError
+        If ``period`` is neither a year nor ``START/END`` dates (or ends before it starts).
+    """
     if period is None:
         year = (as_of or dt.date.today()).year - 1
         return dt.date(year, 1, 1), dt.date(year, 12, 31), str(year)
@@ -265,7 +273,7 @@ def classify_stations(
     """
     st = validate_stations(stations)
     sm = validate_samples(samples, st)
-    start, end, label = _period(period, as_of)
+    start, end, label = period_bounds(period, as_of)
     d = sm["sampled_on"].dt.date
     sm = sm[(d >= start) & (d <= end)]
     params = [p for p in PARAMETERS if p in sm.columns]

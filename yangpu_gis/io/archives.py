@@ -203,6 +203,9 @@ def extract_shapefile(path: Path, dest: Path, *, source_layer: str | None = None
     """
     with open_zip(path) as archive:
         members = check_members(path, archive)
+        # the whole archive's declared sizes first: a bomb beside a valid shapefile is refused
+        # too, though its other members would never be extracted
+        _check_declared(path, members)
         shps = [m for m in members if m.path.suffix.lower() == ".shp"]
         if source_layer:
             shps = [m for m in shps if m.path.stem == source_layer]

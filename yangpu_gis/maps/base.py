@@ -18,6 +18,7 @@ from branca.element import CssLink, JavascriptLink
 from folium.map import FitBounds, LayerControl
 
 from .. import settings
+from ..errors import ValidationError
 from . import assets
 from .elements import HeadAssets, Legend, TitleBox
 from .output import write_atomic
@@ -63,6 +64,8 @@ def _resolve_basemap(basemap: str | None, offline: bool) -> str:
         key = "amap"
     elif key.lower() in {"none", ""}:
         key = "none"
+    else:
+        check_tile_url(key)
     if offline and key != "none":
         warnings.warn(
             f"offline map: basemap {basemap!r} ignored (tiles need the network); "
@@ -71,6 +74,38 @@ def _resolve_basemap(basemap: str | None, offline: bool) -> str:
         )
         key = "none"
     return key
+
+
+def check_tile_url(url: str) -> str:
+    """Refuse a basemap that is not an ``http(s)`` tile URL template with ``{z}/{x}/{y}``.
+
+    The template goes into the page as the tiles' image address; anything else (a
+    ``javascript:`` or ``data:`` URL, a file path, a typo) is refused rather than drawn.
+
+    Raises
+    ------
+    ValidationError
+        If ``url`` is not such a template.
+    """
+    from urllib.parse import urlsplit
+
+    hint = ("use osm, amap, none, or a tile URL template such as "
+            "https://tiles.example/{z}/{x}/{y}.png")
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        parts = None
+    if parts is None or parts.scheme.lower() not in ("http", "https") or not parts.netloc:
+        raise ValidationError(f"basemap {url!r} is not an http(s) tile URL", hint=hint)
+    missing = [p for p in ("{z}", "{x}") if p not in url]
+    if "{y}" not in url and "{-y}" not in url:
+        missing.append("{y}")
+    if missing:
+        raise ValidationError(f"basemap {url!r} is not a tile URL template: it lacks "
+                              + ", ".join(missing), hint=hint)
+    if any(c in url for c in "\"<>'`\x00") or any(ord(c) < 32 for c in url):
+        raise ValidationError(f"basemap {url!r} has characters a URL cannot hold", hint=hint)
+    return url
 
 
 def _subtitle(data_date: object) -> str:

@@ -26,6 +26,9 @@ __all__ = ["choropleth_map", "classify", "format_number"]
 NO_DATA = ClassStyle("无数据", "#8c8c8c", 0.8, fill_color="#d9d9d9", fill_opacity=0.6)
 
 
+#: Most classes a choropleth legend offers (more cannot be told apart by colour).
+MAX_CLASSES = 12
+
 def format_number(value: float) -> str:
     """Compact legend number: thousands separators, at most two decimals.
 
@@ -138,8 +141,12 @@ def choropleth_map(
     Raises
     ------
     ValidationError
-        If the column is missing, not numeric, or has no values.
+        If the column is missing, not numeric, or has no values, or ``k`` is not a whole
+        number of classes from 1 to :data:`MAX_CLASSES`.
     """
+    if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= MAX_CLASSES:
+        raise ValidationError(f"k = {k!r} classes: give a whole number from 1 to {MAX_CLASSES}",
+                              hint="5 classes read well on a map legend")
     if column not in gdf.columns:
         raise ValidationError(f"no column {column!r} to classify", hint=f"columns: {list(gdf.columns)}")
     values = _numeric_values(gdf, column)

@@ -41,18 +41,23 @@ def _error(exc: OSError, path: Path) -> YangpuGisError:
                           hint=_HINTS.get(exc.errno, "check the -o path"))
 
 
-def check_target(path: str | PathLike) -> Path:
-    """Refuse an output path that is a folder, before any work is done; return it.
+def check_target(path: str | PathLike, suffixes: tuple[str, ...] | None = None) -> Path:
+    """Refuse an output path that is a folder (or of another kind than ``suffixes``), before
+    any work is done; return it.
 
     Raises
     ------
     ValidationError
-        If ``path`` is an existing folder.
+        If ``path`` is an existing folder, or its extension is not one of ``suffixes``.
     """
     path = Path(path)
     if path.is_dir():
         raise ValidationError("the map's output path is a folder", source=str(path),
                               hint=f"give a file name, e.g. -o {path / 'map.html'}")
+    if suffixes is not None and path.suffix.lower() not in suffixes:
+        raise ValidationError(
+            f"a map is written as {' or '.join(suffixes)}, not {path.suffix or 'a file without extension'}",
+            source=str(path), hint=f"e.g. -o {path.with_suffix(suffixes[0]).name}")
     return path
 
 
