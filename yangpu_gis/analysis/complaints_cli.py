@@ -9,12 +9,13 @@ from typing import Annotated
 
 import typer
 
-from ..output import out_folder
+from ..output import out_folder, writes_results
 from ..terminal import say
 
 __all__ = ["register", "write_outputs"]
 
 
+@writes_results("out_dir")
 def write_outputs(result, out_dir: Path, *, subdistricts=None, offline: bool = True,
                   data_date: object = None, map_name: str = "complaints_map.html",
                   write_map: bool = True) -> dict[str, str]:

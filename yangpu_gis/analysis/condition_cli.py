@@ -8,12 +8,13 @@ from typing import Annotated
 
 import typer
 
-from ..output import out_folder
+from ..output import out_folder, writes_results
 from ..terminal import say
 
 __all__ = ["register", "write_frames"]
 
 
+@writes_results("out")
 def write_frames(out: Path, tables: dict, layers: dict, gpkg_name: str) -> dict:
     """CSV per table (UTF-8 with BOM, for Excel) and every non-empty layer in one GeoPackage."""
     out_folder(out)

@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from ..output import out_folder
+from ..output import out_folder, writes_results
 from ..terminal import say
 
 __all__ = ["register", "run_presets", "write_outputs"]
@@ -29,6 +29,7 @@ _PRESET_LAYERS = {
 }
 
 
+@writes_results("out_dir")
 def write_outputs(
     reports: list, out_dir: Path, *, offline: bool = True, data_date: object = None
 ) -> dict[str, dict[str, str]]:

@@ -19,7 +19,7 @@ import pandas as pd
 import pyogrio
 import shapely
 
-from ..output import out_folder
+from ..output import out_folder, writes_results
 from ._excavation_inputs import EXCLUDED_STATUS, active_permits
 from .excavation import ExcavationResult, analyze_excavation, moratorium_windows
 
@@ -103,6 +103,7 @@ def _layers(result: ExcavationResult, permits, roads, pipelines) -> dict[str, gp
     return layers
 
 
+@writes_results("out_dir")
 def write_outputs(
     result: ExcavationResult,
     permits: gpd.GeoDataFrame,

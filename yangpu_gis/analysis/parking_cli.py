@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from ..output import out_folder
+from ..output import out_folder, writes_results
 from ..terminal import say
 
 __all__ = ["register", "run_parking", "write_outputs"]
@@ -54,6 +54,7 @@ def run_parking(reg, out_dir: Path, *, distance: str = "network", catchment_m=No
                                  data_date=reg.data_date())
 
 
+@writes_results("out_dir")
 def write_outputs(result, out_dir: Path, *, offline: bool = True, data_date: object = None,
                   map_name: str = "parking_map.html") -> dict[str, str]:
     """Write the CSVs, the GeoPackage and the HTML map of a ``ParkingResult`` to ``out_dir``.

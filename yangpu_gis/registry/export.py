@@ -289,10 +289,29 @@ def _write_vector(gdf, tmp: Path, layer: str, suffix: str) -> None:
         warnings.filterwarnings("ignore", r"Field .* created as .* field, though .* requested",
                                 RuntimeWarning)
         pyogrio.write_dataframe(frame, tmp, use_arrow=True, **kwargs)
+    _check_written(tmp, kwargs.get("layer"), len(frame))
     if suffix == ".gpkg" and datetimes:
         from .geopackage import gpkg_datetimes_to_standard
 
         gpkg_datetimes_to_standard(tmp, layer, datetimes)
+
+
+def _check_written(tmp: Path, layer: str | None, expected: int) -> None:
+    """Read back what GDAL wrote: some drivers (GeoJSON) drop a full disk's write errors
+    and leave a short file, so a file that does not hold every feature is a failed write."""
+    import pyogrio
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            found = pyogrio.read_info(tmp, layer=layer, force_feature_count=True)["features"]
+    except Exception:  # noqa: BLE001 - any reading failure means the file is not whole
+        found = -1
+    if found != expected:
+        if _nearly_full(tmp.parent):
+            raise OSError(errno.ENOSPC, "No space left on device")
+        raise YangpuGisError(f"the written file holds {max(found, 0):,} of {expected:,} features",
+                             source=str(tmp), hint="write it again; check the disk")
 
 
 def _refuse_mixed_geometry(frame, layer: str, out: Path) -> None:
