@@ -141,3 +141,49 @@ def pytest_sessionfinish(session, exitstatus):
             reporter.write_line(
                 f"FAILED: {len(_skipped_postgis)} PostGIS tests were skipped with CI=true "
                 f"(first: {_skipped_postgis[0]})", red=True)
+
+
+# ------------------------------------------------------------------ browser and small disks
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-quic", "--no-first-run", "--disable-component-update",
+                 "--disable-sync"]
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's headless Chromium through playwright, one for the whole run."""
+    sync_api = pytest.importorskip("playwright.sync_api")
+    if not Path(CHROMIUM).exists():
+        pytest.skip("Debian chromium not installed")
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def small_disk_of(tmp_path):
+    """``small_disk_of("256k")``: a folder on a tmpfs of that size, unmounted afterwards.
+
+    Mounting needs root (the test command runs as root in CI); where it is not allowed the
+    test is skipped, the one kind of skip outside PostGIS that is not a failure.
+    """
+    import subprocess
+
+    mounted: list[Path] = []
+
+    def mount(size: str) -> Path:
+        where = tmp_path / f"small{len(mounted)}"
+        where.mkdir()
+        res = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(where)],
+                             capture_output=True, timeout=20)
+        if res.returncode != 0:
+            pytest.skip("cannot mount a small tmpfs here (needs root): "
+                        + res.stderr.decode(errors="replace").strip())
+        mounted.append(where)
+        return where
+
+    yield mount
+    for where in mounted:
+        subprocess.run(["umount", "-l", str(where)], check=False, capture_output=True)

@@ -380,9 +380,7 @@ def _strict(text: str):
 
 
 def test_every_json_output_is_strict_json(target, tmp_path):
-    from yangpu_gis.demo_raster import write_demo_dem
-
-    dem = write_demo_dem(tmp_path / "dem.tif")
+    dem = REPO / "data" / "demo" / "dem.tif"  # the demo dataset's DEM
     src = write(roads(4), tmp_path / "roads.geojson")
     outputs = [
         run_cli("load", src, "-l", "roads", "-r", target, "--json"),
@@ -562,17 +560,9 @@ def test_a_live_process_working_copy_is_kept(tmp_path):
 
 # --------------------------------------------------------------------------- 8. full disk
 @pytest.fixture
-def small_disk(tmp_path):
+def small_disk(small_disk_of):
     """A 5 MB tmpfs (root only); the test is skipped where it cannot be mounted."""
-    mnt = tmp_path / "small"
-    mnt.mkdir()
-    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=5m", "tmpfs", str(mnt)],
-                             capture_output=True)
-    if mounted.returncode != 0:
-        pytest.skip("cannot mount a small tmpfs here (needs root): "
-                    + mounted.stderr.decode(errors="replace").strip())
-    yield mnt
-    subprocess.run(["umount", "-l", str(mnt)], check=False)
+    return small_disk_of("5m")
 
 
 @pytest.mark.parametrize("where", ["write", "copy"])

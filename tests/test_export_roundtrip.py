@@ -322,16 +322,9 @@ def test_refused_exports_leave_registry_and_folder_untouched(samples, tmp_path):
 
 
 @pytest.fixture
-def small_disk(tmp_path):
+def small_disk(small_disk_of):
     """A 256 KiB tmpfs (needs root); skipped where mounting is not allowed."""
-    mount = tmp_path / "small"
-    mount.mkdir()
-    res = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", str(mount)],
-                         capture_output=True)
-    if res.returncode != 0:
-        pytest.skip("cannot mount a small tmpfs here")
-    yield mount
-    subprocess.run(["umount", str(mount)], check=False)
+    return small_disk_of("256k")
 
 
 @pytest.mark.parametrize("name", ["roads.gpkg", "roads.shp", "roads.csv", "roads.geojson",

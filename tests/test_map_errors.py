@@ -16,7 +16,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import uuid
 from pathlib import Path
 
 import geopandas as gpd
@@ -165,17 +164,6 @@ def test_choropleth_of_a_non_numeric_column(column, words, registry, tmp_path):
 
 
 # ------------------------------------------------------------------------- disk full
-def _small_fs(tmp: Path):
-    mount = tmp / "small"
-    mount.mkdir()
-    try:
-        subprocess.run(["mount", "-t", "tmpfs", "-o", "size=96k", f"yp{uuid.uuid4().hex[:6]}",
-                        str(mount)], check=True, capture_output=True, timeout=20)
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return mount
-
-
 def _fsize_limit(limit: int):
     def apply():
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
@@ -199,10 +187,8 @@ def test_full_disk_leaves_no_partial_map(target, suffix, registry, tmp_path):
 
 
 @pytest.mark.skipif(os.geteuid() != 0 or not shutil.which("mount"), reason="needs mount")
-def test_full_tmpfs_leaves_no_partial_map(registry, tmp_path):
-    mount = _small_fs(tmp_path)
-    if mount is None:
-        pytest.skip("cannot mount a tmpfs here")
+def test_full_tmpfs_leaves_no_partial_map(registry, tmp_path, small_disk_of):
+    mount = small_disk_of("96k")
     try:
         out = mount / "roads.html"
         proc = run("map", "roads", "-r", registry, "-o", str(out), "--offline", cwd=tmp_path)

@@ -31,11 +31,6 @@ import pytest
 from yangpu_gis import open_registry
 from yangpu_gis.catalogue import BATCH_COLUMN, CATALOGUE
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-quic", "--no-first-run", "--disable-component-update",
-                 "--disable-sync"]
-
 #: The window the small registry is cut to (lon/lat): about 3.3 km x 3.3 km of central
 #: Yangpu with roads, rivers, four water stations, permits, compounds and complaints.
 BBOX = (121.500, 31.285, 121.535, 31.315)
@@ -205,15 +200,6 @@ INSPECT_JS = """(sample) => {
 }"""
 
 
-@pytest.fixture(scope="module")
-def browser():
-    sync_api = pytest.importorskip("playwright.sync_api")
-    if not Path(CHROMIUM).exists():
-        pytest.skip("Debian chromium not installed")
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
 
 
 def inspect(browser, path: Path) -> dict:
