@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import json
+import sqlite3
 from pathlib import Path
 
 import geopandas as gpd
@@ -146,6 +147,43 @@ def test_geojson_valid_dates_are_stored_as_written(tmp_path):
     prepared = prepare(read_source(_geojson(tmp_path / "r.geojson", feats)), "roads")
     got = [d.date() for d in prepared.frame["built_date"]]
     assert got == [dt.date.fromisoformat(d) for d in written]
+
+
+def _gpkg_with_dates(path: Path, dates: list[str]) -> Path:
+    """A roads GeoPackage whose DATE field ``built_date`` stores ``dates`` as text (what a
+    foreign program may write; GDAL itself would refuse to write an impossible date)."""
+    n = len(dates)
+    gdf = gpd.GeoDataFrame(
+        {"road_id": [f"R{i}" for i in range(n)], "name": ["路"] * n, "road_class": ["branch"] * n},
+        geometry=[shapely.LineString([(121.5 + i * 1e-3, 31.3), (121.5 + i * 1e-3, 31.305)])
+                  for i in range(n)], crs="EPSG:4326")
+    gdf.to_file(path, driver="GPKG", layer="roads")
+    con = sqlite3.connect(path)
+    con.execute('ALTER TABLE roads ADD COLUMN built_date DATE')
+    # the R-tree triggers call SpatiaLite functions plain SQLite lacks; no geometry changes
+    for (name,) in con.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'").fetchall():
+        con.execute(f'DROP TRIGGER "{name}"')
+    for i, d in enumerate(dates):
+        con.execute("UPDATE roads SET built_date = ? WHERE road_id = ?", (d, f"R{i}"))
+    con.commit()
+    con.close()
+    return path
+
+
+@pytest.mark.parametrize("bad", IMPOSSIBLE_DATES)
+def test_geopackage_impossible_date_is_refused(tmp_path, bad):
+    path = _gpkg_with_dates(tmp_path / "roads.gpkg", ["2021-05-01", bad, "2020-02-29"])
+    err = _refused(path, "roads")
+    problem = _problem_for(err, "built_date")
+    assert problem.rows == [2]  # GeoPackage fids count from 1
+    assert bad in problem.message
+
+
+def test_geopackage_valid_dates_are_stored_as_written(tmp_path):
+    written = ["2021-05-01", "2020-02-29", "1999-12-31"]
+    prepared = prepare(read_source(_gpkg_with_dates(tmp_path / "roads.gpkg", written)), "roads")
+    assert [d.date() for d in prepared.frame["built_date"]] == [
+        dt.date.fromisoformat(d) for d in written]
 
 
 @pytest.mark.parametrize("bad", IMPOSSIBLE_DATES)

@@ -399,6 +399,8 @@ def _read_vector(p: Path, *, source_layer: str | None, where: str | None) -> Raw
                                 **({"DATE_AS_STRING": "YES"} if geojson else {}))
     if scan is not None and scan.booleans:
         _restore_booleans(frame, rows, scan.booleans)
+    if p.suffix.lower() == ".gpkg":
+        _gpkg_date_texts(p, source_layer, frame, rows)
     return RawSource(
         path=str(p) if len(names) == 1 else f"{p}:{source_layer}",
         frame=frame,
@@ -424,6 +426,41 @@ def _restore_booleans(frame: pd.DataFrame, rows: np.ndarray,
         values = frame[name].astype(object).to_numpy(copy=True)
         values[at] = [bool(v) if not pd.isna(v) else v for v in values[at]]
         frame[name] = pd.Series(values, index=frame.index, dtype=object)
+
+
+def _gpkg_date_texts(p: Path, layer: str, frame: pd.DataFrame, rows: np.ndarray) -> None:
+    """Put back the stored text of a GeoPackage's DATE fields, which GDAL rolls over
+    (``2021-02-30`` becomes 2021-03-02), so that impossible dates are refused.
+
+    The file is opened read-only with SQLite; nothing happens when it cannot be."""
+    import sqlite3
+
+    try:
+        info = pyogrio.read_info(p, layer=layer)
+    except (*_GDAL_ERRORS, ValueError, TypeError, UnicodeError, OSError):
+        return
+    dates = [str(f) for f, d in zip(info["fields"], info["dtypes"], strict=True)
+             if str(d) == "datetime64[D]" and str(f) in frame.columns]
+    fid = '"' + str(info.get("fid_column") or "fid").replace('"', '""') + '"'
+    if not dates:
+        return
+    try:
+        con = sqlite3.connect(f"{p.resolve().as_uri()}?mode=ro", uri=True)
+    except sqlite3.Error:
+        return
+    try:
+        for name in dates:
+            quoted = '"' + name.replace('"', '""') + '"'
+            table = '"' + layer.replace('"', '""') + '"'
+            stored = dict(con.execute(f"SELECT {fid}, {quoted} FROM {table} "  # noqa: S608
+                                      f"WHERE {quoted} IS NOT NULL").fetchall())
+            values = [stored.get(int(r)) for r in rows]
+            frame[name] = pd.Series([v if isinstance(v, str) else None for v in values],
+                                    index=frame.index, dtype=object)
+    except (sqlite3.Error, ValueError, TypeError):
+        return
+    finally:
+        con.close()
 
 
 def _unknown_crs_member(member: object) -> str | None:
