@@ -72,6 +72,9 @@ class RawSource:
         Things the user should know (e.g. the encoding detected).
     skipped : list of int
         Rows left out on request (``skip_unlocated``), reported with the load.
+    unknown_crs : str or None
+        A CRS the file declares that is not known (a GeoJSON ``crs`` member GDAL ignores):
+        refused unless ``--crs`` says what the coordinates are.
     """
 
     path: str
@@ -83,6 +86,7 @@ class RawSource:
     sha256: str = ""
     notes: list[str] = field(default_factory=list)
     skipped: list[int] = field(default_factory=list)
+    unknown_crs: str | None = None
 
 
 def sha256_file(*paths: Path) -> str:
@@ -388,9 +392,15 @@ def _read_vector(p: Path, *, source_layer: str | None, where: str | None) -> Raw
         several="the file holds {n} layers: {names}", hint="choose one with --source-layer NAME",
         unknown="no layer {chosen!r} in the file (it has: {names})",
     )
-    if p.suffix.lower() in (".geojson", ".json"):
-        check_geojson_text(p)  # GDAL would cut texts at an escaped NUL
-    frame, rows = _vector_frame(p, where=where, layer=source_layer)
+    geojson = p.suffix.lower() in (".geojson", ".json")
+    scan = check_geojson_text(p) if geojson else None  # GDAL would cut texts at an escaped NUL
+    # GeoJSON dates as the file writes them: GDAL would turn 2021-02-30 into 2021-03-02
+    frame, rows = _vector_frame(p, where=where, layer=source_layer,
+                                **({"DATE_AS_STRING": "YES"} if geojson else {}))
+    if scan is not None and scan.booleans:
+        _restore_booleans(frame, rows, scan.booleans)
+    if p.suffix.lower() == ".gpkg":
+        _gpkg_date_texts(p, source_layer, frame, rows)
     return RawSource(
         path=str(p) if len(names) == 1 else f"{p}:{source_layer}",
         frame=frame,
@@ -398,7 +408,72 @@ def _read_vector(p: Path, *, source_layer: str | None, where: str | None) -> Raw
         row_label="OSM id" if p.suffix.lower() in (".osm", ".pbf") else "feature",
         crs=frame.crs if has_geometry(frame) else None,  # a GeoPackage attributes table: none
         sha256=sha256_file(p),
+        unknown_crs=_unknown_crs_member(scan.crs_member) if scan is not None else None,
     )
+
+
+def _restore_booleans(frame: pd.DataFrame, rows: np.ndarray,
+                      booleans: dict[str, list[int]]) -> None:
+    """Put JSON ``true``/``false`` back where GDAL made them 1/0 of a number column, so that
+    they are refused as true/false values where a number is expected."""
+    for name, positions in booleans.items():
+        if name not in frame.columns or not pd.api.types.is_numeric_dtype(frame[name].dtype) \
+                or pd.api.types.is_bool_dtype(frame[name].dtype):
+            continue
+        at = np.flatnonzero(np.isin(rows, np.asarray(positions, dtype="int64") + 1))
+        if len(at) == 0:
+            continue
+        values = frame[name].astype(object).to_numpy(copy=True)
+        values[at] = [bool(v) if not pd.isna(v) else v for v in values[at]]
+        frame[name] = pd.Series(values, index=frame.index, dtype=object)
+
+
+def _gpkg_date_texts(p: Path, layer: str, frame: pd.DataFrame, rows: np.ndarray) -> None:
+    """Put back the stored text of a GeoPackage's DATE fields, which GDAL rolls over
+    (``2021-02-30`` becomes 2021-03-02), so that impossible dates are refused.
+
+    The file is opened read-only with SQLite; nothing happens when it cannot be."""
+    import sqlite3
+
+    try:
+        info = pyogrio.read_info(p, layer=layer)
+    except (*_GDAL_ERRORS, ValueError, TypeError, UnicodeError, OSError):
+        return
+    dates = [str(f) for f, d in zip(info["fields"], info["dtypes"], strict=True)
+             if str(d) == "datetime64[D]" and str(f) in frame.columns]
+    fid = '"' + str(info.get("fid_column") or "fid").replace('"', '""') + '"'
+    if not dates:
+        return
+    try:
+        con = sqlite3.connect(f"{p.resolve().as_uri()}?mode=ro", uri=True)
+    except sqlite3.Error:
+        return
+    try:
+        for name in dates:
+            quoted = '"' + name.replace('"', '""') + '"'
+            table = '"' + layer.replace('"', '""') + '"'
+            stored = dict(con.execute(f"SELECT {fid}, {quoted} FROM {table} "  # noqa: S608
+                                      f"WHERE {quoted} IS NOT NULL").fetchall())
+            values = [stored.get(int(r)) for r in rows]
+            frame[name] = pd.Series([v if isinstance(v, str) else None for v in values],
+                                    index=frame.index, dtype=object)
+    except (sqlite3.Error, ValueError, TypeError):
+        return
+    finally:
+        con.close()
+
+
+def _unknown_crs_member(member: object) -> str | None:
+    """What a GeoJSON ``crs`` member declares when pyproj does not know it (else None)."""
+    props = member.get("properties") if isinstance(member, dict) else None
+    name = props.get("name") if isinstance(props, dict) else None
+    if not isinstance(member, dict) or member.get("type") != "name" or not isinstance(name, str):
+        return None  # other forms (old "EPSG"/"link" members) are GDAL's to read
+    try:
+        pyproj.CRS.from_user_input(name.strip())
+    except pyproj.exceptions.CRSError:
+        return name if len(name) <= 200 else name[:200] + "…"
+    return None
 
 
 def _decode_text_file(p: Path, encoding: str | None) -> tuple[str, EncodingGuess]:

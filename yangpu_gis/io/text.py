@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -23,7 +24,7 @@ import pandas as pd
 
 from ..errors import Problem, SourceError
 
-__all__ = ["CONTROL_CHARACTERS", "check_geojson_text", "control_characters"]
+__all__ = ["CONTROL_CHARACTERS", "GeoJSONScan", "check_geojson_text", "control_characters"]
 
 #: Characters refused in text values (see the module docstring).
 CONTROL_CHARACTERS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
@@ -82,11 +83,34 @@ def _strings(value: object, path: str = "") -> list[tuple[str, str]]:
     return out
 
 
-def check_geojson_text(path: Path) -> None:
-    """Refuse a GeoJSON file whose property texts hold NUL, by feature and field.
+#: A bare JSON ``true``/``false`` as a member value (not inside a string).
+_BARE_BOOL = re.compile(rb":\s*(?:true|false)\s*[,}\]]")
 
-    Only files that contain ``\\u0000`` (or a raw NUL byte) are parsed, so the usual file
-    costs one byte search.
+
+@dataclass
+class GeoJSONScan:
+    """What a GeoJSON file holds that GDAL hides.
+
+    Attributes
+    ----------
+    booleans : dict of str to list of int
+        Property name to the 0-based positions of the features whose value is JSON
+        ``true``/``false`` (GDAL reads them as 1/0 in a number column).
+    crs_member : object
+        The top-level ``crs`` member, or None when the file has none.
+    """
+
+    booleans: dict[str, list[int]] = field(default_factory=dict)
+    crs_member: object = None
+
+
+def check_geojson_text(path: Path) -> GeoJSONScan:
+    """Refuse a GeoJSON file whose property texts hold NUL, by feature and field; and report
+    the booleans and the ``crs`` member GDAL would hide (:class:`GeoJSONScan`).
+
+    The file is read once; it is parsed as JSON only when it contains ``\\u0000`` (or a
+    raw NUL byte), a bare ``true``/``false`` or a ``"crs"`` key, so the usual file costs a few
+    byte searches.
 
     Raises
     ------
@@ -94,8 +118,10 @@ def check_geojson_text(path: Path) -> None:
         Naming the features (1-based, as QGIS numbers them) and the fields.
     """
     data = path.read_bytes()
-    if b"\\u0000" not in data and b"\x00" not in data:
-        return
+    scan = GeoJSONScan()
+    has_nul = b"\\u0000" in data or b"\x00" in data
+    if not has_nul and b'"crs"' not in data and _BARE_BOOL.search(data) is None:
+        return scan
     if b"\x00" in data:
         line = data[: data.index(b"\x00")].count(b"\n") + 1
         raise SourceError("the file holds a NUL byte, which JSON does not allow",
@@ -105,18 +131,24 @@ def check_geojson_text(path: Path) -> None:
     try:
         doc = json.loads(data.decode("utf-8-sig"))
     except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
-        return  # GDAL reports what is wrong with the file
+        return scan  # GDAL reports what is wrong with the file
+    if isinstance(doc, dict):
+        scan.crs_member = doc.get("crs")
     features = doc.get("features") if isinstance(doc, dict) else None
     if isinstance(doc, dict) and doc.get("type") == "Feature":
         features = [doc]
     if not isinstance(features, list):
-        return
+        return scan
     by_field: dict[str, list[int]] = {}
     for i, feature in enumerate(features):
         props = feature.get("properties") if isinstance(feature, dict) else None
         if not isinstance(props, dict):
             continue
         for name, value in props.items():
+            if isinstance(value, bool):
+                scan.booleans.setdefault(str(name), []).append(i)
+            if not has_nul:
+                continue
             texts = [("", str(name)), *_strings(value)]
             if any("\x00" in t for _, t in texts):
                 by_field.setdefault(str(name).replace("\x00", "\\u0000"), []).append(i + 1)
@@ -128,3 +160,4 @@ def check_geojson_text(path: Path) -> None:
                               row_label="feature") for name, rows in by_field.items()],
             hint="remove the \\u0000 from these values (often debris of a broken export)",
         )
+    return scan

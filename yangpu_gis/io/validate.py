@@ -478,6 +478,14 @@ def _check_attributes(frame: pd.DataFrame, spec: Layer, rows: np.ndarray, label:
 
 def _source_crs(raw: RawSource, given: str | pyproj.CRS | None) -> pyproj.CRS | str | None:
     if given is None or given == "":
+        if raw.unknown_crs is not None:
+            from ..errors import CRSError
+
+            raise CRSError(
+                f"the file declares a CRS that is not known: its crs member names "
+                f"{raw.unknown_crs!r}", source=raw.path,
+                hint="give the coordinates' CRS with --crs (e.g. --crs EPSG:4326), or fix or "
+                "remove the file's \"crs\" member")
         return raw.crs
     parsed = parse_crs(given)
     if raw.crs is not None and not isinstance(parsed, str) and not parsed.equals(raw.crs):
