@@ -33,11 +33,10 @@ def demo(tmp_path_factory):
 
 @pytest.fixture
 def demo_copy(demo, tmp_path):
-    """A private copy of the demo registry (with its raster folder) for commands that write."""
+    """A private copy of the demo registry (one file: the DEM is inside) for commands that write."""
     root, _ = demo
     target = tmp_path / "copy.gpkg"
     shutil.copyfile(root / "yangpu.gpkg", target)
-    shutil.copytree(root / "yangpu.gpkg.rasters", tmp_path / "copy.gpkg.rasters")
     return target
 
 
@@ -133,6 +132,11 @@ def _check_permit(data, ctx):
     assert data["verdict"] in VERDICTS
 
 
+def _check_upgrade(data, ctx):
+    # the demo registry is already one file: nothing to move, the file as it was
+    assert data["backend"] == "geopackage" and data["rasters"] == []
+
+
 def _check_analysis(data, ctx):
     if "reports" in data:  # coverage: one entry per preset
         assert data["reports"]
@@ -157,6 +161,7 @@ CASES = {
     ("load-raster",): (["load-raster", DEMO / "dem.tif", "-r", "{copy}"], True,
                        _check_load_raster),
     ("check-permit",): (["check-permit", "{app}", "-r", "{reg}"], False, _check_permit),
+    ("upgrade",): (["upgrade", "-r", "{copy}"], True, _check_upgrade),
     ("analyze", "excavation"): (["analyze", "excavation", "-o", "{tmp}/out", "-r", "{reg}"],
                                 False, _check_analysis),
     ("analyze", "parking"): (["analyze", "parking", "-o", "{tmp}/out", "-r", "{reg}"], False,

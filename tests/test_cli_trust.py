@@ -155,7 +155,8 @@ def test_hostile_registry_path(text, tmp_path):
 
 def test_hostile_names_in_json_stay_exact_and_strict(tmp_path):
     reg = tmp_path / "r.gpkg"
-    names = [h for h in HOSTILE if "\\" not in h][:5]
+    # printable ones: control characters in stored text are refused (tests/test_io_values.py)
+    names = [h for h in HOSTILE if "\\" not in h and h.isprintable()][:5]
     src = write(roads(len(names), names=names), tmp_path / f"x{HOSTILE[2]}" / "r.geojson")
     run = run_cli("load", src, "-l", "roads", "-r", reg, "--json")
     assert run.returncode == 0, run

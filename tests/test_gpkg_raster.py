@@ -81,7 +81,7 @@ def test_gpkg_copied_alone_carries_the_dem(tmp_path):
     reg = open_registry(src / "yangpu.gpkg")
     reg.load(_subdistrict(), "subdistricts")
     load_raster(reg, _write(tmp_path / "dem.tif", v), "dem")
-    assert _folder(src) == ["yangpu.gpkg", "yangpu.gpkg.lock"]  # no sidecar folder
+    assert _folder(src) == ["yangpu.gpkg"]  # no sidecar folder (and no lock file left)
     elsewhere = tmp_path / "b"
     elsewhere.mkdir()
     shutil.copyfile(src / "yangpu.gpkg", elsewhere / "copy.gpkg")
@@ -158,7 +158,7 @@ def _fail_before_commit(monkeypatch):
     monkeypatch.setattr(store_mod, "_before_commit", boom)
 
 
-FAILURES = {"disk_full_in_gdal_write": (_fail_after_write, OSError),
+FAILURES = {"disk_full_in_gdal_write": (_fail_after_write, RegistryError),  # said in one line
             "read_back_differs": (_fail_read_back, RegistryError),
             "before_commit": (_fail_before_commit, RuntimeError)}
 
@@ -236,7 +236,7 @@ def test_upgrade_command_moves_the_sidecar_into_the_gpkg(tmp_path):
     assert res.returncode == 0, res.stderr
     report = json.loads(res.stdout)
     assert report["rasters"] == ["dem"] and report["removed"] == ["dem_b2.tif"]
-    assert _folder(tmp_path) == ["old.gpkg", "old.gpkg.lock", "src.tif"]
+    assert _folder(tmp_path) == ["old.gpkg", "src.tif"]
     reg = open_registry(path)
     r = read_raster(reg, "dem")
     np.testing.assert_array_equal(r.values, v)

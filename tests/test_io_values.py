@@ -485,7 +485,7 @@ def test_any_text_round_trips_or_is_refused_by_row(tmp_path_factory, text, fmt):
         path, layer, opts, row = write_geojson(tmp / "r.geojson", feats), "roads", {}, 2
         ident = "R1"
     outcome, value = _expected(text)
-    with open_registry(str(tmp / "reg.gpkg")) as reg:
+    with open_registry(str(tmp / "reg.gpkg"), create=True) as reg:
         if outcome == "stored":
             reg.load(path, layer, **opts)
             got = reg.read(layer).set_index(reg_id := ("facility_id" if fmt == "csv"

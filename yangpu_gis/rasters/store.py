@@ -871,6 +871,7 @@ def read_raster(
     """
     kind = get_raster_kind(name)
     if reg.kind == "geopackage":
+        reg._exists()  # type: ignore[attr-defined]  # a missing registry is refused, not empty
         return _read_geopackage(reg, kind, bbox, bbox_crs, verify=verify)
     meta = _pg_meta(reg, name)
     if meta is None:
