@@ -273,9 +273,23 @@ def _datetimes(series: pd.Series) -> pd.Series:
         out[aware] = parsed.dt.tz_convert(TIMEZONE).astype(out.dtype)
     naive = ~aware & text.notna().to_numpy()
     if naive.any():
-        parsed = _ns_range(pd.to_datetime(text[naive], errors="coerce", format="mixed"))
-        out[naive] = parsed.dt.tz_localize(TIMEZONE).astype(out.dtype)
+        try:
+            parsed = _ns_range(pd.to_datetime(text[naive], errors="coerce", format="mixed"))
+            out[naive] = parsed.dt.tz_localize(TIMEZONE).astype(out.dtype)
+        except (TypeError, ValueError):  # a zone the suffix test missed ("… UTC", "+0800")
+            out[naive] = [_one_datetime(v) for v in text[naive]]
     return out
+
+
+def _one_datetime(value: str) -> pd.Timestamp:
+    """One text datetime in Asia/Shanghai (its own zone if it names one); NaT if not one."""
+    try:
+        ts = pd.Timestamp(value)
+    except (TypeError, ValueError, OverflowError):
+        return pd.NaT
+    if ts is pd.NaT or not 1677 < ts.year < 2262:
+        return pd.NaT
+    return ts.tz_localize(TIMEZONE) if ts.tzinfo is None else ts.tz_convert(TIMEZONE)
 
 
 def _bools(series: pd.Series) -> pd.Series:
