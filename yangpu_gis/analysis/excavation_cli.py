@@ -138,18 +138,13 @@ def check_permit_command(
     from .. import settings
     from ..cli import errors_to_exit, open_cli_registry, out, print_json
     from ..errors import ValidationError
-    from ._excavation_inputs import gas_clearances, permit_arrays
+    from ._excavation_inputs import gas_clearances
     from .excavation import check_permit  # the documented path (loads excavation_check last)
     from .excavation_report import EXCLUDED_STATUS
 
     started = time.perf_counter()
     with errors_to_exit(as_json):
         app = read_application(application, crs).to_crs(settings.working_crs)
-        try:  # the application itself first, so its refusals name its file
-            permit_arrays(app, "the application")
-        except ValidationError as exc:
-            exc.source = exc.source or str(application)
-            raise
         reach = max(clearance_m, *gas_clearances(gas_clearance_m)) + 50.0
         minx, miny, maxx, maxy = app.total_bounds
         bbox = (minx - reach, miny - reach, maxx + reach, maxy + reach)
@@ -157,11 +152,16 @@ def check_permit_command(
             permits = reg.read("excavation_permits")
             roads = reg.read("roads", bbox=bbox)
             pipelines = reg.read("pipelines", bbox=bbox)
-        result = check_permit(app, permits, roads, pipelines, distance_m=distance_m,
-                              repeat_days=repeat_days, new_road_years=new_road_years,
-                              major_repair_years=major_repair_years, clearance_m=clearance_m,
-                              gas_clearance_m=gas_clearance_m,
-                              exclude_status=() if include_revoked else EXCLUDED_STATUS)
+        try:
+            result = check_permit(app, permits, roads, pipelines, distance_m=distance_m,
+                                  repeat_days=repeat_days, new_road_years=new_road_years,
+                                  major_repair_years=major_repair_years,
+                                  clearance_m=clearance_m, gas_clearance_m=gas_clearance_m,
+                                  exclude_status=() if include_revoked else EXCLUDED_STATUS)
+        except ValidationError as exc:  # the application's own refusals name its file
+            if exc.message.startswith("the application") and not exc.source:
+                exc.source = str(application)
+            raise
         seconds = time.perf_counter() - started
         if as_json:
             print_json({**result.as_dict(), "seconds": round(seconds, 3)})
