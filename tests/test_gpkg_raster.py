@@ -23,6 +23,7 @@ from affine import Affine
 from yangpu_gis import open_registry
 from yangpu_gis.errors import RegistryError
 from yangpu_gis.io.sources import sha256_file
+from yangpu_gis.rasters import data as data_mod
 from yangpu_gis.rasters import load_raster, prepare_raster, read_raster
 from yangpu_gis.rasters import store as store_mod
 
@@ -209,7 +210,7 @@ def _legacy_registry(folder: Path, values: np.ndarray) -> Path:
     sidecar = folder / "old.gpkg.rasters"
     sidecar.mkdir()
     cog = sidecar / f"dem_b{batch_id}.tif"
-    store_mod._write_geotiff(cog, prepared.values, prepared.transform, prepared.crs, cog=True)
+    data_mod._write_geotiff(cog, prepared.values, prepared.transform, prepared.crs, cog=True)
     meta = store_mod._meta(prepared, "cog", f"{sidecar.name}/{cog.name}", sha256_file(cog),
                            batch_id)
     store_mod._write_meta(path, meta)
@@ -221,7 +222,7 @@ def _legacy_registry(folder: Path, values: np.ndarray) -> Path:
 def test_legacy_helper_matches_the_old_layout(tmp_path):
     path = _legacy_registry(tmp_path, _dem())
     with rasterio.open(tmp_path / "old.gpkg.rasters" / "dem_b2.tif") as cog:
-        assert cog.driver == "GTiff" and cog.profile["blockxsize"] == store_mod.COG_BLOCK
+        assert cog.driver == "GTiff" and cog.profile["blockxsize"] == data_mod.COG_BLOCK
         assert cog.compression.name == "deflate"
     with sqlite3.connect(path) as con:
         assert con.execute("SELECT storage, location FROM yangpu_rasters").fetchone() == (

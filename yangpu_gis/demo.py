@@ -91,7 +91,7 @@ def run_demo(
 def _analyses(reg, out: Path, *, offline: bool) -> list[Path]:
     """The demo's first analyses: excavation coordination and parking; returns the maps."""
     from .analysis.excavation_report import run_excavation
-    from .analysis.parking_cli import run_parking
+    from .runs.parking import run_parking
 
     run_excavation(reg, out / "excavation", offline=offline)
     run_parking(reg, out / "parking", offline=offline)

@@ -47,7 +47,7 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import asdict, dataclass, field, fields, replace
-from typing import Literal
+from typing import ClassVar, Literal
 
 import geopandas as gpd
 import numpy as np
@@ -57,6 +57,7 @@ import shapely
 from .. import settings
 from ..errors import ValidationError
 from . import network
+from .result import AnalysisResult, parameters_frame
 
 __all__ = [
     "PARKING_DEFAULTS",
@@ -855,7 +856,7 @@ def what_if_open(
 
 
 @dataclass
-class ParkingResult:
+class ParkingResult(AnalysisResult):
     """Everything :func:`analyze_parking` computes.
 
     Attributes
@@ -900,10 +901,44 @@ class ParkingResult:
     parameters: dict
     notes: list[str] = field(default_factory=list)
 
+    topic: ClassVar[str] = "parking"
+
     def accessibility_csv(self) -> pd.DataFrame:
         """The ``accessibility.csv`` columns first: ``demand_id, period, access_ratio, shortfall``."""
         first = ["demand_id", "period", "access_ratio", "shortfall"]
         return self.accessibility[first + [c for c in self.accessibility.columns if c not in first]]
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """``zones``, ``accessibility``, ``candidates``, ``compounds_wajian``, ``what_if``."""
+        return {
+            "zones": self.zones,
+            "accessibility": self.accessibility_csv(),
+            "candidates": self.candidates.drop(columns="geometry"),
+            "compounds_wajian": self.compounds.drop(columns="geometry"),
+            "what_if": self.what_if,
+        }
+
+    def layers(self) -> dict[str, gpd.GeoDataFrame]:
+        """Demand locations (with access per period), facilities, candidates, compounds and
+        the zone balances."""
+        loc = self.locations.copy()
+        acc = self.accessibility.pivot(index="demand_id", columns="period",
+                                       values=["access_ratio", "shortfall", "public_access"])
+        acc.columns = [f"{a}_{b}" for a, b in acc.columns]
+        for c in acc.columns:
+            loc[c] = acc[c].reindex(loc["demand_id"]).to_numpy()
+        return {
+            "demand_locations": loc,
+            "facilities": self.supply,
+            "candidates": self.candidates,
+            "compounds_wajian": self.compounds,
+            "grid_balance": self.grid_balance,
+            "subdistrict_balance": self.subdistrict_balance,
+        }
+
+    def parameters_table(self) -> pd.DataFrame:
+        """Every parameter used, with the unit and source of each default."""
+        return parameters_frame(self.parameters, PARKING_DEFAULTS)
 
     def summary(self) -> dict:
         """Key figures, for ``--json`` and reports."""

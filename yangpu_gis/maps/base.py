@@ -19,9 +19,9 @@ from folium.map import FitBounds, LayerControl
 
 from .. import settings
 from ..errors import ValidationError
+from ..output import write_atomic
 from . import assets
 from .elements import HeadAssets, Legend, TitleBox
-from .output import write_atomic
 from .safe import harden, render_html
 
 __all__ = ["AMAP_TILES", "MapState", "new_map", "save"]
@@ -261,7 +261,7 @@ def save(m: folium.Map, path: str | PathLike) -> Path:
         A map from :func:`layer_map`, :func:`overview_map` or :func:`choropleth_map`.
     path : str or path-like
         Target ``.html`` file; parent directories are created. Written atomically: a
-        failure leaves no partial file (:func:`~yangpu_gis.maps.output.write_atomic`).
+        failure leaves no partial file (:func:`~yangpu_gis.output.write_atomic`).
 
     Returns
     -------

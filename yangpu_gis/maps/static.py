@@ -20,8 +20,8 @@ from matplotlib.lines import Line2D  # noqa: E402
 from matplotlib.patches import Patch, Rectangle  # noqa: E402
 
 from .. import crs as _crs  # noqa: E402
+from ..output import write_atomic  # noqa: E402
 from .layers import _classify, infer_layer  # noqa: E402
-from .output import write_atomic  # noqa: E402
 from .styles import DRAW_ORDER, get_style  # noqa: E402
 
 __all__ = ["CJK_FONTS", "cjk_font", "static_map"]

@@ -11,10 +11,10 @@
 
 from __future__ import annotations
 
+from .data import RasterData
 from .kinds import RASTER_CATALOGUE, RasterKind, get_raster_kind
 from .prepare import NODATA, PreparedRaster, prepare_raster
 from .store import (
-    RasterData,
     load_raster,
     raster_layers,
     raster_meta,

@@ -36,7 +36,6 @@ import sqlite3
 import struct
 import time
 import warnings
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -54,6 +53,7 @@ from ..errors import RegistryError, ValidationError
 from ..io.sources import sha256_file
 from ..io.types import TIMEZONE
 from ..registry.base import LoadResult, Registry, _os_user
+from .data import RasterData
 from .kinds import RASTER_CATALOGUE, get_raster_kind
 from .prepare import NODATA, PreparedRaster, prepare_raster
 from .wkb import decode_tile, encode_tile, tiles
@@ -64,8 +64,6 @@ __all__ = ["RASTERS_TABLE", "RasterData", "load_raster", "raster_layers", "read_
 RASTERS_TABLE = "yangpu_rasters"
 #: Tile size of in-database PostGIS rasters (cells per side), as raster2pgsql ``-t 256x256``.
 PG_TILE = 256
-#: Block size of COGs written by :meth:`RasterData.write` (and of the old sidecar COGs).
-COG_BLOCK = 512
 #: Tile size of GeoPackage rasters (cells per side; GDAL's default).
 GPKG_TILE = 256
 #: ``yangpu_rasters.storage`` of a raster kept inside the ``.gpkg`` / of an old sidecar COG.
@@ -75,79 +73,6 @@ STORAGE_COG = "cog"
 _META_FIELDS = ("layer", "label", "units", "storage", "location", "sha256", "values_sha256",
                 "crs", "width", "height", "transform", "resolution_m", "nodata", "value_min",
                 "value_max", "value_mean", "valid_cells", "batch_id", "source")
-
-
-@dataclass
-class RasterData:
-    """A raster read from the registry: values with their transform and CRS.
-
-    Attributes
-    ----------
-    values : numpy.ndarray
-        2-D float32; NaN where there is no data.
-    transform : affine.Affine
-        North-up transform of ``values`` in ``crs``.
-    crs : pyproj.CRS
-        The working CRS.
-    name, units : str
-    """
-
-    values: np.ndarray
-    transform: Affine
-    crs: pyproj.CRS
-    name: str = ""
-    units: str = ""
-
-    @property
-    def resolution_m(self) -> float:
-        return float(self.transform.a)
-
-    @property
-    def bounds(self) -> tuple[float, float, float, float]:
-        h, w = self.values.shape
-        left, top = self.transform.c, self.transform.f
-        return (left, top + h * self.transform.e, left + w * self.transform.a, top)
-
-    def to_xarray(self):
-        """The raster as an ``xarray.DataArray`` with ``rio`` CRS and transform (rioxarray).
-
-        Examples
-        --------
-        >>> read_raster(reg, "dem").to_xarray().rio.crs   # doctest: +SKIP
-        CRS.from_epsg(4549)
-        """
-        import rioxarray  # noqa: F401 - registers the .rio accessor
-        import xarray as xr
-
-        h, w = self.values.shape
-        t = self.transform
-        x = t.c + (np.arange(w) + 0.5) * t.a
-        y = t.f + (np.arange(h) + 0.5) * t.e
-        da = xr.DataArray(self.values, coords={"y": y, "x": x}, dims=("y", "x"), name=self.name,
-                          attrs={"units": self.units})
-        da = da.rio.write_crs(self.crs.to_wkt()).rio.write_transform(t)
-        return da.rio.write_nodata(np.nan, encoded=False)
-
-    def write(self, path: str | Path, *, cog: bool = True) -> Path:
-        """Write as a (Cloud-Optimized) GeoTIFF, nodata ``-9999``."""
-        path = Path(path)
-        _write_geotiff(path, self.values, self.transform, self.crs, cog=cog)
-        return path
-
-
-def _write_geotiff(path: Path, values: np.ndarray, transform: Affine, crs: Any, *,
-                   cog: bool = True) -> None:
-    h, w = values.shape
-    data = np.where(np.isfinite(values), values, NODATA).astype(np.float32)
-    opts: dict[str, Any] = {"compress": "deflate", "predictor": 3}
-    if cog:
-        opts.update(driver="COG", blocksize=COG_BLOCK)
-    else:
-        opts.update(driver="GTiff", tiled=True, blockxsize=256, blockysize=256)
-    crs_obj = rasterio.crs.CRS.from_wkt(crs.to_wkt()) if isinstance(crs, pyproj.CRS) else crs
-    with rasterio.open(path, "w", width=w, height=h, count=1, dtype="float32", crs=crs_obj,
-                       transform=transform, nodata=NODATA, **opts) as dst:
-        dst.write(data, 1)
 
 
 def _values_sha256(values: np.ndarray) -> str:

@@ -1,0 +1,5 @@
+"""``python -m yangpu_gis.cli``."""
+
+from .app import main
+
+main()

@@ -1,0 +1,240 @@
+"""Commands on the registry itself: ``load``, ``validate``, ``layers``, ``export``, ``info``,
+``upgrade`` and ``batches``. Each is thin: it parses options, calls the registry, prints."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from ..terminal import plain, say
+from .common import (
+    JsonOpt,
+    RegistryOpt,
+    errors_to_exit,
+    open_cli_registry,
+    out,
+    print_json,
+    progress,
+)
+
+__all__ = ["batches", "export", "info", "layers", "load", "upgrade", "validate"]
+
+
+def _load_options(crs, encoding, mapping, map_file, value, repair, source_layer, x, y,
+                  where, skip_unlocated=False, strict_crs=False) -> dict[str, Any]:
+    from ..io import parse_mapping, parse_value_mapping
+
+    return {
+        "crs": crs,
+        "encoding": encoding,
+        "mapping": parse_mapping(mapping),
+        "mapping_file": map_file,
+        "values": parse_value_mapping(value),
+        "repair": repair,
+        "source_layer": source_layer,
+        "x": x,
+        "y": y,
+        "where": where,
+        "skip_unlocated": skip_unlocated,
+        "strict_crs": True if strict_crs else None,  # None: settings.strict_crs decides
+    }
+
+
+def _report(result, as_json: bool) -> None:
+    data = result.as_dict()
+    if as_json:
+        print_json(data)
+        return
+    verb = "would load" if result.dry_run else "loaded"
+    say(out, "[bold green]{}[/] {} rows from {} into [bold]{}[/] (mode {})", verb,
+        result.rows_read, result.source, result.layer, result.mode)
+    if not result.dry_run:
+        say(out, "  batch {}: {} inserted, {} updated, {} unchanged, {} replaced in {:.2f} s",
+            result.batch_id, result.rows_inserted, result.rows_updated, result.rows_unchanged,
+            result.rows_deleted, result.seconds)
+    for note in data.get("notes", []):
+        say(out, "  {}", note)
+    if data.get("skipped_rows"):
+        from ..errors import format_rows
+
+        say(out, "  [yellow]left out[/] rows {} (no coordinates, address matches no road)",
+            format_rows(data["skipped_rows"]))
+    say(out, "  coordinates read as {}", data.get("source_crs"))
+    if data.get("mapping"):
+        pairs = ", ".join(f"{k}→{v}" for k, v in data["mapping"].items())
+        say(out, "  columns mapped: {}", pairs)
+    if data.get("ignored_columns"):
+        say(out, "  columns not in the catalogue (not stored): {}",
+            ", ".join(map(str, data["ignored_columns"])))
+    for rep in data.get("repairs", []):
+        from ..errors import format_rows
+
+        say(out, "  [yellow]repaired[/] rows {}: {}", format_rows(rep["rows"]), rep["message"])
+
+
+#: Files `load` hands to the raster loader.
+RASTER_SUFFIXES = (".tif", ".tiff", ".asc", ".img", ".vrt")
+
+_crs_help = "CRS of the coordinates: EPSG code, or gcj02 (Amap/Tencent) / bd09 (Baidu)."
+
+
+def load(
+    source: Annotated[Path, typer.Argument(help="Shapefile (.shp/.zip), GeoPackage, GeoJSON, CSV or XLSX.")],
+    layer: Annotated[str, typer.Option("--layer", "-l", help="Catalogue layer to load into.")],
+    registry: RegistryOpt = None,
+    crs: Annotated[str | None, typer.Option(help=_crs_help)] = None,
+    encoding: Annotated[str | None, typer.Option(help="Text encoding (overrides .cpg / detection).")] = None,
+    mode: Annotated[str, typer.Option(help="append | replace | upsert")] = "append",
+    mapping: Annotated[list[str] | None, typer.Option("--map", help="SOURCE=TARGET column mapping (repeatable).")] = None,
+    map_file: Annotated[Path | None, typer.Option(help="Mapping file (TOML, JSON or 2-column CSV).")] = None,
+    value: Annotated[list[str] | None, typer.Option("--value", help="COLUMN:SOURCE=TARGET value translation (repeatable).")] = None,
+    repair: Annotated[bool, typer.Option("--repair", help="Repair geometries and report the changes.")] = False,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Validate only; write nothing.")] = False,
+    source_layer: Annotated[str | None, typer.Option(help="GeoPackage/OSM layer or workbook sheet.")] = None,
+    x: Annotated[str | None, typer.Option("--x", help="x / longitude column (CSV, XLSX).")] = None,
+    y: Annotated[str | None, typer.Option("--y", help="y / latitude column (CSV, XLSX).")] = None,
+    where: Annotated[str | None, typer.Option(help="OGR SQL attribute filter (vector files).")] = None,
+    skip_unlocated: Annotated[bool, typer.Option("--skip-unlocated", help="Complaints: leave out (and list) rows that have no coordinates and no road-matching address.")] = False,
+    as_json: JsonOpt = False,
+    strict_crs: Annotated[bool, typer.Option("--strict-crs", help="Refuse lon/lat that match the registry better as GCJ-02/BD-09 (default: a warning; $YANGPU_GIS_STRICT_CRS=1).")] = False,
+) -> None:
+    """Validate a file and load it into a registry layer, all or nothing (rasters: DEM.tif)."""
+    from ..rasters import RASTER_CATALOGUE
+
+    if layer in RASTER_CATALOGUE or source.suffix.lower() in RASTER_SUFFIXES:
+        with errors_to_exit(as_json), open_cli_registry(registry, create=True) as reg:
+            result = reg.load_raster(source, layer, crs=crs, dry_run=dry_run)
+            _report(result, as_json)
+        return
+    with errors_to_exit(as_json):
+        options = _load_options(crs, encoding, mapping, map_file, value, repair, source_layer, x,
+                                y, where, skip_unlocated, strict_crs)
+        with open_cli_registry(registry, create=True) as reg, \
+                progress(not as_json, f"loading {source.name}") as stage:
+            result = reg.load(source, layer, mode=mode, dry_run=dry_run, on_stage=stage, **options)
+        _report(result, as_json)
+
+
+def validate(
+    source: Annotated[Path, typer.Argument(help="File to check.")],
+    layer: Annotated[str, typer.Option("--layer", "-l", help="Catalogue layer.")],
+    registry: RegistryOpt = None,
+    crs: Annotated[str | None, typer.Option(help=_crs_help)] = None,
+    encoding: Annotated[str | None, typer.Option(help="Text encoding.")] = None,
+    mode: Annotated[str, typer.Option(help="append | replace | upsert")] = "append",
+    mapping: Annotated[list[str] | None, typer.Option("--map", help="SOURCE=TARGET (repeatable).")] = None,
+    map_file: Annotated[Path | None, typer.Option(help="Mapping file.")] = None,
+    value: Annotated[list[str] | None, typer.Option("--value", help="COLUMN:SOURCE=TARGET.")] = None,
+    repair: Annotated[bool, typer.Option("--repair")] = False,
+    source_layer: Annotated[str | None, typer.Option(help="GeoPackage/OSM layer or sheet.")] = None,
+    x: Annotated[str | None, typer.Option("--x")] = None,
+    y: Annotated[str | None, typer.Option("--y")] = None,
+    where: Annotated[str | None, typer.Option(help="OGR SQL attribute filter.")] = None,
+    skip_unlocated: Annotated[bool, typer.Option("--skip-unlocated")] = False,
+    as_json: JsonOpt = False,
+    strict_crs: Annotated[bool, typer.Option("--strict-crs", help="Refuse lon/lat that look like GCJ-02/BD-09.")] = False,
+) -> None:
+    """Check a file as `load` would, without writing (a dry run)."""
+    load(source, layer, registry, crs, encoding, mode, mapping, map_file, value, repair, True,
+         source_layer, x, y, where, skip_unlocated, as_json, strict_crs)
+
+
+def layers(registry: RegistryOpt = None, as_json: JsonOpt = False) -> None:
+    """Feature counts per catalogue layer."""
+    with errors_to_exit(as_json), open_cli_registry(registry) as reg:
+        from ..rasters import raster_layers
+
+        table = reg.layers()
+        rasters = raster_layers(reg)
+        if as_json:
+            rows = table.to_dict(orient="records")
+            for r in rasters.to_dict(orient="records"):
+                rows.append({"layer": r["layer"], "label": r["label"], "geometry": "raster",
+                             "features": 0, **{k: r.get(k) for k in (
+                                 "loaded", "units", "width", "height", "resolution_m",
+                                 "value_min", "value_max", "batch_id")}})
+            print_json(rows)
+            return
+        t = Table(title=plain(reg.target))
+        for c in ("layer", "图层", "geometry", "features"):
+            t.add_column(c, justify="right" if c == "features" else "left")
+        for r in table.itertuples():
+            t.add_row(plain(r.layer), plain(r.label), plain(r.geometry), plain(f"{r.features:,}"))
+        for r in rasters.itertuples():
+            size = f"{r.width}×{r.height} @ {r.resolution_m:g} m" if r.loaded else "0"
+            t.add_row(plain(r.layer), plain(r.label), plain("raster"), plain(size))
+        out.print(t)
+
+
+def export(
+    layer: Annotated[str, typer.Argument(help="Catalogue layer.")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Output file (.gpkg, .geojson, .shp, .csv; .tif for a raster).")],
+    registry: RegistryOpt = None,
+    crs: Annotated[str | None, typer.Option(help="Output CRS (default the working CRS); gcj02 for Amap.")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Write a layer to a file (.gpkg, .geojson, .shp, .csv; .tif for a raster layer)."""
+    with errors_to_exit(as_json), open_cli_registry(registry) as reg:
+        from ..rasters import RASTER_CATALOGUE
+
+        path = reg.export(layer, output, crs=crs)
+        if layer in RASTER_CATALOGUE:
+            h, w = reg.read_raster(layer, verify=False).values.shape
+            what, data = f"a {w}×{h} raster of {layer}", {"width": w, "height": h}
+        else:
+            n = len(reg.read(layer, columns=[]))
+            what, data = f"{n} features of {layer}", {"features": n}
+        if as_json:
+            print_json({"layer": layer, "output": str(path), **data})
+        else:
+            say(out, "wrote {} to {}", what, path)
+
+
+def info(registry: RegistryOpt = None, as_json: JsonOpt = False) -> None:
+    """Backend, working CRS, layer counts and recent loads."""
+    with errors_to_exit(as_json), open_cli_registry(registry) as reg:
+        data = reg.info()
+        batches = reg.batches()
+        data["recent_batches"] = batches.tail(5).to_dict(orient="records")
+        if as_json:
+            print_json(data)
+            return
+        say(out, "[bold]{}[/] registry {}", data["backend"], data["target"])
+        say(out, "working CRS {}; {} loads recorded", data["working_crs"], data["batches"])
+        for name, n in data["layers"].items():
+            say(out, "  {:<24}{:>10,}", name, n)
+        for name, r in data.get("rasters", {}).items():
+            say(out, "  {:<24}{}×{} @ {:g} m (raster, {}: {})", name, r["width"], r["height"],
+                r["resolution_m"], r["storage"], r["location"])
+        for b in data["recent_batches"]:
+            say(out, "  batch {}: {} {} {} rows from {} by {} at {}", b["batch_id"], b["layer"],
+                b["mode"], b["rows_read"], b["source"], b["os_user"], b["loaded_at"])
+
+
+def upgrade(registry: RegistryOpt = None, as_json: JsonOpt = False) -> None:
+    """Bring an older registry up to date: rasters from the `.gpkg.rasters/` folder into the
+    `.gpkg` itself (all or nothing); PostGIS rasters get their raster constraints."""
+    from ..rasters import upgrade_registry
+
+    with errors_to_exit(as_json), open_cli_registry(registry) as reg:
+        report = upgrade_registry(reg)
+        if as_json:
+            print_json(report)
+            return
+        for note in report["notes"] or [f"{reg.target} is up to date"]:
+            say(out, "{}", note)
+
+
+def batches(registry: RegistryOpt = None, as_json: JsonOpt = False) -> None:
+    """Every recorded load (source, checksum, counts, mode, time, user)."""
+    with errors_to_exit(as_json), open_cli_registry(registry) as reg:
+        table = reg.batches()
+        if as_json:
+            print_json(table.to_dict(orient="records"))
+            return
+        say(out, "{}", table.to_string(index=False))
+
+
