@@ -64,6 +64,7 @@ def write_result(
     draw: Callable[[], Any] | None = None,
     map_name: str | None = None,
     gpkg_name: str | None = None,
+    maps: dict[str, Callable[[], Any]] | None = None,
 ) -> dict[str, str]:
     """Write every output of ``result`` into ``out_dir`` (made when missing).
 
@@ -79,6 +80,9 @@ def write_result(
         File name of the map [default ``<topic>_map.html``].
     gpkg_name : str, optional
         File name of the GeoPackage [default ``<topic>.gpkg``].
+    maps : dict, optional
+        Several maps: file name -> callable returning the folium map (written as outputs
+        ``map_<file stem>``), beside or instead of ``draw``.
 
     Returns
     -------
@@ -115,4 +119,9 @@ def write_result(
 
         paths["map"] = out / (map_name or f"{result.topic}_map.html")
         save(draw(), paths["map"])
+    for name, make in (maps or {}).items():
+        from ..maps import save
+
+        paths[f"map_{Path(name).stem}"] = out / name
+        save(make(), out / name)
     return {k: str(v) for k, v in paths.items()}
