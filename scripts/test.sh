@@ -49,5 +49,7 @@ fi
 # --- lint, then tests ----------------------------------------------------------------
 log "ruff"
 ruff check .
+log "import layering contract (lint-imports)"
+lint-imports
 log "pytest"
 python -m pytest "$@"

@@ -6,7 +6,7 @@ from . import settings
 from .catalogue import CATALOGUE, get_layer, layer_names
 from .errors import CRSError, RegistryError, SourceError, ValidationError, YangpuGisError
 
-__version__ = "0.1.0"
+from .version import __version__  # noqa: E402,F401
 
 #: Analysis entry points re-exported for notebooks: name -> module (imported on first use).
 _ANALYSES = {

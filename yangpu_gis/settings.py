@@ -1,7 +1,16 @@
-"""Every tunable of the package in one place (osmnx's ``settings`` is the model).
+"""The package's settings: where the registry is, which CRS it works in, what a load
+tolerates, which rules of law apply (osmnx's ``settings`` is the model).
 
 Each value can be overridden by an environment variable, read when this module is imported,
-or by assigning to the attribute at run time (``yangpu_gis.settings.working_crs = ...``).
+or by assigning to the attribute at run time (``yangpu_gis.settings.working_crs = ...``);
+code reads them when it runs, never copying a value at import, so an assignment takes effect
+at the next call.
+
+An analysis's own parameters (thresholds, ratios, distances) are not settings: they live
+with the analysis, in its frozen ``<Topic>Defaults`` dataclass (e.g.
+:class:`yangpu_gis.analysis.parking.ParkingDefaults`) with the unit and source of every
+figure, and each run writes them to its ``parameters.csv``. The CLI's option defaults read
+those objects, so each default is written down once.
 """
 
 from __future__ import annotations
