@@ -138,13 +138,13 @@ def map_command(
     as_json: JsonOpt = False,
 ) -> None:
     """Draw a layer, all layers, or an analysis result as an HTML (or PNG) map."""
-    from .. import maps
     from ..catalogue import CATALOGUE
     from ..output import check_target
 
     with errors_to_exit(as_json), open_cli_registry(registry) as reg:
         check_target(output, (".html", ".htm", ".png"))
         data_date = reg.data_date()
+        from .. import maps  # folium and matplotlib: only once there is something to draw
         if target == "all":
             layers = {n: reg.read(n) for n, spec in CATALOGUE.items() if spec.has_geometry}
             layers = {n: g for n, g in layers.items() if len(g)}
