@@ -5,35 +5,50 @@ from __future__ import annotations
 from . import settings
 from .catalogue import CATALOGUE, get_layer, layer_names
 from .errors import CRSError, RegistryError, SourceError, ValidationError, YangpuGisError
+from .version import __version__
 
-from .version import __version__  # noqa: E402,F401
-
-#: Analysis entry points re-exported for notebooks: name -> module (imported on first use).
-_ANALYSES = {
+#: The public API for notebooks: name -> module defining it (imported on first use, so
+#: ``import yangpu_gis`` loads no heavy library). One entry point per analysis topic,
+#: ``analyze_<topic>`` returning ``<Topic>Result``, and its ``run_<topic>(registry, out_dir)``.
+_API = {
     "analyze_excavation": "analysis.excavation",
+    "ExcavationResult": "analysis.excavation",
     "check_permit": "analysis.excavation",
     "conflicts": "analysis.excavation",
     "moratorium_breaches": "analysis.excavation",
     "pipelines_at_risk": "analysis.excavation",
     "coordination_groups": "analysis.excavation",
     "analyze_parking": "analysis.parking",
+    "ParkingResult": "analysis.parking",
     "two_step_fca": "analysis.parking",
-    "coverage": "analysis.coverage",
-    "coverage_report": "analysis.coverage",
+    "analyze_coverage": "analysis.coverage",
+    "CoverageResult": "analysis.coverage",
     "analyze_complaints": "analysis.complaints",
+    "ComplaintsResult": "analysis.complaints",
     "merge_duplicates": "analysis.complaints",
     "hot_spots": "analysis.complaints",
+    "analyze_waterlogging": "analysis.waterlogging",
+    "WaterloggingResult": "analysis.waterlogging",
+    "analyze_water_quality": "analysis.water_quality",
+    "WaterQualityResult": "analysis.water_quality",
+    "analyze_road_condition": "analysis.road_condition",
+    "RoadConditionResult": "analysis.road_condition",
     "walking_graph": "analysis.network",
+    **{f"run_{topic}": "runs" for topic in (
+        "excavation", "parking", "coverage", "complaints", "waterlogging", "water_quality",
+        "road_condition")},
+    "ensure_demo": "demo",
 }
 
 __all__ = [
-    *_ANALYSES,
+    *_API,
     "CATALOGUE",
     "CRSError",
     "RegistryError",
     "SourceError",
     "ValidationError",
     "YangpuGisError",
+    "__version__",
     "get_layer",
     "layer_names",
     "maps",
@@ -48,8 +63,8 @@ def __getattr__(name: str):
 
     if name == "maps":
         return importlib.import_module(".maps", __name__)
-    if name in _ANALYSES:
-        return getattr(importlib.import_module(f".{_ANALYSES[name]}", __name__), name)
+    if name in _API:
+        return getattr(importlib.import_module(f".{_API[name]}", __name__), name)
     raise AttributeError(f"module 'yangpu_gis' has no attribute {name!r}")
 
 
