@@ -16,18 +16,17 @@ import pytest
 from shapely.geometry import Point, box
 from typer.testing import CliRunner
 
-from yangpu_gis.analysis.categories import (
-    DEFAULT_CATEGORY_TABLE,
-    department_for,
-    load_category_table,
-)
 from yangpu_gis.analysis.complaints import (
+    DEFAULT_CATEGORY_TABLE,
     analyze_complaints,
     cell_weights,
+    density_total,
+    department_for,
     handling_times,
     hex_grid,
     hot_spots,
     kernel_density,
+    load_category_table,
     merge_duplicates,
     pseudo_p_value,
     recurring_spots,
@@ -279,7 +278,7 @@ def test_kde_integrates_to_n_and_matches_scipy():
     cases = gpd.GeoDataFrame({"category": ["积水"] * 4},
                              geometry=[Point(cx + dx, cy + dy) for dx, dy in offsets], crs=CRS)
     dens = kernel_density(cases, bandwidth_m=h, cell_size_m=10)["积水"]
-    assert dens.total() == pytest.approx(4, rel=2e-3)
+    assert density_total(dens) == pytest.approx(4, rel=2e-3)
     assert dens.crs == CRS and dens.values.dtype == np.float32
     # scipy: sample covariance of the square is (4a²/3)·I, so factor h/s gives h²·I
     s = np.sqrt(4 * a * a / 3)
@@ -302,7 +301,7 @@ def test_kde_geotiff(tmp_path):
                              crs=CRS)
     raster = kernel_density(cases, bandwidth_m=50, cell_size_m=20,
                             bounds=(X0 - 500, Y0 - 500, X0 + 500, Y0 + 500))["噪声"]
-    path = raster.to_geotiff(tmp_path / "k.tif")
+    path = raster.write(tmp_path / "k.tif", cog=False)
     with rasterio.open(path) as src:
         assert src.crs.to_epsg() == 4549 and src.res == (20.0, 20.0)
         assert src.bounds.left == X0 - 500 and src.bounds.top == Y0 + 500
