@@ -462,3 +462,49 @@ def test_analyze_on_hexagons_without_grid_cells():
     assert result.hotspots["cell_id"].str.startswith("H").all()
     assert any("hexagon" in n for n in result.notes)
     assert set(result.density) >= {"all", "占道经营"}
+
+
+def test_defaults_are_read_from_one_place():
+    import inspect
+    from dataclasses import fields
+
+    from yangpu_gis.analysis.complaints import COMPLAINTS_DEFAULTS
+    from yangpu_gis.cli.analyze.complaints import complaints
+    from yangpu_gis.runs.complaints import run_complaints
+
+    cli_names = {"boundary_tolerance_m": "boundary_m"}
+    for fn in (analyze_complaints, run_complaints, complaints):
+        params = inspect.signature(fn).parameters
+        for f in fields(COMPLAINTS_DEFAULTS):
+            name = cli_names.get(f.name, f.name) if fn is complaints else f.name
+            assert params[name].default == getattr(COMPLAINTS_DEFAULTS, f.name), (fn, name)
+    table = COMPLAINTS_DEFAULTS.table()
+    assert list(table.columns) == ["parameter", "value", "unit", "source"]
+    assert table["source"].str.len().gt(0).all()
+
+
+def test_lon_lat_orders_are_refused():
+    from yangpu_gis.errors import CRSError
+
+    orders = _orders([("A", 0, 0, 0, "噪声"), ("B", 10, 0, 1, "噪声")]).to_crs(4326)
+    with pytest.raises(CRSError, match="metric CRS"):
+        merge_duplicates(orders)
+
+
+def test_result_offers_tables_layers_rasters_and_parameters():
+    from yangpu_gis.analysis.result import AnalysisResult
+
+    subs, grid, orders = _small_layers()
+    result = analyze_complaints(orders, subdistricts=subs, grid_cells=grid, permutations=19)
+    assert isinstance(result, AnalysisResult) and result.topic == "complaints"
+    assert list(result.tables()) == ["cases", "orders", "routing", "manual_dispatch",
+                                     "hotspots", "recurring", "trends_weekly", "handling_time"]
+    assert {k for k, v in result.layers().items() if v is not None} == {
+        "cases", "manual_dispatch", "hotspot_cells"}
+    rasters = result.rasters()
+    assert "density/all" in rasters and "density/占道经营" in rasters
+    assert rasters["density/all"].tags["n_cases"] == str(len(result.cases))
+    params = result.parameters_table()
+    assert list(params.columns[:2]) == ["parameter", "value"]
+    assert params.set_index("parameter").loc["distance_m", "unit"] == "m"
+    assert params.set_index("parameter").loc["fdr_alpha", "value"] == 0.05

@@ -142,7 +142,7 @@ def hot_spots(
     weights : libpysal.weights.W, optional, keyword-only
         Spatial weights over the cells' row positions (default :func:`cell_weights`).
     permutations : int, keyword-only
-        Conditional permutations for ``p_sim`` (default :data:`COMPLAINTS_DEFAULTS.permutations`,
+        Conditional permutations for ``p_sim`` (default ``COMPLAINTS_DEFAULTS.permutations``,
         9999: with 999 the smallest p_sim, 0.001, cannot pass the FDR cut α/n once there
         are more than 50 cells).
     seed : int or None, keyword-only

@@ -199,6 +199,8 @@ def merge_duplicates(
     ------
     ValidationError
         Missing columns or a non-positive threshold.
+    CRSError
+        Orders in lon/lat degrees or without a CRS (:func:`~yangpu_gis.analysis.inputs.metric`).
 
     Examples
     --------

@@ -93,7 +93,7 @@ def route_cases(
         ``grid_id``, polygons.
     categories : CategoryTable, optional, keyword-only
         Category → department (default
-        :data:`~yangpu_gis.analysis.categories.DEFAULT_CATEGORY_TABLE`).
+        :data:`~yangpu_gis.analysis.complaints.categories.DEFAULT_CATEGORY_TABLE`).
     boundary_tolerance_m : float, keyword-only
         Cases within this many metres of a subdistrict border (including the district's
         outer edge, where a neighbouring district may be responsible) are dispatched by hand;
