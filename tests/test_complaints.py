@@ -16,18 +16,17 @@ import pytest
 from shapely.geometry import Point, box
 from typer.testing import CliRunner
 
-from yangpu_gis.analysis.categories import (
-    DEFAULT_CATEGORY_TABLE,
-    department_for,
-    load_category_table,
-)
 from yangpu_gis.analysis.complaints import (
+    DEFAULT_CATEGORY_TABLE,
     analyze_complaints,
     cell_weights,
+    density_total,
+    department_for,
     handling_times,
     hex_grid,
     hot_spots,
     kernel_density,
+    load_category_table,
     merge_duplicates,
     pseudo_p_value,
     recurring_spots,
@@ -279,7 +278,7 @@ def test_kde_integrates_to_n_and_matches_scipy():
     cases = gpd.GeoDataFrame({"category": ["积水"] * 4},
                              geometry=[Point(cx + dx, cy + dy) for dx, dy in offsets], crs=CRS)
     dens = kernel_density(cases, bandwidth_m=h, cell_size_m=10)["积水"]
-    assert dens.total() == pytest.approx(4, rel=2e-3)
+    assert density_total(dens) == pytest.approx(4, rel=2e-3)
     assert dens.crs == CRS and dens.values.dtype == np.float32
     # scipy: sample covariance of the square is (4a²/3)·I, so factor h/s gives h²·I
     s = np.sqrt(4 * a * a / 3)
@@ -302,7 +301,7 @@ def test_kde_geotiff(tmp_path):
                              crs=CRS)
     raster = kernel_density(cases, bandwidth_m=50, cell_size_m=20,
                             bounds=(X0 - 500, Y0 - 500, X0 + 500, Y0 + 500))["噪声"]
-    path = raster.to_geotiff(tmp_path / "k.tif")
+    path = raster.write(tmp_path / "k.tif", cog=False)
     with rasterio.open(path) as src:
         assert src.crs.to_epsg() == 4549 and src.res == (20.0, 20.0)
         assert src.bounds.left == X0 - 500 and src.bounds.top == Y0 + 500
@@ -463,3 +462,49 @@ def test_analyze_on_hexagons_without_grid_cells():
     assert result.hotspots["cell_id"].str.startswith("H").all()
     assert any("hexagon" in n for n in result.notes)
     assert set(result.density) >= {"all", "占道经营"}
+
+
+def test_defaults_are_read_from_one_place():
+    import inspect
+    from dataclasses import fields
+
+    from yangpu_gis.analysis.complaints import COMPLAINTS_DEFAULTS
+    from yangpu_gis.cli.analyze.complaints import complaints
+    from yangpu_gis.runs.complaints import run_complaints
+
+    cli_names = {"boundary_tolerance_m": "boundary_m"}
+    for fn in (analyze_complaints, run_complaints, complaints):
+        params = inspect.signature(fn).parameters
+        for f in fields(COMPLAINTS_DEFAULTS):
+            name = cli_names.get(f.name, f.name) if fn is complaints else f.name
+            assert params[name].default == getattr(COMPLAINTS_DEFAULTS, f.name), (fn, name)
+    table = COMPLAINTS_DEFAULTS.table()
+    assert list(table.columns) == ["parameter", "value", "unit", "source"]
+    assert table["source"].str.len().gt(0).all()
+
+
+def test_lon_lat_orders_are_refused():
+    from yangpu_gis.errors import CRSError
+
+    orders = _orders([("A", 0, 0, 0, "噪声"), ("B", 10, 0, 1, "噪声")]).to_crs(4326)
+    with pytest.raises(CRSError, match="metric CRS"):
+        merge_duplicates(orders)
+
+
+def test_result_offers_tables_layers_rasters_and_parameters():
+    from yangpu_gis.analysis.result import AnalysisResult
+
+    subs, grid, orders = _small_layers()
+    result = analyze_complaints(orders, subdistricts=subs, grid_cells=grid, permutations=19)
+    assert isinstance(result, AnalysisResult) and result.topic == "complaints"
+    assert list(result.tables()) == ["cases", "orders", "routing", "manual_dispatch",
+                                     "hotspots", "recurring", "trends_weekly", "handling_time"]
+    assert {k for k, v in result.layers().items() if v is not None} == {
+        "cases", "manual_dispatch", "hotspot_cells"}
+    rasters = result.rasters()
+    assert "density/all" in rasters and "density/占道经营" in rasters
+    assert rasters["density/all"].tags["n_cases"] == str(len(result.cases))
+    params = result.parameters_table()
+    assert list(params.columns[:2]) == ["parameter", "value"]
+    assert params.set_index("parameter").loc["distance_m", "unit"] == "m"
+    assert params.set_index("parameter").loc["fdr_alpha", "value"] == 0.05

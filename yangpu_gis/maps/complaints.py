@@ -56,7 +56,7 @@ def density_png(raster, *, shift: str | None = None, max_pixels: int = 1_500_000
 
     Parameters
     ----------
-    raster : DensityRaster
+    raster : RasterData
     shift : {None, "gcj02"}, keyword-only
         Shift the bounds to GCJ-02 (Amap tiles); the shift is uniform at district scale.
     max_pixels : int, keyword-only

@@ -57,7 +57,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..errors import ValidationError
+from ...errors import ValidationError
 
 __all__ = [
     "DEFAULT_CATEGORY_TABLE",
