@@ -24,6 +24,9 @@ _ANALYSES = {
     "merge_duplicates": "analysis.complaints",
     "hot_spots": "analysis.complaints",
     "walking_graph": "analysis.network",
+    "analyze_waterlogging": "analysis.waterlogging",
+    "analyze_water_quality": "analysis.water_quality",
+    "analyze_road_condition": "analysis.road_condition",
 }
 
 __all__ = [
