@@ -16,7 +16,7 @@ thresholds and can be left out with ``classes=``.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from types import MappingProxyType
 from typing import ClassVar
 
@@ -157,8 +157,17 @@ class RoadConditionResult(AnalysisResult):
         return {"subdistricts": self.subdistricts, "roads": self.roads}
 
     def parameters_table(self) -> pd.DataFrame:
-        """Every parameter used, with the unit and source of each default."""
-        return parameters_frame(self.parameters, ROAD_CONDITION_DEFAULTS)
+        """Every parameter used, with the unit and source of each default; the grade table
+        one row per road class (``pci_grades.<class>``: lowest PCI of 优/良/中)."""
+        values = {k: v for k, v in self.parameters.items() if k != "pci_grades"}
+        for cls, th in self.parameters.get("pci_grades", {}).items():
+            values[f"pci_grades.{cls}"] = "/".join(f"{t:g}" for t in th)
+        frame = parameters_frame(values, ROAD_CONDITION_DEFAULTS)
+        meta = {f.name: f.metadata for f in fields(ROAD_CONDITION_DEFAULTS)}["pci_grades"]
+        grade_rows = frame["parameter"].str.startswith("pci_grades.")
+        frame.loc[grade_rows, "unit"] = meta["unit"]
+        frame.loc[grade_rows, "source"] = meta["source"]
+        return frame
 
     def summary(self) -> dict:
         """District 好路率, target, gap and the good length still needed."""
