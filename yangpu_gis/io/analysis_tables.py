@@ -14,7 +14,10 @@ import pandas as pd
 
 from ..errors import Problem, SourceError
 
-__all__ = ["read_grade_table", "read_station_table"]
+__all__ = ["PLAIN_TABLE_SUFFIXES", "read_grade_table", "read_station_table"]
+
+#: Files read as plain tables (no geometry); anything else is read as a vector file.
+PLAIN_TABLE_SUFFIXES = (".csv", ".txt", ".xlsx", ".xls")
 
 
 def read_station_table(path: str | Path) -> pd.DataFrame:
@@ -35,9 +38,9 @@ def read_station_table(path: str | Path) -> pd.DataFrame:
     path = Path(path)
     if not path.exists():
         raise SourceError("file not found", source=str(path))
-    if path.suffix.lower() in (".csv", ".txt"):
+    if path.suffix.lower() in PLAIN_TABLE_SUFFIXES[:2]:
         return pd.read_csv(path, encoding="utf-8-sig", dtype={"station_id": str})
-    if path.suffix.lower() in (".xlsx", ".xls"):
+    if path.suffix.lower() in PLAIN_TABLE_SUFFIXES[2:]:
         return pd.read_excel(path, dtype={"station_id": str})
     import geopandas as gpd
 

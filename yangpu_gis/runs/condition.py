@@ -14,11 +14,12 @@ from ..analysis.road_condition import (
 from ..analysis.water_quality import WATER_QUALITY_DEFAULTS, analyze_water_quality, period_bounds
 from ..analysis.waterlogging import WATERLOGGING_DEFAULTS, analyze_waterlogging
 from ..errors import ValidationError
-from ..io.analysis_tables import read_grade_table, read_station_table
+from ..io.analysis_tables import PLAIN_TABLE_SUFFIXES, read_grade_table, read_station_table
 from ..rasters import read_raster
 from .writer import Run, default_out, write_result
 
-__all__ = ["run_road_condition", "run_water_quality", "run_waterlogging"]
+__all__ = ["run_road_condition", "run_water_quality", "run_waterlogging",
+           "water_quality_needs_registry"]
 
 
 def run_waterlogging(registry, out_dir: str | Path | None = None, *, layer: str = "dem",
@@ -61,10 +62,21 @@ def run_waterlogging(registry, out_dir: str | Path | None = None, *, layer: str 
     return Run(result, write_result(result, out, draw=draw, map_name=map_name))
 
 
+def water_quality_needs_registry(stations: str | Path | None,
+                                 samples: str | Path | None) -> bool:
+    """Whether :func:`run_water_quality` reads the registry: unless both files are given and
+    the stations file is a plain table (no geometry, so no rivers map either)."""
+    return (stations is None or samples is None
+            or Path(stations).suffix.lower() not in PLAIN_TABLE_SUFFIXES)
+
+
 def _water_inputs(registry, stations: str | Path | None, samples: str | Path | None):
     """Stations and samples: from the files named, else the registry's layers."""
     if stations is not None and samples is not None:
         return read_station_table(stations), read_station_table(samples)
+    if registry is None:
+        raise ValidationError("no registry to read water_stations and water_samples from",
+                              hint="pass --registry, or both --stations and --samples")
     st = registry.read("water_stations") if stations is None else read_station_table(stations)
     sm = registry.read("water_samples") if samples is None else read_station_table(samples)
     for name, frame, given in (("water_stations", st, stations), ("water_samples", sm, samples)):
@@ -84,9 +96,10 @@ def run_water_quality(registry, out_dir: str | Path | None = None, *,
 
     Parameters
     ----------
-    registry : Registry
+    registry : Registry or None
         An open registry; its ``water_stations`` / ``water_samples`` are used unless
-        ``stations`` / ``samples`` name files, and its ``rivers`` for the map.
+        ``stations`` / ``samples`` name files, and its ``rivers`` for the map. None when
+        both files are given and the stations have no geometry (no map then).
     out_dir : path, optional
         Output folder [default ``water_quality_out``].
     stations, samples : path, optional
@@ -115,8 +128,9 @@ def run_water_quality(registry, out_dir: str | Path | None = None, *,
     rivers = data_date = None
     if isinstance(st, gpd.GeoDataFrame) and st.crs is not None:
         st = st.to_crs(settings.working_crs)  # a stations file may be in lon/lat
-        rivers = registry.read("rivers")
-        data_date = registry.data_date()
+        if registry is not None:
+            rivers = registry.read("rivers")
+            data_date = registry.data_date()
     result = analyze_water_quality(sm, st, rivers=rivers, period=period,
                                    target_class=target_class)
 

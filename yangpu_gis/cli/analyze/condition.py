@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Annotated
 
@@ -68,7 +69,8 @@ def water_quality(
     layers unless --stations / --samples name files.
     """
     with errors_to_exit(as_json):
-        with open_cli_registry(registry) as reg:
+        needed = runs.water_quality_needs_registry(stations, samples)
+        with open_cli_registry(registry) if needed else nullcontext() as reg:
             run = runs.run_water_quality(reg, out_dir, stations=stations, samples=samples,
                                          period=period, target_class=target_class,
                                          offline=offline)
