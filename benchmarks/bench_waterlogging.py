@@ -89,10 +89,10 @@ def main() -> None:
     from yangpu_gis.rasters import RasterData
 
     t0 = time.perf_counter()
-    rep = wl.waterlogging(RasterData(dem, t, crs), layers["roads"],
-                          layers["residential_compounds"], min_area_m2=10)
+    rep = wl.analyze_waterlogging(RasterData(dem, t, crs), layers["roads"],
+                                  layers["residential_compounds"], min_area_m2=10)
     out["waterlogging_total_s"] = round(time.perf_counter() - t0, 1)
-    out["summary"] = rep.summary
+    out["summary"] = rep.summary()
     out["peak_rss_mb"] = round(_rss_mb())
     print(json.dumps(out, ensure_ascii=False, indent=1, default=str))
 

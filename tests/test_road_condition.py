@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import shapely
 
-from yangpu_gis.analysis.road_condition import grade_pci, road_condition
+from yangpu_gis.analysis.road_condition import analyze_road_condition, grade_pci
 from yangpu_gis.errors import ValidationError
 
 
@@ -45,7 +45,7 @@ def test_grades_at_thresholds_and_override():
 
 def test_lengths_split_exactly_against_shapely():
     roads, subs = _roads(), _subs()
-    rep = road_condition(roads, subs)
+    rep = analyze_road_condition(roads, subs)
     t = rep.table.set_index(["subdistrict_id", "road_class"])
     # oracle: shapely intersection per road and subdistrict, a plain loop
     want: dict = {}
@@ -74,8 +74,8 @@ def test_lengths_split_exactly_against_shapely():
     assert d["length_m"] == pytest.approx(roads.length.sum(), abs=0.01)
     rated = roads.length[:4].sum()
     assert d["good_rate"] == pytest.approx((roads.length[0] + roads.length[3]) / rated, abs=1e-5)
-    assert rep.summary["gap_pp"] == pytest.approx((0.95 - d["good_rate"]) * 100, abs=1e-2)
-    assert rep.summary["unrated_length_m"] == pytest.approx(600, abs=0.1)
+    assert rep.summary()["gap_pp"] == pytest.approx((0.95 - d["good_rate"]) * 100, abs=1e-2)
+    assert rep.summary()["unrated_length_m"] == pytest.approx(600, abs=0.1)
     # per-subdistrict totals equal the sum of their classes
     for s in ("A", "B"):
         assert t.loc[(s, "all"), "length_m"] == pytest.approx(
@@ -83,22 +83,22 @@ def test_lengths_split_exactly_against_shapely():
 
 
 def test_worst_ranking():
-    rep = road_condition(_roads(), _subs())
+    rep = analyze_road_condition(_roads(), _subs())
     assert rep.worst["road_id"].tolist() == ["b", "c", "a", "d"]
     assert rep.worst.loc[0, "rank"] == 1 and rep.worst.loc[0, "subdistrict_id"] in ("A", "B")
 
 
 def test_missing_columns_and_bad_pci():
     with pytest.raises(ValidationError, match="pci"):
-        road_condition(_roads().drop(columns="pci"), _subs())
+        analyze_road_condition(_roads().drop(columns="pci"), _subs())
     bad = _roads()
     bad.loc[2, "pci"] = 120
     with pytest.raises(ValidationError) as e:
-        road_condition(bad, _subs())
+        analyze_road_condition(bad, _subs())
     assert "row 3" in e.value.render()
 
 
 @pytest.mark.parametrize("rate", [0.0, -0.1, 1.5, 95.0, float("nan")])
 def test_a_target_rate_outside_0_to_1_is_refused(rate):
     with pytest.raises(ValidationError, match="target good-road rate"):
-        road_condition(_roads(), _subs(), target_rate=rate)
+        analyze_road_condition(_roads(), _subs(), target_rate=rate)

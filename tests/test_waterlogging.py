@@ -10,7 +10,7 @@ import shapely
 from affine import Affine
 from scipy import ndimage
 
-from yangpu_gis.analysis.waterlogging import find_depressions, waterlogging
+from yangpu_gis.analysis.waterlogging import analyze_waterlogging, find_depressions
 from yangpu_gis.rasters import RasterData
 
 
@@ -127,7 +127,7 @@ def test_roads_and_compounds_at_risk():
     compounds = gpd.GeoDataFrame(
         {"compound_id": ["C1"], "name": ["x"], "households": [100]},
         geometry=[shapely.box(1015, 1970, 1040, 1990)], crs="EPSG:4549")
-    rep = waterlogging(r, roads, compounds)
+    rep = analyze_waterlogging(r, roads, compounds)
     dep = rep.tables()["depressions"]
     assert len(dep) == 1 and dep.loc[0, "area_m2"] == 100
     assert dep.loc[0, "max_depth_m"] == pytest.approx(4.0 + 0.5 * 9 / 59 - 3.2, abs=1e-3)
@@ -142,7 +142,7 @@ def test_roads_and_compounds_at_risk():
     # outside the compound, whose deepest part is the 3.5 m floor
     spill = 4.0 + 0.5 * 9 / 59
     assert comp.loc[0, "max_depth_m"] == pytest.approx(spill - 3.5, abs=1e-4)
-    assert rep.summary["roads_at_risk"] == 1 and rep.summary["compounds_at_risk"] == 1
+    assert rep.summary()["roads_at_risk"] == 1 and rep.summary()["compounds_at_risk"] == 1
 
 
 def test_cli_condition_commands(tmp_path):

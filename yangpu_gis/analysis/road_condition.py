@@ -16,22 +16,28 @@ thresholds and can be left out with ``classes=``.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
+from types import MappingProxyType
+from typing import ClassVar
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from ..errors import ValidationError
+from ..errors import Problem, ValidationError
+from .inputs import metric, require_columns
+from .result import AnalysisResult, parameters_frame
 
 __all__ = [
     "DEFAULT_PCI_GRADES",
     "GOOD_GRADES",
     "GRADE_LABELS",
-    "RoadConditionReport",
+    "ROAD_CONDITION_DEFAULTS",
+    "RoadConditionDefaults",
+    "RoadConditionResult",
     "TARGET_GOOD_RATE",
+    "analyze_road_condition",
     "grade_pci",
-    "road_condition",
 ]
 
 #: Grades, best first (CJJ 36: 优 A, 良 B, 中 C, 差 D).
@@ -48,8 +54,31 @@ DEFAULT_PCI_GRADES: dict[str, tuple[float, float, float]] = {
     "alley": (80.0, 70.0, 60.0),
     "internal": (80.0, 70.0, 60.0),
 }
+_CJJ36 = "CJJ 36-2016 structure (PCI by road class); figures to verify against the standard"
+
+
+@dataclass(frozen=True)
+class RoadConditionDefaults:
+    """The figures of the road-condition analysis, with unit and source.
+
+    ``analyze road-condition``'s options and :func:`analyze_road_condition` read their
+    defaults here; ``parameters.csv`` lists them.
+    """
+
+    #: The plan's target for 好路率 (from 94.4 % to 95 %).
+    target_rate: float = field(default=0.95, metadata={
+        "unit": "share", "source": "district plan: 好路率 from 94.4 % to 95 %"})
+    #: Road class -> lowest PCI of 优, 良 and 中 (below the last: 差).
+    pci_grades: Mapping[str, tuple[float, float, float]] = field(
+        default_factory=lambda: MappingProxyType(dict(DEFAULT_PCI_GRADES)),
+        metadata={"unit": "PCI (0–100)", "source": _CJJ36})
+    #: Length of the worst-roads ranking.
+    worst_n: int = field(default=20, metadata={"unit": "roads", "source": "report layout"})
+
+
+ROAD_CONDITION_DEFAULTS = RoadConditionDefaults()
 #: The plan's target for 好路率 (from 94.4 % to 95 %).
-TARGET_GOOD_RATE = 0.95
+TARGET_GOOD_RATE = ROAD_CONDITION_DEFAULTS.target_rate
 
 
 def grade_pci(pci: pd.Series | np.ndarray, road_class: pd.Series | np.ndarray, *,
@@ -86,8 +115,8 @@ def grade_pci(pci: pd.Series | np.ndarray, road_class: pd.Series | np.ndarray, *
 
 
 @dataclass
-class RoadConditionReport:
-    """Result of :func:`road_condition`.
+class RoadConditionResult(AnalysisResult):
+    """Everything :func:`analyze_road_condition` computes.
 
     Attributes
     ----------
@@ -101,7 +130,11 @@ class RoadConditionReport:
         The roads with ``grade`` and ``good``.
     pieces : GeoDataFrame
         Roads split at subdistrict boundaries, with ``subdistrict_id`` and ``length_m``.
-    summary : dict
+    subdistricts : GeoDataFrame
+        The subdistricts with their ``length_m, good_length_m, good_rate`` (for the map).
+    parameters : dict
+        Target rate, grade table and ranking length used.
+    figures : dict
         District rate, target, gap (percentage points) and the good length still needed.
     """
 
@@ -109,35 +142,58 @@ class RoadConditionReport:
     worst: pd.DataFrame
     roads: gpd.GeoDataFrame
     pieces: gpd.GeoDataFrame
-    summary: dict = field(default_factory=dict)
+    subdistricts: gpd.GeoDataFrame
+    parameters: dict = field(default_factory=dict)
+    figures: dict = field(default_factory=dict)
+
+    topic: ClassVar[str] = "road_condition"
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """``road_condition`` and ``worst_roads``."""
+        return {"road_condition": self.table, "worst_roads": self.worst}
+
+    def layers(self) -> dict[str, gpd.GeoDataFrame]:
+        """``subdistricts`` (with 好路率) and ``roads`` (with grade)."""
+        return {"subdistricts": self.subdistricts, "roads": self.roads}
+
+    def parameters_table(self) -> pd.DataFrame:
+        """Every parameter used, with the unit and source of each default; the grade table
+        one row per road class (``pci_grades.<class>``: lowest PCI of 优/良/中)."""
+        values = {k: v for k, v in self.parameters.items() if k != "pci_grades"}
+        for cls, th in self.parameters.get("pci_grades", {}).items():
+            values[f"pci_grades.{cls}"] = "/".join(f"{t:g}" for t in th)
+        frame = parameters_frame(values, ROAD_CONDITION_DEFAULTS)
+        meta = {f.name: f.metadata for f in fields(ROAD_CONDITION_DEFAULTS)}["pci_grades"]
+        grade_rows = frame["parameter"].str.startswith("pci_grades.")
+        frame.loc[grade_rows, "unit"] = meta["unit"]
+        frame.loc[grade_rows, "source"] = meta["source"]
+        return frame
+
+    def summary(self) -> dict:
+        """District 好路率, target, gap and the good length still needed."""
+        return dict(self.figures)
 
 
 def _check_roads(roads: gpd.GeoDataFrame) -> None:
-    gone = [c for c in ("road_id", "road_class", "pci") if c not in roads.columns]
-    if gone:
-        raise ValidationError(f"roads lack column(s) {', '.join(gone)}",
-                              hint="the roads layer needs road_id, road_class and pci")
-    if roads.crs is None or not roads.crs.is_projected:
-        raise ValidationError("roads must be in a metric CRS (the working CRS)")
+    require_columns(roads, ("road_id", "road_class", "pci"), "roads")
+    metric(roads, "roads")
     p = pd.to_numeric(roads["pci"], errors="coerce")
     bad = (p < 0) | (p > 100)
     if bad.any():
-        from ..errors import Problem
-
         rows = (np.flatnonzero(bad.to_numpy()) + 1).tolist()
         raise ValidationError("PCI outside 0–100", problems=[Problem("PCI outside 0–100",
                                                                      rows=rows, field="pci")])
 
 
-def road_condition(
+def analyze_road_condition(
     roads: gpd.GeoDataFrame,
     subdistricts: gpd.GeoDataFrame,
     *,
     grades: Mapping[str, Sequence[float]] = DEFAULT_PCI_GRADES,
-    target_rate: float = TARGET_GOOD_RATE,
+    target_rate: float = ROAD_CONDITION_DEFAULTS.target_rate,
     classes: Sequence[str] | None = None,
-    worst_n: int = 20,
-) -> RoadConditionReport:
+    worst_n: int = ROAD_CONDITION_DEFAULTS.worst_n,
+) -> RoadConditionResult:
     """Grade roads by PCI and compute 好路率 by subdistrict, road class and district.
 
     Parameters
@@ -157,7 +213,14 @@ def road_condition(
 
     Returns
     -------
-    RoadConditionReport
+    RoadConditionResult
+
+    Raises
+    ------
+    ValidationError
+        For a target outside (0, 1], missing columns, or a PCI outside 0–100.
+    CRSError
+        If the roads are not in a metric CRS.
 
     Notes
     -----
@@ -234,4 +297,13 @@ def road_condition(
         "unrated_length_m": round(float(total["length_m"] - total["rated_length_m"]), 1),
         "roads": len(r),
     }
-    return RoadConditionReport(table, worst, r.drop(columns=["rated"]), pieces, summary)
+    subs_map = subdistricts.merge(
+        table[table["road_class"] == "all"][["subdistrict_id", "length_m", "good_length_m",
+                                              "good_rate"]], on="subdistrict_id", how="left")
+    parameters = {"target_rate": target_rate,
+                  "pci_grades": {k: tuple(v) for k, v in grades.items()},
+                  "worst_n": worst_n}
+    if classes is not None:
+        parameters["classes"] = list(classes)
+    return RoadConditionResult(table, worst, r.drop(columns=["rated"]), pieces, subs_map,
+                               parameters=parameters, figures=summary)

@@ -20,17 +20,25 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import ClassVar
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 
 from ..errors import Problem, ValidationError
+from .inputs import metric, require_columns
+from .result import AnalysisResult, parameters_frame
 
 __all__ = [
     "CLASSES",
     "GB3838_LIMITS",
     "PARAMETERS",
+    "WATER_QUALITY_DEFAULTS",
+    "WaterQualityDefaults",
+    "WaterQualityResult",
+    "analyze_water_quality",
     "classify_samples",
     "classify_stations",
     "classify_values",
@@ -58,6 +66,25 @@ GB3838_LIMITS: dict[str, tuple[str, dict[str, tuple[float, ...]]]] = {
     "cod": ("max", {"river": (15, 15, 20, 30, 40), "lake": (15, 15, 20, 30, 40)}),
     "bod5": ("max", {"river": (3, 3, 4, 6, 10), "lake": (3, 3, 4, 6, 10)}),
 }
+
+
+@dataclass(frozen=True)
+class WaterQualityDefaults:
+    """The defaults of the water-quality analysis, with unit and source.
+
+    ``analyze water-quality``'s options and :func:`analyze_water_quality` read their
+    defaults here; ``parameters.csv`` lists them.
+    """
+
+    #: Class a station must meet where the stations have no ``target_class``.
+    target_class: str = field(default="III", metadata={
+        "unit": "GB 3838 class", "source": "usual target of Shanghai's assessment sections"})
+    #: Period of the station classes (None: the calendar year before today).
+    period: str | None = field(default=None, metadata={
+        "unit": "year or START/END", "source": "default: the last calendar year"})
+
+
+WATER_QUALITY_DEFAULTS = WaterQualityDefaults()
 
 
 def class_rank(label: str) -> int:
@@ -110,13 +137,6 @@ def _worst(frame: pd.DataFrame, body: np.ndarray, limits: Mapping) -> pd.DataFra
 
 
 # ----------------------------------------------------------------- validation
-def _missing(frame: pd.DataFrame, required: tuple[str, ...], what: str) -> None:
-    gone = [c for c in required if c not in frame.columns]
-    if gone:
-        raise ValidationError(f"{what} lack column(s) {', '.join(gone)}",
-                              hint="columns: " + ", ".join(map(str, frame.columns)))
-
-
 def validate_stations(stations: pd.DataFrame) -> pd.DataFrame:
     """Check and normalise ``water_stations``: ids unique, ``water_body`` ∈ {river, lake}.
 
@@ -125,7 +145,7 @@ def validate_stations(stations: pd.DataFrame) -> pd.DataFrame:
     ValidationError
         Naming the rows (1-based) and field.
     """
-    _missing(stations, ("station_id", "water_body"), "water stations")
+    require_columns(stations, ("station_id", "water_body"), "water stations")
     out = stations.copy()
     out["station_id"] = out["station_id"].astype(str)
     body = out["water_body"].astype(str).str.strip().str.lower()
@@ -155,7 +175,8 @@ def validate_samples(samples: pd.DataFrame, stations: pd.DataFrame | None = None
     ValidationError
         Naming the rows (1-based) and field.
     """
-    _missing(samples, ("station_id", "sampled_on", *REQUIRED_PARAMETERS), "water samples")
+    require_columns(samples, ("station_id", "sampled_on", *REQUIRED_PARAMETERS),
+                    "water samples")
     out = samples.copy()
     out["station_id"] = out["station_id"].astype(str)
     rows = np.arange(1, len(out) + 1)
@@ -245,7 +266,7 @@ def classify_stations(
     *,
     period: int | str | tuple | None = None,
     as_of: dt.date | None = None,
-    target_class: str = "III",
+    target_class: str = WATER_QUALITY_DEFAULTS.target_class,
     limits: Mapping = GB3838_LIMITS,
 ) -> pd.DataFrame:
     """Class of each station by the mean of each parameter over a period.
@@ -328,3 +349,108 @@ def river_classes(rivers: gpd.GeoDataFrame, stations: gpd.GeoDataFrame,
                                how="left", max_distance=max_distance_m, distance_col="distance_m")
     joined = joined[~joined.index.duplicated(keep="first")]
     return joined.drop(columns=[c for c in ("index_right",) if c in joined.columns])
+
+
+# ----------------------------------------------------------------- entry point
+@dataclass
+class WaterQualityResult(AnalysisResult):
+    """Everything :func:`analyze_water_quality` computes.
+
+    Attributes
+    ----------
+    samples : DataFrame
+        :func:`classify_samples`.
+    stations : DataFrame
+        :func:`classify_stations`.
+    station_points : GeoDataFrame or None
+        The stations with ``class, worst_parameter, compliant`` (None when the stations
+        have no geometry).
+    rivers : GeoDataFrame or None
+        :func:`river_classes` (None without stations' geometry or without rivers).
+    parameters : dict
+        Period and target class used.
+    """
+
+    samples: pd.DataFrame
+    stations: pd.DataFrame
+    station_points: gpd.GeoDataFrame | None = None
+    rivers: gpd.GeoDataFrame | None = None
+    parameters: dict = field(default_factory=dict)
+
+    topic: ClassVar[str] = "water_quality"
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """``samples`` and ``stations``."""
+        return {"samples": self.samples, "stations": self.stations}
+
+    def layers(self) -> dict[str, gpd.GeoDataFrame]:
+        """``stations`` (with their class) and ``rivers`` (class of the nearest station)."""
+        out = {}
+        if self.station_points is not None:
+            out["stations"] = self.station_points
+        if self.rivers is not None:
+            out["rivers"] = self.rivers
+        return out
+
+    def parameters_table(self) -> pd.DataFrame:
+        """Every parameter used, with the unit and source of each default."""
+        return parameters_frame(self.parameters, WATER_QUALITY_DEFAULTS)
+
+    def summary(self) -> dict:
+        """Samples and stations classed, the period, compliant and worse-than-V stations."""
+        st = self.stations
+        return {
+            "samples": len(self.samples), "stations": len(st),
+            "period": st["period"].iloc[0] if len(st) else None,
+            "stations_compliant": int(st["compliant"].fillna(False).sum()),
+            "stations_worse_than_V": int((st["class"] == "劣V").sum()),
+        }
+
+
+def analyze_water_quality(
+    samples: pd.DataFrame,
+    stations: pd.DataFrame,
+    *,
+    rivers: gpd.GeoDataFrame | None = None,
+    period: int | str | tuple | None = WATER_QUALITY_DEFAULTS.period,
+    as_of: dt.date | None = None,
+    target_class: str = WATER_QUALITY_DEFAULTS.target_class,
+    limits: Mapping = GB3838_LIMITS,
+) -> WaterQualityResult:
+    """Classes of samples and stations, and of the rivers by their nearest station.
+
+    Parameters
+    ----------
+    samples, stations : DataFrame
+        ``water_samples`` and ``water_stations`` rows; stations as a GeoDataFrame (metric
+        CRS) give the ``stations`` and ``rivers`` layers.
+    rivers : GeoDataFrame, optional
+        ``rivers`` layer (metric CRS), coloured by the class of the nearest station.
+    period, as_of, target_class, limits
+        See :func:`classify_stations`.
+
+    Returns
+    -------
+    WaterQualityResult
+
+    Raises
+    ------
+    ValidationError
+        For invalid stations, samples or period.
+    CRSError
+        If the stations' or rivers' geometry is not in a metric CRS.
+    """
+    sample_cls = classify_samples(samples, stations, limits=limits)
+    station_cls = classify_stations(samples, stations, period=period, as_of=as_of,
+                                    target_class=target_class, limits=limits)
+    points = river_cls = None
+    if isinstance(stations, gpd.GeoDataFrame) and stations.crs is not None:
+        st = metric(stations, "water stations").copy()
+        st["station_id"] = st["station_id"].astype(str)
+        points = st.merge(station_cls[["station_id", "class", "worst_parameter", "compliant"]],
+                          on="station_id", how="left")
+        if rivers is not None and len(rivers):
+            river_cls = river_classes(metric(rivers, "rivers"), st, station_cls)
+    parameters = {"period": station_cls["period"].iloc[0] if len(station_cls)
+                  else period_bounds(period, as_of)[2], "target_class": target_class}
+    return WaterQualityResult(sample_cls, station_cls, points, river_cls, parameters)

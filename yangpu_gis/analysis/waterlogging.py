@@ -23,6 +23,7 @@ rather than nodata so they drain.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 import geopandas as gpd
 import numpy as np
@@ -32,16 +33,41 @@ from affine import Affine
 from scipy import ndimage
 
 from ..errors import ValidationError
+from ..rasters.data import RasterData
+from .inputs import metric, require_columns
+from .result import AnalysisResult, parameters_frame
 
 __all__ = [
+    "WATERLOGGING_DEFAULTS",
     "DepressionResult",
-    "WaterloggingReport",
+    "WaterloggingDefaults",
+    "WaterloggingResult",
+    "analyze_waterlogging",
     "compounds_at_risk",
     "fill_depressions",
     "find_depressions",
     "roads_at_risk",
-    "waterlogging",
 ]
+
+
+@dataclass(frozen=True)
+class WaterloggingDefaults:
+    """The thresholds of the waterlogging analysis, with unit and source.
+
+    ``analyze waterlogging``'s options and :func:`analyze_waterlogging` read their defaults
+    here; ``parameters.csv`` lists them.
+    """
+
+    #: Fill depth above which a cell belongs to a depression.
+    min_depth_m: float = field(default=0.05, metadata={
+        "unit": "m", "source": "assumed: shallower fills are within DEM noise and do not "
+        "pond noticeably"})
+    #: Smallest depression reported.
+    min_area_m2: float = field(default=0.0, metadata={
+        "unit": "m²", "source": "default: every depression is reported"})
+
+
+WATERLOGGING_DEFAULTS = WaterloggingDefaults()
 
 #: pysheds' D8 direction codes (N, NE, E, SE, S, SW, W, NW) and their (row, col) steps.
 DIRMAP = (64, 128, 1, 2, 4, 8, 16, 32)
@@ -164,8 +190,8 @@ def find_depressions(
     dem: np.ndarray,
     transform: Affine,
     *,
-    min_depth_m: float = 0.05,
-    min_area_m2: float = 0.0,
+    min_depth_m: float = WATERLOGGING_DEFAULTS.min_depth_m,
+    min_area_m2: float = WATERLOGGING_DEFAULTS.min_area_m2,
     catchments: bool = True,
     crs: object = None,
 ) -> DepressionResult:
@@ -283,7 +309,6 @@ def compounds_at_risk(compounds: gpd.GeoDataFrame, result: DepressionResult,
                       polygons: gpd.GeoDataFrame | None = None) -> gpd.GeoDataFrame:
     """Parts of compounds inside depressions: ``compound_id, depression_id, area_m2,
     max_depth_m`` (deepest cell touching the part, by ``exactextract``)."""
-    from ..rasters.store import RasterData
     from ..rasters.zonal import zonal_stats
 
     polys = result.polygons() if polygons is None else polygons
@@ -308,16 +333,37 @@ def compounds_at_risk(compounds: gpd.GeoDataFrame, result: DepressionResult,
 
 
 @dataclass
-class WaterloggingReport:
-    """Result of :func:`waterlogging`: tables ready for CSV and layers for maps."""
+class WaterloggingResult(AnalysisResult):
+    """Everything :func:`analyze_waterlogging` computes: tables for CSV and layers for maps.
+
+    Attributes
+    ----------
+    depressions : GeoDataFrame
+        Depression polygons with ``depression_id, area_m2, max_depth_m, volume_m3,
+        catchment_m2`` (+ ``cells``, ``spill_elevation_m``, ``x``, ``y``).
+    roads : GeoDataFrame
+        :func:`roads_at_risk`.
+    compounds : GeoDataFrame
+        :func:`compounds_at_risk`.
+    result : DepressionResult
+        The depression grids (labels, depth, filled DEM).
+    parameters : dict
+        The thresholds used.
+    figures : dict
+        Key figures (see :meth:`summary`).
+    """
 
     depressions: gpd.GeoDataFrame
     roads: gpd.GeoDataFrame
     compounds: gpd.GeoDataFrame
     result: DepressionResult
-    summary: dict = field(default_factory=dict)
+    parameters: dict = field(default_factory=dict)
+    figures: dict = field(default_factory=dict)
+
+    topic: ClassVar[str] = "waterlogging"
 
     def tables(self) -> dict[str, pd.DataFrame]:
+        """``depressions``, ``roads_at_risk``, ``compounds_at_risk``."""
         return {
             "depressions": pd.DataFrame(self.depressions.drop(columns="geometry"))[
                 ["depression_id", "area_m2", "max_depth_m", "volume_m3", "catchment_m2"]],
@@ -327,15 +373,28 @@ class WaterloggingReport:
                 ["compound_id", "depression_id", "area_m2", "max_depth_m"]],
         }
 
+    def layers(self) -> dict[str, gpd.GeoDataFrame]:
+        """``depressions``, ``roads_at_risk``, ``compounds_at_risk`` (into ``waterlogging.gpkg``)."""
+        return {"depressions": self.depressions, "roads_at_risk": self.roads,
+                "compounds_at_risk": self.compounds}
 
-def waterlogging(
-    dem,
+    def parameters_table(self) -> pd.DataFrame:
+        """Every parameter used, with the unit and source of each default."""
+        return parameters_frame(self.parameters, WATERLOGGING_DEFAULTS)
+
+    def summary(self) -> dict:
+        """Depressions, their area and storage, roads and compounds at risk."""
+        return dict(self.figures)
+
+
+def analyze_waterlogging(
+    dem: RasterData,
     roads: gpd.GeoDataFrame | None = None,
     compounds: gpd.GeoDataFrame | None = None,
     *,
-    min_depth_m: float = 0.05,
-    min_area_m2: float = 0.0,
-) -> WaterloggingReport:
+    min_depth_m: float = WATERLOGGING_DEFAULTS.min_depth_m,
+    min_area_m2: float = WATERLOGGING_DEFAULTS.min_area_m2,
+) -> WaterloggingResult:
     """Depressions of a DEM and the roads and compounds at risk of waterlogging.
 
     Parameters
@@ -351,14 +410,29 @@ def waterlogging(
 
     Returns
     -------
-    WaterloggingReport
+    WaterloggingResult
+
+    Raises
+    ------
+    ValidationError
+        If roads lack ``road_id`` or compounds lack ``compound_id``.
+    CRSError
+        If roads or compounds are not in a metric CRS.
 
     Examples
     --------
-    >>> rep = waterlogging(read_raster(reg, "dem"), reg.read("roads"),
-    ...                    reg.read("residential_compounds"))          # doctest: +SKIP
+    >>> rep = analyze_waterlogging(read_raster(reg, "dem"), reg.read("roads"),
+    ...                            reg.read("residential_compounds"))  # doctest: +SKIP
     >>> rep.tables()["roads_at_risk"].head()                           # doctest: +SKIP
     """
+    has_roads = roads is not None and len(roads)
+    has_compounds = compounds is not None and len(compounds)
+    if has_roads:
+        require_columns(roads, ("road_id",), "roads")
+        metric(roads, "roads")
+    if has_compounds:
+        require_columns(compounds, ("compound_id",), "residential compounds")
+        metric(compounds, "residential compounds")
     res = find_depressions(dem.values, dem.transform, min_depth_m=min_depth_m,
                            min_area_m2=min_area_m2, crs=dem.crs)
     polys = res.polygons()
@@ -367,9 +441,8 @@ def waterlogging(
     empty_c = gpd.GeoDataFrame(columns=["compound_id", "depression_id", "area_m2",
                                         "max_depth_m", "geometry"], geometry="geometry",
                                crs=dem.crs)
-    r = roads_at_risk(roads, res, polys) if roads is not None and len(roads) else empty_r
-    c = compounds_at_risk(compounds, res, polys) if compounds is not None and len(compounds) \
-        else empty_c
+    r = roads_at_risk(roads, res, polys) if has_roads else empty_r
+    c = compounds_at_risk(compounds, res, polys) if has_compounds else empty_c
     summary = {
         "depressions": len(res.table),
         "depression_area_m2": round(float(res.table["area_m2"].sum()), 1),
@@ -381,4 +454,6 @@ def waterlogging(
         "min_depth_m": min_depth_m,
         "resolution_m": float(dem.transform.a),
     }
-    return WaterloggingReport(polys, r, c, res, summary)
+    return WaterloggingResult(polys, r, c, res,
+                              parameters={"min_depth_m": min_depth_m, "min_area_m2": min_area_m2},
+                              figures=summary)

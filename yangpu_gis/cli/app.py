@@ -38,6 +38,7 @@ def _main(debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks a
 
 for _name in ("load", "validate", "layers", "export", "info", "upgrade", "batches"):
     app.command(_name)(getattr(registry, _name))
+app.command("load-raster")(registry.load_raster)
 app.command("map")(maps.map_command)
 app.command("demo")(demo.demo)
 for _name, _command in analyze.TOP_LEVEL.items():

@@ -1,5 +1,5 @@
-"""Commands on the registry itself: ``load``, ``validate``, ``layers``, ``export``, ``info``,
-``upgrade`` and ``batches``. Each is thin: it parses options, calls the registry, prints."""
+"""Commands on the registry itself: ``load``, ``load-raster``, ``validate``, ``layers``,
+``export``, ``info``, ``upgrade`` and ``batches``. Each is thin: it parses options, calls the registry, prints."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ from .common import (
     progress,
 )
 
-__all__ = ["batches", "export", "info", "layers", "load", "upgrade", "validate"]
+__all__ = ["batches", "export", "info", "layers", "load", "load_raster", "upgrade", "validate"]
 
 
 def _load_options(crs, encoding, mapping, map_file, value, repair, source_layer, x, y,
@@ -116,6 +116,38 @@ def load(
                 progress(not as_json, f"loading {source.name}") as stage:
             result = reg.load(source, layer, mode=mode, dry_run=dry_run, on_stage=stage, **options)
         _report(result, as_json)
+
+
+def load_raster(
+    source: Annotated[Path, typer.Argument(help="GeoTIFF or any GDAL raster.")],
+    layer: Annotated[str, typer.Option("--layer", "-l", help="Raster layer (dem).")] = "dem",
+    registry: RegistryOpt = None,
+    crs: Annotated[str | None, typer.Option(help="CRS of the file (EPSG code) if it has none or a wrong one.")] = None,
+    resolution_m: Annotated[float | None, typer.Option("--resolution-m", help="Stored cell size in metres [default: the source's].")] = None,
+    units: Annotated[str, typer.Option(help="Units of the values: m, cm, mm, ft, us-ft.")] = "m",
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Validate only.")] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Validate a raster and store it in the registry (replacing the layer)."""
+    from ..rasters import load_raster as store_raster
+
+    with errors_to_exit(as_json), open_cli_registry(registry) as reg:
+        res = store_raster(reg, source, layer, crs=crs, resolution_m=resolution_m, units=units,
+                           dry_run=dry_run)
+        if as_json:
+            print_json(res.as_dict())
+            return
+        d = res.details
+        verb = "would load" if dry_run else "loaded"
+        say(out, "[bold green]{}[/] raster {} into [bold]{}[/]: {}×{} cells at {:g} m, values "
+            "{}…{}", verb, source, layer, d["width"], d["height"], d["resolution_m"],
+            d["value_min"], d["value_max"])
+        if not dry_run:
+            say(out, "  batch {}: {:,} valid cells, {:,} replaced, in {:.2f} s", res.batch_id,
+                res.rows_inserted, res.rows_deleted, res.seconds)
+        say(out, "  read as {}", d["source_crs"])
+        for note in d.get("notes", []):
+            say(out, "  note: {}", note)
 
 
 def validate(

@@ -10,9 +10,10 @@ from __future__ import annotations
 import importlib
 
 __all__ = ["RUNS", "Run", "run_complaints", "run_coverage", "run_excavation", "run_parking",
-           "run_road_condition", "run_water_quality", "run_waterlogging", "write_result"]
+           "run_road_condition", "run_water_quality", "run_waterlogging",
+           "water_quality_needs_registry", "write_result"]
 
-#: ``run_<topic>`` -> module that defines it (imported on first use).
+#: ``run_<topic>`` (and its helpers) -> module that defines it (imported on first use).
 RUNS = {
     "run_complaints": "complaints",
     "run_coverage": "coverage",
@@ -21,6 +22,7 @@ RUNS = {
     "run_road_condition": "condition",
     "run_water_quality": "condition",
     "run_waterlogging": "condition",
+    "water_quality_needs_registry": "condition",
 }
 
 

@@ -10,38 +10,21 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from . import complaints, parking
+from . import complaints, condition, coverage, excavation, parking
 
 __all__ = ["COMMANDS", "TOP_LEVEL"]
 
-
-class _Collector:
-    """Transitional: records the commands an old ``analysis/<topic>_cli.register`` adds."""
-
-    def __init__(self, into: dict[str, Callable[..., Any]]) -> None:
-        self.into = into
-
-    def command(self, name: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-        def add(fn: Callable[..., Any]) -> Callable[..., Any]:
-            self.into[name] = fn
-            return fn
-
-        return add
-
-
-COMMANDS: dict[str, Callable[..., Any]] = {}
-TOP_LEVEL: dict[str, Callable[..., Any]] = {}
-
-
-def _legacy(module: str) -> None:
-    import importlib
-
-    importlib.import_module(f"yangpu_gis.analysis.{module}").register(
-        _Collector(TOP_LEVEL), _Collector(COMMANDS))
-
-
-for _module in ("condition_cli", "coverage_cli", "excavation_cli"):
-    _legacy(_module)
-
-COMMANDS["complaints"] = complaints.complaints
-COMMANDS["parking"] = parking.parking
+#: ``analyze <name>`` -> command function, in the order ``--help`` lists them.
+COMMANDS: dict[str, Callable[..., Any]] = {
+    "excavation": excavation.excavation,
+    "parking": parking.parking,
+    "coverage": coverage.coverage,
+    "complaints": complaints.complaints,
+    "waterlogging": condition.waterlogging,
+    "water-quality": condition.water_quality,
+    "road-condition": condition.road_condition,
+}
+#: Topic commands beside ``load`` and ``map``.
+TOP_LEVEL: dict[str, Callable[..., Any]] = {
+    "check-permit": excavation.check_permit,
+}
