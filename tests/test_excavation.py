@@ -550,9 +550,7 @@ def test_permit_status_carries_dates_and_year():
     assert (st["planned_end"] == permits["planned_end"]).all()
     assert st["year"].tolist() == [t.year for t in expected]
     # the GeoPackage's permits layer does not repeat the permits' own columns
-    from yangpu_gis.analysis.excavation_report import _layers
-
-    layer = _layers(res, permits, random_roads(12), random_pipes(12))["permits"]
+    layer = res.layers()["permits"]
     assert layer.columns.is_unique and "year" not in layer.columns
 
 
