@@ -21,7 +21,9 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+from shapely.ops import substring
 
+from ...catalogue import get_layer
 from ...errors import CRSError, ValidationError
 from .defaults import DEFAULT_ROAD_WIDTH_M, EXCAVATION_DEFAULTS, gas_clearances
 from .inputs import active_permits, as_dates, metric_crs, pair_gaps, permit_arrays
@@ -361,10 +363,6 @@ def trench_along(
     >>> round(app.geometry.iloc[0].area, 1)
     240.0
     """
-    from shapely.ops import substring
-
-    from ...catalogue import get_layer
-
     metric_crs(roads)
     if roads.crs is None:
         raise CRSError("roads have no CRS", hint="set_crs('EPSG:4549') (registry layers have it)")

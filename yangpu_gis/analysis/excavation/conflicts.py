@@ -74,7 +74,7 @@ def conflicts(
     distance_m : float, default 0.0
         Largest gap between footprints, in metres; 0 means touching or overlapping (the
         issue's rule: the same stretch of road).
-    repeat_days : int, default 365
+    repeat_days : int, default ``EXCAVATION_DEFAULTS.repeat_days`` (one year)
         Longest wait, in days, from the end of one dig to the start of the next for the
         pair to count as a repeat: one year, the plan's "months later" complaint and the
         usual reinstatement guarantee period. A wait of exactly ``repeat_days`` counts.

@@ -46,7 +46,7 @@ def roads_summary(
         when omitted.
     distance_m : float, default 0.0
         See :func:`conflicts`.
-    repeat_days : int, default 365
+    repeat_days : int, default ``EXCAVATION_DEFAULTS.repeat_days`` (one year)
         See :func:`conflicts`.
     default_width_m : dict, optional
         Road width by class where ``width_m`` is missing; default
