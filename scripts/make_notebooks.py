@@ -160,16 +160,17 @@ OUTPUT = "output"   # HTML maps and tables to send to the road and pipeline offi
     ("code", """from pathlib import Path
 
 from yangpu_gis.analysis.excavation import (
+    active_permits,
     analyze_excavation,
     check_permit,
     hot_roads,
     moratorium_windows,
     trench_along,
 )
-from yangpu_gis.analysis.excavation_report import active_permits, write_outputs
 from yangpu_gis.demo import ensure_demo
 from yangpu_gis.maps import save
 from yangpu_gis.maps.excavation import excavation_map
+from yangpu_gis.runs import run_excavation
 
 Path(OUTPUT).mkdir(exist_ok=True)
 reg = ensure_demo(REGISTRY)
@@ -317,9 +318,8 @@ justify a new dig and agree the reinstatement with the road office."""),
 与命令 `yangpu-gis analyze excavation` 相同的文件：五张 CSV 表（Excel 可直接打开）、供 QGIS 使用的
 `excavation.gpkg`，以及全区掘路协调图（可按日期筛选到今年）。
 The same files as the command: five CSV tables, a GeoPackage for QGIS and the district map."""),
-    ("code", """files = write_outputs(res, permits, roads, pipelines, f"{OUTPUT}/02_excavation",
-                      data_date=DATA_DATE, offline=True)
-[str(f) for f in files]"""),
+    ("code", """run = run_excavation(reg, f"{OUTPUT}/02_excavation", offline=True)
+run.outputs"""),
 ]
 
 NOTEBOOKS["03_parking"] = [

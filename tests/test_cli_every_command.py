@@ -127,7 +127,7 @@ def _check_load_raster(data, ctx):
 
 
 def _check_permit(data, ctx):
-    from yangpu_gis.analysis.excavation_check import VERDICTS
+    from yangpu_gis.analysis.excavation import VERDICTS
 
     assert data["verdict"] in VERDICTS
 

@@ -550,9 +550,7 @@ def test_permit_status_carries_dates_and_year():
     assert (st["planned_end"] == permits["planned_end"]).all()
     assert st["year"].tolist() == [t.year for t in expected]
     # the GeoPackage's permits layer does not repeat the permits' own columns
-    from yangpu_gis.analysis.excavation_report import _layers
-
-    layer = _layers(res, permits, random_roads(12), random_pipes(12))["permits"]
+    layer = res.layers()["permits"]
     assert layer.columns.is_unique and "year" not in layer.columns
 
 
@@ -689,3 +687,25 @@ def test_map_of_one_coordination_group():
     with pytest.raises(ValidationError, match="G999"):
         excavation_map(permits, st, roads, windows, pipes, res.pipelines_at_risk,
                        group_id="G999")
+
+
+# --------------------------------------------------------------------------- defaults, result
+def test_defaults_are_one_place_with_units_and_sources():
+    from dataclasses import fields
+
+    from yangpu_gis.analysis.excavation import EXCAVATION_DEFAULTS, ExcavationResult
+
+    for f in fields(EXCAVATION_DEFAULTS):
+        assert "unit" in f.metadata and f.metadata["source"], f.name
+    permits, roads, pipes = small_registry_layers()
+    res = analyze_excavation(permits, roads, pipes)
+    assert isinstance(res, ExcavationResult) and res.topic == "excavation"
+    assert res.parameters["repeat_days"] == EXCAVATION_DEFAULTS.repeat_days
+    table = res.parameters_table()
+    assert list(table.columns) == ["parameter", "value", "unit", "source"]
+    assert (table.set_index("parameter").loc["repeat_days", "unit"]) == "days"
+    assert list(res.tables()) == ["conflicts", "roads_summary", "moratorium",
+                                  "pipelines_at_risk", "groups"]
+    assert res.tables()["moratorium"]["protected_until"].tolist() == ["2026-12-31"] * 2
+    assert set(res.layers()) == {"permits", "conflicts", "moratorium", "pipelines_at_risk",
+                                 "roads_summary", "groups"}

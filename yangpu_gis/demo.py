@@ -90,7 +90,7 @@ def run_demo(
 
 def _analyses(reg, out: Path, *, offline: bool) -> list[Path]:
     """The demo's first analyses: excavation coordination and parking; returns the maps."""
-    from .analysis.excavation_report import run_excavation
+    from .runs.excavation import run_excavation
     from .runs.parking import run_parking
 
     run_excavation(reg, out / "excavation", offline=offline)

@@ -21,21 +21,15 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+from shapely.ops import substring
 
-from ..errors import CRSError, ValidationError
-from ._excavation_inputs import (
-    DEFAULT_ROAD_WIDTH_M,
-    EXCLUDED_STATUS,
-    active_permits,
-    as_dates,
-    check_crs,
-    gas_clearances,
-    pair_gaps,
-    permit_arrays,
-    permit_road_pairs,
-    spatial_pairs,
-)
-from .excavation import moratorium_breaches, pipelines_at_risk
+from ...catalogue import get_layer
+from ...errors import CRSError, ValidationError
+from .defaults import DEFAULT_ROAD_WIDTH_M, EXCAVATION_DEFAULTS, gas_clearances
+from .inputs import active_permits, as_dates, metric_crs, pair_gaps, permit_arrays
+from .joins import permit_road_pairs, spatial_pairs
+from .moratorium import moratorium_breaches
+from .pipelines import pipelines_at_risk
 
 __all__ = ["APPLICATION_ID", "APPLICATION_STATUS", "VERDICTS", "PermitCheck", "check_permit",
            "trench_along"]
@@ -156,15 +150,15 @@ def check_permit(
     roads: gpd.GeoDataFrame,
     pipelines: gpd.GeoDataFrame,
     *,
-    distance_m: float = 0.0,
-    repeat_days: int = 365,
-    new_road_years: int = 5,
-    major_repair_years: int = 3,
-    clearance_m: float = 1.0,
+    distance_m: float = EXCAVATION_DEFAULTS.distance_m,
+    repeat_days: int = EXCAVATION_DEFAULTS.repeat_days,
+    new_road_years: int = EXCAVATION_DEFAULTS.new_road_years,
+    major_repair_years: int = EXCAVATION_DEFAULTS.major_repair_years,
+    clearance_m: float = EXCAVATION_DEFAULTS.clearance_m,
     gas_clearance_m: float | None = None,
     gas_high_pressure_clearance_m: float | None = None,
     default_width_m: dict[str, float] | None = None,
-    exclude_status: Sequence[str] = EXCLUDED_STATUS,
+    exclude_status: Sequence[str] = EXCAVATION_DEFAULTS.exclude_status,
 ) -> PermitCheck:
     """Everything a proposed permit would trigger against the registry, and a verdict.
 
@@ -185,9 +179,9 @@ def check_permit(
         :func:`~yangpu_gis.analysis.excavation.pipelines_at_risk`.
     default_width_m : dict, optional
         Road width by class where ``width_m`` is missing.
-    exclude_status : sequence of str, default :data:`~._excavation_inputs.EXCLUDED_STATUS`
+    exclude_status : sequence of str, default :data:`~.defaults.EXCLUDED_STATUS`
         Registered permits with one of these statuses (revoked …) are left out, as in
-        :func:`~yangpu_gis.analysis.excavation.analyze_excavation`; ``()`` keeps them all.
+        :func:`~.analyze.analyze_excavation`; ``()`` keeps them all.
 
     Returns
     -------
@@ -214,7 +208,7 @@ def check_permit(
     gas_clearance_m, gas_high_pressure_clearance_m = gas_clearances(
         gas_clearance_m, gas_high_pressure_clearance_m)
     width = default_width_m or DEFAULT_ROAD_WIDTH_M
-    crs = check_crs(permits, roads, pipelines)
+    crs = metric_crs(permits, roads, pipelines)
     permits = active_permits(permits, exclude_status)
     app = _one_application(application, crs)
     pid = app["permit_id"].iloc[0]
@@ -369,11 +363,7 @@ def trench_along(
     >>> round(app.geometry.iloc[0].area, 1)
     240.0
     """
-    from shapely.ops import substring
-
-    from ..catalogue import get_layer
-
-    check_crs(roads)
+    metric_crs(roads)
     if roads.crs is None:
         raise CRSError("roads have no CRS", hint="set_crs('EPSG:4549') (registry layers have it)")
     if not (np.isfinite(width_m) and width_m > 0):
