@@ -56,6 +56,17 @@ def _layer_frame(gdf):
     return frame
 
 
+def _geometry_type(frame) -> dict[str, Any]:
+    """LineString with MultiLineString is stored as MultiLineString (as GDAL promotes);
+    really different kinds (points with polygons) as a layer of type Unknown."""
+    kinds = set(frame.geometry.geom_type.dropna())
+    if len({k.removeprefix("Multi") for k in kinds}) > 1:
+        return {"geometry_type": "Unknown"}
+    if len(kinds) > 1:
+        return {"promote_to_multi": True}
+    return {}
+
+
 @writes_results("out_dir")
 def write_result(
     result: AnalysisResult,
@@ -110,9 +121,8 @@ def write_result(
         if gdf is None or not len(gdf):
             continue
         frame = _layer_frame(gdf)
-        mixed = frame.geometry.geom_type.nunique() > 1
         pyogrio.write_dataframe(frame, gpkg, layer=name, append=gpkg.exists(),
-                                **({"geometry_type": "Unknown"} if mixed else {}))
+                                **_geometry_type(frame))
     paths["gpkg"] = gpkg
     if draw is not None:
         from ..maps import save
