@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from . import parking
+from . import coverage, parking
 
 __all__ = ["COMMANDS", "TOP_LEVEL"]
 
@@ -40,7 +40,8 @@ def _legacy(module: str) -> None:
         _Collector(TOP_LEVEL), _Collector(COMMANDS))
 
 
-for _module in ("complaints_cli", "condition_cli", "coverage_cli", "excavation_cli"):
+for _module in ("complaints_cli", "condition_cli", "excavation_cli"):
     _legacy(_module)
 
 COMMANDS["parking"] = parking.parking
+COMMANDS["coverage"] = coverage.coverage
