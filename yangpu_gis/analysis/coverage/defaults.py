@@ -7,6 +7,8 @@ from typing import Literal
 
 import pandas as pd
 
+from ..parking import PARKING_DEFAULTS
+
 __all__ = [
     "COVERAGE_DEFAULTS",
     "INTERNAL_CLASS",
@@ -51,12 +53,13 @@ class CoverageDefaults:
         default=5.0,
         metadata={"unit": "m", "source": "data tolerance (a road end drawn across a boundary)"},
     )
-    #: Walking graph: join dead ends to a road this close (as the parking analysis does).
+    #: Walking graph: join dead ends to a road this close (the parking analysis's value).
     connect_dangling_m: float = field(
-        default=50.0,
+        default=PARKING_DEFAULTS.connect_dangling_m,
         metadata={
             "unit": "m",
-            "source": "data repair for centre-line roads (network.walking_graph)",
+            "source": "data repair for centre-line roads (network.walking_graph); "
+            "ParkingDefaults.connect_dangling_m",
         },
     )
     #: A line target lies on the network where it is within this distance of an edge.

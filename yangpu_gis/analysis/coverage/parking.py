@@ -11,6 +11,7 @@ import pandas as pd
 import shapely
 
 from ..inputs import metric
+from ..parking import access_points, parking_walking_graph
 from .defaults import COVERAGE_DEFAULTS, PUBLIC_PARKING_KINDS, Distance
 from .general import service_coverage
 from .report import PresetReport
@@ -71,21 +72,23 @@ def parking_reach(
     )
     open_fac = facilities[kinds | shared]
     pts = compounds.copy()
-    pts["geometry"] = shapely.point_on_surface(compounds.geometry.to_numpy())
+    # walked from the same points along the same graph as the parking accessibility
+    pts["geometry"] = access_points(compounds)
     pts = pts.set_geometry("geometry")
     notes = []
     if distance == "network" and (roads is None or not len(roads)):
         notes.append("no roads: straight-line distance used")
         distance = "euclidean"
+    graph = (parking_walking_graph(roads, pts.crs, connect_dangling_m=connect_dangling_m)
+             if distance == "network" else None)
     result = service_coverage(
         pts,
         open_fac,
         service_m=service_m,
         distance=distance,
-        network_lines=roads,
+        graph=graph,
         target_id="compound_id" if "compound_id" in pts else None,
         provider_id="facility_id" if "facility_id" in open_fac else None,
-        connect_dangling_m=connect_dangling_m,
     )
     t = result.targets
     fac = result.providers.set_index("provider_id")
