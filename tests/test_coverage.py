@@ -818,3 +818,49 @@ def test_sanbuguan_roads_leave_out_internal_roads_by_default():
     # a roads layer without road_class is checked whole
     plain = roads.drop(columns="road_class")
     assert len(road_subdistricts(plain, subs)) == 2
+
+
+# ------------------------------------------------------------------ one entry point (issue 14)
+
+
+def test_analyze_coverage_result_tables_layers_parameters(town):
+    from yangpu_gis.analysis.coverage import PRESETS, CoverageResult, analyze_coverage
+    from yangpu_gis.analysis.result import AnalysisResult
+
+    r = analyze_coverage(layers=town)
+    assert isinstance(r, CoverageResult) and isinstance(r, AnalysisResult)
+    assert [x.preset for x in r.reports] == list(PRESETS)
+    tables = r.tables()
+    alone = beautiful_streets(
+        town["roads"],
+        town["beautiful_blocks"],
+        subdistricts=town["subdistricts"],
+        grid_cells=town["grid_cells"],
+    )
+    for name, frame in alone.tables.items():
+        pd.testing.assert_frame_equal(tables[f"beautiful_streets_{name}"], frame)
+    assert "parking_reach_unreached" in tables and "river_monitoring_rivers" in tables
+    assert "grid_completeness_gaps" in r.layers()
+    params = r.parameters_table().set_index("parameter")
+    assert params.loc["parking_service_m", "unit"] == "m"
+    assert "issue 6" in params.loc["parking_service_m", "source"]
+    only = analyze_coverage(preset="river-monitoring", layers=town, service_m=400)
+    assert only.parameters["river_service_m"] == 400.0
+    assert set(only.tables()) == {f"river_monitoring_{n}" for n in only.reports[0].tables}
+    from yangpu_gis.errors import ValidationError
+
+    with pytest.raises(ValidationError):
+        analyze_coverage(preset="nowhere", layers=town)
+    with pytest.raises(ValidationError):
+        analyze_coverage(preset="river-monitoring", layers={"rivers": town["rivers"]})
+    custom = analyze_coverage(town["roads"], town["parking_facilities"], service_m=150)
+    assert custom.reports[0].preset == "custom" and "custom_targets" in custom.tables()
+
+
+def test_lonlat_input_is_refused():
+    from yangpu_gis.errors import CRSError
+
+    roads = _gdf([{"road_id": "R1"}], [_line((0, 0), (1000, 0))]).to_crs("EPSG:4326")
+    stops = _pts([(200, 0)], stop_id=["S1"])
+    with pytest.raises(CRSError, match="metric CRS"):
+        service_coverage(roads, stops, service_m=300)

@@ -9,7 +9,7 @@ import pandas as pd
 import shapely
 
 from ...errors import ValidationError
-from ..inputs import metric
+from ..inputs import metric, require_columns
 from .defaults import COVERAGE_DEFAULTS, INTERNAL_CLASS
 from .parts import ids_of, polygonal
 from .report import PresetReport
@@ -56,6 +56,7 @@ def road_subdistricts(
     roads = metric(roads, "roads")
     if not include_internal and "road_class" in roads.columns:
         roads = roads[roads["road_class"].astype(str) != INTERNAL_CLASS]
+    require_columns(subdistricts, ["subdistrict_id"], "subdistricts")
     subdistricts = subdistricts.to_crs(roads.crs)
     rg = roads.geometry.to_numpy()
     sg = subdistricts.geometry.to_numpy()
@@ -159,6 +160,8 @@ def grid_completeness(
             hint="load the districts or subdistricts layer",
         )
     subs = subdistricts.to_crs(crs) if subdistricts is not None and len(subdistricts) else None
+    if subs is not None:
+        require_columns(subs, ["subdistrict_id"], "subdistricts")
     cg = grid.geometry.to_numpy()
     gid = grid["grid_id"].to_numpy(object) if "grid_id" in grid else ids_of(grid, None)
     gsub = (

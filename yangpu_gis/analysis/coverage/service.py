@@ -9,6 +9,7 @@ import pandas as pd
 import shapely
 
 from ...errors import ValidationError
+from ..inputs import require_columns
 from .defaults import COVERAGE_DEFAULTS
 from .parts import measure_of, merge_lines, overlay
 
@@ -20,11 +21,7 @@ def service_distances(
 ) -> np.ndarray:
     n = len(providers)
     if service_column is not None:
-        if service_column not in providers.columns:
-            raise ValidationError(
-                f"providers have no column {service_column!r}",
-                hint=f"columns: {', '.join(map(str, providers.columns))}",
-            )
+        require_columns(providers, [service_column], "providers")
         s = pd.to_numeric(providers[service_column], errors="coerce").to_numpy(float)
         if service_m is not None:
             s = np.where(np.isnan(s), service_m, s)

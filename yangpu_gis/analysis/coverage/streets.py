@@ -8,7 +8,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from ..inputs import metric
+from ..inputs import metric, require_columns
 from .defaults import COVERAGE_DEFAULTS, RANKED_CLASSES, STREET_CLASSES
 from .general import service_coverage
 from .report import PresetReport
@@ -81,6 +81,7 @@ def beautiful_streets(
     >>> r.tables["subdistrict_totals"].sort_values("covered_share")      # doctest: +SKIP
     """
     roads = metric(roads, "roads")
+    require_columns(roads, ["road_class"], "roads")
     streets = (
         roads[roads["road_class"].isin(list(road_classes))] if "road_class" in roads else roads
     )

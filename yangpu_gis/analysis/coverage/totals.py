@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from ..inputs import require_columns
 from .general import ServiceCoverage
 from .parts import explode_parts, group_parts, measure_of
 
@@ -48,6 +49,7 @@ def zone_totals(
     t = result.targets
     zones = zones.to_crs(t.crs) if zones.crs != t.crs else zones
     zg = zones.geometry.to_numpy()
+    require_columns(zones, [zone_id], "zones")
     zid = zones[zone_id].to_numpy(object)
     tree = shapely.STRtree(zg)
     by = list(by)
