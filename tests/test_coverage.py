@@ -864,3 +864,14 @@ def test_lonlat_input_is_refused():
     stops = _pts([(200, 0)], stop_id=["S1"])
     with pytest.raises(CRSError, match="metric CRS"):
         service_coverage(roads, stops, service_m=300)
+
+
+def test_cli_service_m_help_shows_the_defaults():
+    from yangpu_gis.analysis.coverage import COVERAGE_DEFAULTS as D
+    from yangpu_gis.cli.analyze.coverage import SERVICE_M
+
+    assert SERVICE_M == {
+        "beautiful-streets": D.beautiful_buffer_m,
+        "parking-reach": D.parking_service_m,
+        "river-monitoring": D.river_service_m,
+    }

@@ -20,7 +20,13 @@ from ..common import (
     print_json,
 )
 
-__all__ = ["coverage"]
+__all__ = ["SERVICE_M", "coverage"]
+
+#: The presets' service distances (m) shown in ``--service-m``'s help: those of
+#: ``CoverageDefaults`` (kept equal by a test; the analysis is not imported for ``--help``).
+SERVICE_M = {"beautiful-streets": 20.0, "parking-reach": 300.0, "river-monitoring": 1000.0}
+_SERVICE_HELP = ("Service distance in metres (overrides a preset's default: "
+                 + ", ".join(f"{v:g} m {k}" for k, v in SERVICE_M.items()) + ").")
 
 
 def _report_outputs(run) -> dict[str, dict[str, str]]:
@@ -41,7 +47,7 @@ def coverage(
     distance: Annotated[str | None, typer.Option(help="euclidean | network (along roads; along rivers for river-monitoring) [default: the preset's own: network for parking-reach, else euclidean].")] = None,
     targets: Annotated[str | None, typer.Option(help="General form: target layer (any catalogue layer).")] = None,
     providers: Annotated[str | None, typer.Option(help="General form: provider layer.")] = None,
-    service_m: Annotated[float | None, typer.Option("--service-m", help="Service distance in metres (overrides a preset's default: CoverageDefaults).")] = None,
+    service_m: Annotated[float | None, typer.Option("--service-m", help=_SERVICE_HELP)] = None,
     service_column: Annotated[str | None, typer.Option("--service-column", help="General form: provider column with each provider's own service distance (m).")] = None,
     stations: Annotated[Path | None, typer.Option(help="river-monitoring: vector file of water-quality stations [default: the registry's water_stations].")] = None,
     offline: OfflineOpt = True,
