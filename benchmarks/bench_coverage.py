@@ -27,7 +27,7 @@ import shapely
 
 from yangpu_gis import settings
 from yangpu_gis.analysis import network
-from yangpu_gis.analysis.coverage import coverage
+from yangpu_gis.analysis.coverage import service_coverage
 
 REPO = Path(__file__).resolve().parents[1]
 OSM = REPO.parent / "shared" / "data" / "real" / "osm_derived" / "yangpu_nw_osm_layers.gpkg"
@@ -76,9 +76,9 @@ def run(name: str, roads: gpd.GeoDataFrame, n: int, service_m: float, repeat: in
     km = roads.length.sum() / 1000
     rows = []
     t_graph, _graph = _best(lambda: network.walking_graph(roads, exclude_classes=()), repeat)
-    t_eu, r_eu = _best(lambda: coverage(roads, prov, service_m=service_m), repeat)
+    t_eu, r_eu = _best(lambda: service_coverage(roads, prov, service_m=service_m), repeat)
     t_net, r_net = _best(
-        lambda: coverage(roads, prov, service_m=service_m, distance="network", exclude_classes=()),
+        lambda: service_coverage(roads, prov, service_m=service_m, distance="network", exclude_classes=()),
         repeat,
     )
     for method, t, r in (("euclidean", t_eu, r_eu), ("network (incl. graph)", t_net, r_net)):

@@ -15,13 +15,13 @@ from typer.testing import CliRunner
 
 from yangpu_gis.analysis.coverage import (
     beautiful_streets,
-    coverage,
     grid_completeness,
     line_stretches,
     parking_reach,
     river_monitoring,
     road_subdistricts,
     service_areas,
+    service_coverage,
     synthetic_stations,
     zone_totals,
 )
@@ -59,7 +59,7 @@ def _box(a, b, c, d):
 def test_line_by_hand_and_uncovered_parts():
     roads = _gdf([{"road_id": "R1"}], [_line((0, 0), (1000, 0))])
     stops = _pts([(200, 0)], stop_id=["S1"])
-    r = coverage(roads, stops, service_m=300)
+    r = service_coverage(roads, stops, service_m=300)
     t = r.targets.iloc[0]
     assert t["covered_length_m"] == pytest.approx(500.0)
     assert t["covered_share"] == pytest.approx(0.5)
@@ -94,7 +94,7 @@ def test_euclidean_matches_shapely_on_random_inputs():
     ]
     radius = rng.uniform(50, 400, n_s)
     providers = _gdf([{"pid": f"P{i}", "r": radius[i]} for i in range(n_s)], prov_geoms)
-    r = coverage(targets, providers, service_column="r", target_id="tid", provider_id="pid")
+    r = service_coverage(targets, providers, service_column="r", target_id="tid", provider_id="pid")
 
     # the oracle: one union of the same buffers, then plain shapely per target
     union = shapely.union_all(
@@ -133,11 +133,11 @@ def test_service_areas_and_errors():
     from yangpu_gis.errors import ValidationError
 
     with pytest.raises(ValidationError):
-        coverage(p, p, service_column="r")  # a provider without a distance
+        service_coverage(p, p, service_column="r")  # a provider without a distance
     with pytest.raises(ValidationError):
-        coverage(p, p, service_m=10, distance="manhattan")
+        service_coverage(p, p, service_m=10, distance="manhattan")
     with pytest.raises(ValidationError):
-        coverage(p, p, service_m=10, distance="network")  # no lines to walk along
+        service_coverage(p, p, service_m=10, distance="network")  # no lines to walk along
 
 
 # ------------------------------------------------------------------ network
@@ -201,7 +201,7 @@ def test_network_line_coverage_matches_networkx_sampling():
     xy = rng.uniform(0, 400, (6, 2))
     radius = rng.uniform(60, 260, 6)
     providers = _pts([tuple(v) for v in xy], pid=[f"P{i}" for i in range(6)], r=radius)
-    r = coverage(
+    r = service_coverage(
         roads,
         providers,
         service_column="r",
@@ -233,7 +233,7 @@ def test_network_point_distances_match_networkx():
     targets = gpd.GeoDataFrame(
         {"tid": [f"N{i}" for i in range(len(nodes))]}, geometry=[Point(n) for n in nodes], crs=CRS
     )
-    r = coverage(
+    r = service_coverage(
         targets,
         providers,
         service_column="r",
@@ -262,7 +262,7 @@ def test_network_separate_network_lines_and_polygons():
     lanes = _gdf([{"lane_id": "L1"}], [_line((0, 0.3), (1000, 0.3))])
     compound = _gdf([{"compound_id": "C1"}], [_box(480, 410, 520, 450)])
     stop = _pts([(100, -5)], sid=["S"])
-    r = coverage(
+    r = service_coverage(
         lanes,
         stop,
         service_m=400,
@@ -273,8 +273,8 @@ def test_network_separate_network_lines_and_polygons():
     )
     # reach along R1 from x=100 with 395 m left: 0 … 495 (lane within 1 m of the road)
     assert r.targets["covered_length_m"].iloc[0] == pytest.approx(495.0, abs=0.5)
-    far = coverage(compound, stop, service_m=800, distance="network", network_lines=roads)
-    near = coverage(compound, stop, service_m=900, distance="network", network_lines=roads)
+    far = service_coverage(compound, stop, service_m=800, distance="network", network_lines=roads)
+    near = service_coverage(compound, stop, service_m=900, distance="network", network_lines=roads)
     # 5 + 400 along R1 + R2 to 400 + 30 from the road end to the compound's point
     assert not far.targets["covered"].iloc[0] and near.targets["covered"].iloc[0]
     assert near.targets["nearest_distance_m"].iloc[0] == pytest.approx(5 + 400 + 400 + 30, abs=1)
@@ -286,7 +286,7 @@ def test_network_expressways_excluded():
         [{"road_id": "R1", "road_class": "branch"}, {"road_id": "E1", "road_class": "expressway"}],
         [_line((0, 0), (400, 0)), _line((400, 0), (800, 0))],
     )
-    r = coverage(roads, _pts([(350, 0)], pid=["P"]), service_m=200, distance="network")
+    r = service_coverage(roads, _pts([(350, 0)], pid=["P"]), service_m=200, distance="network")
     res = r.targets.set_index("target_id")
     assert res.loc["R1", "covered_length_m"] == pytest.approx(250.0)  # 150 … 400
     assert res.loc["E1", "covered_length_m"] == 0 and res.loc["E1", "status"] == "uncovered"
@@ -310,7 +310,7 @@ def test_zone_totals_split_exactly_at_boundaries():
         lines,
     )
     prov = _pts([(300, 300), (700, 800)], pid=["P1", "P2"])
-    r = coverage(targets, prov, service_m=250)
+    r = service_coverage(targets, prov, service_m=250)
     z = zone_totals(r, zones, zone_id="subdistrict_id", by=["road_class"])
     union = shapely.union_all([g.buffer(250, quad_segs=QS) for g in prov.geometry])
     for zid, zg in zip(zones["subdistrict_id"], zones.geometry, strict=True):
@@ -336,7 +336,7 @@ def test_line_stretches_join_segments_of_one_road():
             _line((300, 0), (300, 90)),
         ],
     )
-    r = coverage(roads, _pts([(1000, 1000)]), service_m=1)
+    r = service_coverage(roads, _pts([(1000, 1000)]), service_m=1)
     s = line_stretches(r.uncovered_parts, r.targets)
     assert list(s["name"]) == ["政通路", "国定路"]
     assert list(s["length_m"]) == pytest.approx([300.0, 90.0])
@@ -818,3 +818,60 @@ def test_sanbuguan_roads_leave_out_internal_roads_by_default():
     # a roads layer without road_class is checked whole
     plain = roads.drop(columns="road_class")
     assert len(road_subdistricts(plain, subs)) == 2
+
+
+# ------------------------------------------------------------------ one entry point (issue 14)
+
+
+def test_analyze_coverage_result_tables_layers_parameters(town):
+    from yangpu_gis.analysis.coverage import PRESETS, CoverageResult, analyze_coverage
+    from yangpu_gis.analysis.result import AnalysisResult
+
+    r = analyze_coverage(layers=town)
+    assert isinstance(r, CoverageResult) and isinstance(r, AnalysisResult)
+    assert [x.preset for x in r.reports] == list(PRESETS)
+    tables = r.tables()
+    alone = beautiful_streets(
+        town["roads"],
+        town["beautiful_blocks"],
+        subdistricts=town["subdistricts"],
+        grid_cells=town["grid_cells"],
+    )
+    for name, frame in alone.tables.items():
+        pd.testing.assert_frame_equal(tables[f"beautiful_streets_{name}"], frame)
+    assert "parking_reach_unreached" in tables and "river_monitoring_rivers" in tables
+    assert "grid_completeness_gaps" in r.layers()
+    params = r.parameters_table().set_index("parameter")
+    assert params.loc["parking_service_m", "unit"] == "m"
+    assert "issue 6" in params.loc["parking_service_m", "source"]
+    only = analyze_coverage(preset="river-monitoring", layers=town, service_m=400)
+    assert only.parameters["river_service_m"] == 400.0
+    assert set(only.tables()) == {f"river_monitoring_{n}" for n in only.reports[0].tables}
+    from yangpu_gis.errors import ValidationError
+
+    with pytest.raises(ValidationError):
+        analyze_coverage(preset="nowhere", layers=town)
+    with pytest.raises(ValidationError):
+        analyze_coverage(preset="river-monitoring", layers={"rivers": town["rivers"]})
+    custom = analyze_coverage(town["roads"], town["parking_facilities"], service_m=150)
+    assert custom.reports[0].preset == "custom" and "custom_targets" in custom.tables()
+
+
+def test_lonlat_input_is_refused():
+    from yangpu_gis.errors import CRSError
+
+    roads = _gdf([{"road_id": "R1"}], [_line((0, 0), (1000, 0))]).to_crs("EPSG:4326")
+    stops = _pts([(200, 0)], stop_id=["S1"])
+    with pytest.raises(CRSError, match="metric CRS"):
+        service_coverage(roads, stops, service_m=300)
+
+
+def test_cli_service_m_help_shows_the_defaults():
+    from yangpu_gis.analysis.coverage import COVERAGE_DEFAULTS as D
+    from yangpu_gis.cli.analyze.coverage import SERVICE_M
+
+    assert SERVICE_M == {
+        "beautiful-streets": D.beautiful_buffer_m,
+        "parking-reach": D.parking_service_m,
+        "river-monitoring": D.river_service_m,
+    }

@@ -23,6 +23,7 @@ _API = {
     "two_step_fca": "analysis.parking",
     "analyze_coverage": "analysis.coverage",
     "CoverageResult": "analysis.coverage",
+    "service_coverage": "analysis.coverage",
     "analyze_complaints": "analysis.complaints",
     "ComplaintsResult": "analysis.complaints",
     "merge_duplicates": "analysis.complaints",

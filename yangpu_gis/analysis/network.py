@@ -56,6 +56,7 @@ __all__ = [
     "NOT_WALKABLE",
     "SnappedPoints",
     "WalkingGraph",
+    "augment",
     "euclidean_distances",
     "multi_source_distances",
     "network_distances",
@@ -414,7 +415,7 @@ def snap_points(
     return SnappedPoints(index=index, edge=edge, offset_m=offset, access_m=access)
 
 
-def _augment(graph: WalkingGraph, snaps: Sequence[SnappedPoints]) -> tuple[sp.csr_matrix, list[np.ndarray]]:
+def augment(graph: WalkingGraph, snaps: Sequence[SnappedPoints]) -> tuple[sp.csr_matrix, list[np.ndarray]]:
     """The graph with one extra node per snapped point, its edge split there.
 
     Returns the length matrix and, per input, the node number of each point (``-1`` when
@@ -495,7 +496,7 @@ def network_distances(
     """
     o_snap = snap_points(graph, origins, max_access_m=max_access_m)
     d_snap = snap_points(graph, destinations, max_access_m=max_access_m)
-    matrix, (o_node, d_node) = _augment(graph, [o_snap, d_snap])
+    matrix, (o_node, d_node) = augment(graph, [o_snap, d_snap])
     o_ok = np.flatnonzero((o_node >= 0) & (o_snap.access_m <= cutoff_m))
     d_ok = np.flatnonzero((d_node >= 0) & (d_snap.access_m <= cutoff_m))
     if not len(o_ok) or not len(d_ok):
@@ -633,7 +634,7 @@ def multi_source_distances(
     """
     s_snap = snap_points(graph, sources, max_access_m=max_access_m)
     t_snap = snap_points(graph, targets, max_access_m=max_access_m)
-    matrix, (s_node, t_node) = _augment(graph, [s_snap, t_snap])
+    matrix, (s_node, t_node) = augment(graph, [s_snap, t_snap])
     ok = np.flatnonzero(s_node >= 0)
     n = matrix.shape[0]
     result = pd.DataFrame({"distance_m": np.inf, "source": pd.Series([None] * len(t_node), dtype=object)},

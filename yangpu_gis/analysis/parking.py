@@ -64,12 +64,14 @@ __all__ = [
     "PERIODS",
     "ParkingDefaults",
     "ParkingResult",
+    "access_points",
     "analyze_parking",
     "classify_supply",
     "demand_locations",
     "parking_accessibility",
     "parking_demand",
     "parking_distances",
+    "parking_walking_graph",
     "rank_candidates",
     "rank_compounds",
     "two_step_fca",
@@ -605,6 +607,61 @@ def two_step_fca(
     return a.reindex(demand.index).fillna(0.0).rename("access")
 
 
+def access_points(locations: gpd.GeoDataFrame) -> np.ndarray:
+    """Where a demand location is walked from: its representative point.
+
+    :func:`shapely.point_on_surface` (inside the compound or building, unlike a centroid).
+    The parking accessibility here and the coverage report's parking reach
+    (:func:`yangpu_gis.analysis.coverage.parking_reach`) both measure from these points.
+
+    Parameters
+    ----------
+    locations : GeoDataFrame
+        Demand locations or compounds.
+
+    Returns
+    -------
+    numpy.ndarray
+        Points, aligned to ``locations``.
+    """
+    return shapely.point_on_surface(locations.geometry.to_numpy())
+
+
+def parking_walking_graph(
+    roads: gpd.GeoDataFrame,
+    crs: object,
+    *,
+    defaults: ParkingDefaults = PARKING_DEFAULTS,
+    connect_dangling_m: float | None = None,
+) -> network.WalkingGraph:
+    """The walking graph of parking access: the roads in ``crs``, repaired as the defaults say.
+
+    One graph definition for the parking accessibility (:func:`analyze_parking`) and the
+    coverage report's parking reach, so both walk the same network.
+
+    Parameters
+    ----------
+    roads : GeoDataFrame
+        The ``roads`` layer.
+    crs : CRS
+        The CRS of the demand locations (metric).
+    defaults : ParkingDefaults, keyword-only
+        ``snap_tolerance_m`` and ``connect_dangling_m``.
+    connect_dangling_m : float, optional, keyword-only
+        Overrides ``defaults.connect_dangling_m`` (metres).
+
+    Returns
+    -------
+    WalkingGraph
+    """
+    return network.walking_graph(
+        _metric(roads, "roads").to_crs(crs),
+        snap_tolerance_m=defaults.snap_tolerance_m,
+        connect_dangling_m=(defaults.connect_dangling_m if connect_dangling_m is None
+                            else connect_dangling_m),
+    )
+
+
 def parking_distances(
     locations: gpd.GeoDataFrame,
     supply: gpd.GeoDataFrame,
@@ -633,8 +690,8 @@ def parking_distances(
     pandas.DataFrame
         ``origin`` (demand id), ``destination`` (facility id), ``distance_m``.
     """
-    o = gpd.GeoSeries(shapely.point_on_surface(locations.geometry.to_numpy()),
-                      index=locations["demand_id"].to_numpy(), crs=locations.crs)
+    o = gpd.GeoSeries(access_points(locations), index=locations["demand_id"].to_numpy(),
+                      crs=locations.crs)
     d = gpd.GeoSeries(supply.geometry.to_numpy(), index=supply["facility_id"].to_numpy(),
                       crs=supply.crs)
     if method == "network":
@@ -1035,11 +1092,7 @@ def analyze_parking(
         notes.append("no roads in the registry: straight-line distances used")
         method = "euclidean"
     if method == "network":
-        graph = network.walking_graph(
-            _metric(roads, "roads").to_crs(demand.crs),
-            snap_tolerance_m=defaults.snap_tolerance_m,
-            connect_dangling_m=defaults.connect_dangling_m,
-        )
+        graph = parking_walking_graph(roads, demand.crs, defaults=defaults)
         if not len(graph.edges):
             notes.append("no walkable roads: straight-line distances used")
             method, graph = "euclidean", None

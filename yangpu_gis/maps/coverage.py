@@ -1,4 +1,4 @@
-"""Coverage-gap maps (全覆盖 / 空白点) of a :class:`~yangpu_gis.analysis.coverage.CoverageReport`.
+"""Coverage-gap maps (全覆盖 / 空白点) of a :class:`~yangpu_gis.analysis.coverage.PresetReport`.
 
 :func:`coverage_map` draws any report: a choropleth of the subdistricts (covered share, or
 households out of reach), the covered and uncovered parts (green and red), the ranked
@@ -212,14 +212,14 @@ def coverage_map(
     basemap: str | None = None,
     label_stretches: int = 10,
 ) -> folium.Map:
-    """Map a :class:`~yangpu_gis.analysis.coverage.CoverageReport`.
+    """Map a :class:`~yangpu_gis.analysis.coverage.PresetReport`.
 
     Parameters
     ----------
-    report : CoverageReport
+    report : PresetReport
         From a preset (:func:`~yangpu_gis.analysis.coverage.beautiful_streets`,
         ``parking_reach``, ``grid_completeness``, ``river_monitoring``) or
-        :func:`~yangpu_gis.analysis.coverage.coverage_report`.
+        :func:`~yangpu_gis.analysis.coverage.custom_report`.
     title : str, optional, keyword-only
         Title box text; default the report's title.
     data_date : str or date, optional, keyword-only
