@@ -386,6 +386,17 @@ within walking distance."""),
 
 重新计算可达性：夜间缺口减少多少泊位。 Recompute with the top five open at night."""),
     ("code", """res.what_if"""),
+    ("md", """## 全区成果文件 — The full package to send
+
+与命令 `yangpu-gis analyze parking` 相同的文件（同一个函数 `run_parking`）：各街道和网格的供需表、
+可达性、候选车库、挖潜小区、假设情景和参数表（均为 CSV，Excel 可直接打开）、供 QGIS 使用的
+`parking.gpkg`，以及停车供需图。
+The same files as the command (it calls the same `run_parking`): the CSV tables,
+`parameters.csv` with every figure and its source, a GeoPackage for QGIS and the map."""),
+    ("code", """from yangpu_gis.runs import run_parking
+
+run = run_parking(reg, f"{OUTPUT}/03_parking", offline=True)
+run.outputs"""),
 ]
 
 NOTEBOOKS["04_coverage"] = [
@@ -569,6 +580,16 @@ check.tables["overlaps"].round(1)"""),
                  offline=True)
 save(m, f"{OUTPUT}/04_grid_damaged.html")
 m"""),
+    ("md", """## 全区成果文件 — The full package to send
+
+与命令 `yangpu-gis analyze coverage` 相同的文件（同一个函数 `run_coverage`）：四个专题的表格
+（CSV）、参数表、供 QGIS 使用的 `coverage.gpkg`，以及每个专题一张地图。
+The same files as the command (it calls the same `run_coverage`): every preset's tables,
+`parameters.csv`, one GeoPackage and one map per preset."""),
+    ("code", """from yangpu_gis.runs import run_coverage
+
+run = run_coverage(reg, f"{OUTPUT}/04_coverage", offline=True)
+sorted(run.outputs)[:8]"""),
 ]
 
 
