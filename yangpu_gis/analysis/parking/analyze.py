@@ -11,7 +11,7 @@ import pandas as pd
 from ...errors import ValidationError
 from .access import parking_accessibility, parking_distances, parking_walking_graph
 from .candidates import rank_candidates, rank_compounds, what_if_open
-from .defaults import PARKING_DEFAULTS, Decay, ParkingDefaults
+from .defaults import PARKING_DEFAULTS, WHAT_IF_TOP_N, Decay, ParkingDefaults
 from .result import ParkingResult
 from .supply import classify_supply, demand_locations, parking_demand
 from .zones import wide_balance, zone_balance
@@ -31,7 +31,7 @@ def analyze_parking(
     catchment_m: float | None = None,
     decay: Decay = "none",
     sigma_m: float | None = None,
-    what_if_top_n: int = 10,
+    what_if_top_n: int = WHAT_IF_TOP_N,
     defaults: ParkingDefaults = PARKING_DEFAULTS,
 ) -> ParkingResult:
     """Parking supply versus demand: zone balances, accessibility, candidates, what-if.

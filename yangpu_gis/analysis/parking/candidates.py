@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 
 from .access import parking_accessibility
-from .defaults import CANDIDATE_KINDS, PARKING_DEFAULTS, Decay, ParkingDefaults
+from .defaults import CANDIDATE_KINDS, PARKING_DEFAULTS, WHAT_IF_TOP_N, Decay, ParkingDefaults
 from .supply import classify_supply, demand_locations
 
 __all__ = ["rank_candidates", "rank_compounds", "what_if_open"]
@@ -113,7 +113,7 @@ def what_if_open(
     distances: pd.DataFrame,
     candidates: pd.DataFrame,
     *,
-    top_n: int = 10,
+    top_n: int = WHAT_IF_TOP_N,
     catchment_m: float = PARKING_DEFAULTS.catchment_m,
     decay: Decay = "none",
     sigma_m: float | None = None,

@@ -14,6 +14,7 @@ __all__ = [
     "PARKING_DEFAULTS",
     "PERIODS",
     "SERVICE_RULES",
+    "WHAT_IF_TOP_N",
     "Decay",
     "ParkingDefaults",
     "Period",
@@ -107,6 +108,8 @@ SERVICE_RULES: dict[str, dict[str, str]] = {
 }
 #: The off-peak period in which a ``shared_offpeak`` facility serves everyone.
 OFFPEAK: dict[str, str] = {"residential": "day"}
+#: How many of the best candidates the what-if opens at night.
+WHAT_IF_TOP_N = 10
 #: Kinds whose garages may be opened at night (错峰共享 candidates).
 CANDIDATE_KINDS: tuple[str, ...] = ("office", "commercial", "school", "hospital")
 
