@@ -314,3 +314,19 @@ def test_cli_end_to_end(small_registry, tmp_path):
     bad = CliRunner().invoke(app, ["analyze", "parking", "--registry", small_registry, "--out",
                                    str(tmp_path / "x"), "--decay", "cubic"])
     assert bad.exit_code == 2
+
+
+@pytest.mark.parametrize("package", ["yangpu_gis.analysis.parking",
+                                     "yangpu_gis.analysis.excavation",
+                                     "yangpu_gis.analysis.complaints"])
+def test_lazy_package_names_resolve(package):
+    """Every lazily re-exported name resolves, and none is hidden by a submodule's name."""
+    import importlib
+    import pkgutil
+    import types
+
+    pkg = importlib.import_module(package)
+    submodules = {m.name for m in pkgutil.iter_modules(pkg.__path__)}
+    assert not submodules & set(pkg.__all__)
+    for name in pkg.__all__:
+        assert not isinstance(getattr(pkg, name), types.ModuleType), name

@@ -11,7 +11,8 @@ One module per job:
 * :mod:`.defaults` — :class:`ExcavationDefaults` (units, sources), road widths, statuses;
 * :mod:`.inputs` — the active permits, permits as checked arrays of days;
 * :mod:`.joins` — the spatial-index joins (permit pairs, permits on road surfaces);
-* :mod:`.conflicts` — concurrent and repeated digs (:func:`conflicts`);
+* :mod:`.conflict_search` — concurrent and repeated digs (:func:`conflicts`; the module is
+  not named ``conflicts`` so that it cannot hide the function of the lazy package);
 * :mod:`.roads` — digs per road per year (:func:`roads_summary`);
 * :mod:`.moratorium` — 禁挖期 breaches and windows (城市道路管理条例 Art. 33);
 * :mod:`.pipelines` — pipelines within clearance (:func:`pipelines_at_risk`);
@@ -69,7 +70,7 @@ _WHERE = {
     "APPLICATION_ID": "check",
     "APPLICATION_STATUS": "check",
     "AT_RISK_COLUMNS": "pipelines",
-    "CONFLICT_COLUMNS": "conflicts",
+    "CONFLICT_COLUMNS": "conflict_search",
     "DEFAULT_ROAD_WIDTH_M": "defaults",
     "EXCAVATION_DEFAULTS": "defaults",
     "EXCLUDED_STATUS": "defaults",
@@ -86,7 +87,7 @@ _WHERE = {
     "active_permits": "inputs",
     "analyze_excavation": "analyze",
     "check_permit": "check",
-    "conflicts": "conflicts",
+    "conflicts": "conflict_search",
     "coordination_groups": "groups",
     "gas_clearances": "defaults",
     "hot_roads": "status",
