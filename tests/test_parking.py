@@ -71,6 +71,33 @@ def test_demand_ratios(town):
     assert set(PARKING_DEFAULTS.table()["parameter"]) >= {"spaces_per_household", "catchment_m"}
 
 
+def test_lon_lat_refused(town):
+    """The one input policy: frames in lon/lat degrees (or without a CRS) are refused."""
+    from yangpu_gis.errors import CRSError
+
+    cells, compounds, pois, facilities = town
+    with pytest.raises(CRSError, match="metric CRS"):
+        parking_demand(compounds.to_crs("EPSG:4326"), pois)
+    with pytest.raises(CRSError, match="metric CRS"):
+        parking_demand(compounds, pois.to_crs("EPSG:4326"))
+    with pytest.raises(CRSError, match="metric CRS"):
+        classify_supply(facilities.to_crs("EPSG:4326"), parking_demand(compounds, pois))
+    with pytest.raises(CRSError):
+        parking_demand(compounds.set_crs(None, allow_override=True), pois)
+
+
+def test_defaults_module_loads_nothing_heavy():
+    """The command line reads PARKING_DEFAULTS without loading geopandas."""
+    import subprocess
+    import sys
+
+    code = ("import sys; from yangpu_gis.analysis.parking.defaults import PARKING_DEFAULTS; "
+            "from yangpu_gis.analysis.parking import PARKING_DEFAULTS as P; "
+            "print([m for m in ('pandas', 'geopandas', 'numpy') if m in sys.modules])")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
 def test_zone_balance_by_hand_with_compound_split(town):
     cells, compounds, pois, facilities = town
     demand = parking_demand(compounds, pois)
@@ -287,3 +314,19 @@ def test_cli_end_to_end(small_registry, tmp_path):
     bad = CliRunner().invoke(app, ["analyze", "parking", "--registry", small_registry, "--out",
                                    str(tmp_path / "x"), "--decay", "cubic"])
     assert bad.exit_code == 2
+
+
+@pytest.mark.parametrize("package", ["yangpu_gis.analysis.parking",
+                                     "yangpu_gis.analysis.excavation",
+                                     "yangpu_gis.analysis.complaints"])
+def test_lazy_package_names_resolve(package):
+    """Every lazily re-exported name resolves, and none is hidden by a submodule's name."""
+    import importlib
+    import pkgutil
+    import types
+
+    pkg = importlib.import_module(package)
+    submodules = {m.name for m in pkgutil.iter_modules(pkg.__path__)}
+    assert not submodules & set(pkg.__all__)
+    for name in pkg.__all__:
+        assert not isinstance(getattr(pkg, name), types.ModuleType), name

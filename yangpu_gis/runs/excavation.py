@@ -30,14 +30,13 @@ LAYERS = ("excavation_permits", "roads", "pipelines")
 CHECK_MARGIN_M = 50.0
 
 
-def _sql_pairs(registry, exclude_status: Sequence[str], thresholds: dict[str, Any]):
+def _sql_pairs(registry, exclude_status: Sequence[str], distance_m: float, repeat_days: int):
     """Conflicts computed by the registry's SQL backend (PostGIS)."""
     pairs = getattr(registry, "permit_conflict_pairs", None)
     if pairs is None:
         raise RegistryError("the SQL path needs a PostGIS registry",
                             hint="open the registry with a postgresql:// URL, or leave out --sql")
-    return pairs(distance_m=thresholds.get("distance_m", EXCAVATION_DEFAULTS.distance_m),
-                 repeat_days=thresholds.get("repeat_days", EXCAVATION_DEFAULTS.repeat_days),
+    return pairs(distance_m=distance_m, repeat_days=repeat_days,
                  exclude_status=list(exclude_status))
 
 
@@ -45,11 +44,17 @@ def run_excavation(
     registry,
     out_dir: str | Path | None = None,
     *,
+    distance_m: float = EXCAVATION_DEFAULTS.distance_m,
+    repeat_days: int = EXCAVATION_DEFAULTS.repeat_days,
+    new_road_years: int = EXCAVATION_DEFAULTS.new_road_years,
+    major_repair_years: int = EXCAVATION_DEFAULTS.major_repair_years,
+    clearance_m: float = EXCAVATION_DEFAULTS.clearance_m,
+    gas_clearance_m: float | None = EXCAVATION_DEFAULTS.gas_clearance_m,
+    gas_high_pressure_clearance_m: float | None = EXCAVATION_DEFAULTS.gas_high_pressure_clearance_m,
     exclude_status: Sequence[str] = EXCAVATION_DEFAULTS.exclude_status,
     use_sql: bool = False,
     offline: bool = True,
     map_name: str = "excavation_map.html",
-    **thresholds: Any,
 ) -> Run:
     """Read the registry, analyse excavation coordination, write every output into ``out_dir``.
 
@@ -62,6 +67,11 @@ def run_excavation(
         An open registry (GeoPackage or PostGIS).
     out_dir : path, optional
         Output folder [default ``excavation_out``].
+    distance_m, repeat_days, new_road_years, major_repair_years, clearance_m
+        Thresholds of :func:`~yangpu_gis.analysis.excavation.analyze_excavation` [defaults
+        from ``EXCAVATION_DEFAULTS``].
+    gas_clearance_m, gas_high_pressure_clearance_m : float, optional
+        Gas clearances (m) [default: ``settings``, read at call time].
     exclude_status : sequence of str
         Permit statuses left out [default ``EXCAVATION_DEFAULTS.exclude_status``: revoked
         permits]; ``()`` keeps every permit.
@@ -71,10 +81,6 @@ def run_excavation(
         Self-contained map (default) or CDN scripts and web tiles.
     map_name : str
         File name of the HTML map.
-    **thresholds
-        Keyword thresholds of :func:`~yangpu_gis.analysis.excavation.analyze_excavation`
-        (``distance_m``, ``repeat_days``, ``new_road_years``, ``major_repair_years``,
-        ``clearance_m``, ``gas_clearance_m``, ``gas_high_pressure_clearance_m``).
 
     Returns
     -------
@@ -88,11 +94,16 @@ def run_excavation(
     """
     frames = registry.read_layers(*LAYERS)
     roads, pipelines = frames["roads"], frames["pipelines"]
-    pairs = _sql_pairs(registry, exclude_status, thresholds) if use_sql else None
+    pairs = _sql_pairs(registry, exclude_status, distance_m, repeat_days) if use_sql else None
     # the pure function filters (the same call a notebook makes); the SQL path was given
     # the same statuses
-    result = analyze_excavation(frames["excavation_permits"], roads, pipelines, pairs=pairs,
-                                exclude_status=exclude_status, **thresholds)
+    result = analyze_excavation(
+        frames["excavation_permits"], roads, pipelines, pairs=pairs,
+        distance_m=distance_m, repeat_days=repeat_days, new_road_years=new_road_years,
+        major_repair_years=major_repair_years, clearance_m=clearance_m,
+        gas_clearance_m=gas_clearance_m,
+        gas_high_pressure_clearance_m=gas_high_pressure_clearance_m,
+        exclude_status=exclude_status)
     data_date = registry.data_date()
 
     def draw():
@@ -155,8 +166,10 @@ def check_application(
     app = application.to_crs(settings.working_crs) if application.crs is not None \
         else application
     clearance = thresholds.get("clearance_m", EXCAVATION_DEFAULTS.clearance_m)
-    reach = max(clearance, *gas_clearances(thresholds.get("gas_clearance_m"),
-                                           thresholds.get("gas_high_pressure_clearance_m")))
+    reach = max(clearance, *gas_clearances(
+        thresholds.get("gas_clearance_m", EXCAVATION_DEFAULTS.gas_clearance_m),
+        thresholds.get("gas_high_pressure_clearance_m",
+                       EXCAVATION_DEFAULTS.gas_high_pressure_clearance_m)))
     reach += CHECK_MARGIN_M
     minx, miny, maxx, maxy = app.total_bounds
     bbox = (minx - reach, miny - reach, maxx + reach, maxy + reach)

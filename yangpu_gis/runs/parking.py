@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..analysis.parking import PARKING_DEFAULTS, analyze_parking
+from ..analysis.parking import PARKING_DEFAULTS, WHAT_IF_TOP_N, analyze_parking
 from ..errors import ValidationError
 from .writer import Run, default_out, write_result
 
@@ -16,7 +16,7 @@ LAYERS = ("residential_compounds", "parking_facilities", "pois", "subdistricts",
 
 def run_parking(registry, out_dir: str | Path | None = None, *, distance: str = "network",
                 catchment_m: float = PARKING_DEFAULTS.catchment_m, decay: str = "none",
-                sigma_m: float | None = None, top_n: int = 10, offline: bool = True,
+                sigma_m: float | None = None, top_n: int = WHAT_IF_TOP_N, offline: bool = True,
                 map_name: str = "parking_map.html") -> Run:
     """Read the registry, analyse parking, write every output into ``out_dir``.
 

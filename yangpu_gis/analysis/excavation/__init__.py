@@ -11,7 +11,8 @@ One module per job:
 * :mod:`.defaults` — :class:`ExcavationDefaults` (units, sources), road widths, statuses;
 * :mod:`.inputs` — the active permits, permits as checked arrays of days;
 * :mod:`.joins` — the spatial-index joins (permit pairs, permits on road surfaces);
-* :mod:`.conflicts` — concurrent and repeated digs (:func:`conflicts`);
+* :mod:`.conflict_search` — concurrent and repeated digs (:func:`conflicts`; the module is
+  not named ``conflicts`` so that it cannot hide the function of the lazy package);
 * :mod:`.roads` — digs per road per year (:func:`roads_summary`);
 * :mod:`.moratorium` — 禁挖期 breaches and windows (城市道路管理条例 Art. 33);
 * :mod:`.pipelines` — pipelines within clearance (:func:`pipelines_at_risk`);
@@ -22,34 +23,14 @@ One module per job:
   :func:`trench_along`).
 
 The registry's SQL path (PostGIS) computes the same :func:`conflicts` pairs.
+
+The names below are imported on first use, so that the command line can read
+:data:`EXCAVATION_DEFAULTS` without loading geopandas.
 """
 
 from __future__ import annotations
 
-from .analyze import analyze_excavation
-from .check import (
-    APPLICATION_ID,
-    APPLICATION_STATUS,
-    VERDICTS,
-    PermitCheck,
-    check_permit,
-    trench_along,
-)
-from .conflicts import CONFLICT_COLUMNS, conflicts
-from .defaults import (
-    DEFAULT_ROAD_WIDTH_M,
-    EXCAVATION_DEFAULTS,
-    EXCLUDED_STATUS,
-    ExcavationDefaults,
-    gas_clearances,
-)
-from .groups import GROUP_COLUMNS, coordination_groups
-from .inputs import active_permits
-from .moratorium import MORATORIUM_COLUMNS, moratorium_breaches, moratorium_windows
-from .pipelines import AT_RISK_COLUMNS, HIGH_PRESSURE_CLASSES, pipelines_at_risk
-from .result import ExcavationResult
-from .roads import ROADS_SUMMARY_COLUMNS, roads_summary
-from .status import HOT_ROAD_COLUMNS, STATUS_LABELS, hot_roads, permit_status
+import importlib
 
 __all__ = [
     "APPLICATION_ID",
@@ -83,3 +64,47 @@ __all__ = [
     "roads_summary",
     "trench_along",
 ]
+
+#: Public name -> module of this package that defines it.
+_WHERE = {
+    "APPLICATION_ID": "check",
+    "APPLICATION_STATUS": "check",
+    "AT_RISK_COLUMNS": "pipelines",
+    "CONFLICT_COLUMNS": "conflict_search",
+    "DEFAULT_ROAD_WIDTH_M": "defaults",
+    "EXCAVATION_DEFAULTS": "defaults",
+    "EXCLUDED_STATUS": "defaults",
+    "GROUP_COLUMNS": "groups",
+    "HIGH_PRESSURE_CLASSES": "pipelines",
+    "HOT_ROAD_COLUMNS": "status",
+    "MORATORIUM_COLUMNS": "moratorium",
+    "ROADS_SUMMARY_COLUMNS": "roads",
+    "STATUS_LABELS": "status",
+    "VERDICTS": "check",
+    "ExcavationDefaults": "defaults",
+    "ExcavationResult": "result",
+    "PermitCheck": "check",
+    "active_permits": "inputs",
+    "analyze_excavation": "analyze",
+    "check_permit": "check",
+    "conflicts": "conflict_search",
+    "coordination_groups": "groups",
+    "gas_clearances": "defaults",
+    "hot_roads": "status",
+    "moratorium_breaches": "moratorium",
+    "moratorium_windows": "moratorium",
+    "permit_status": "status",
+    "pipelines_at_risk": "pipelines",
+    "roads_summary": "roads",
+    "trench_along": "check",
+}
+
+
+def __getattr__(name: str):
+    if name in _WHERE:
+        return getattr(importlib.import_module(f".{_WHERE[name]}", __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 import geopandas as gpd
 import pandas as pd
 
-from .conflicts import conflicts
+from .conflict_search import conflicts
 from .defaults import EXCAVATION_DEFAULTS, gas_clearances
 from .groups import coordination_groups
 from .inputs import active_permits

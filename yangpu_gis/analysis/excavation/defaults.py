@@ -11,10 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-import pandas as pd
-
 from ... import settings
-from ..result import parameters_frame
 
 __all__ = ["DEFAULT_ROAD_WIDTH_M", "EXCAVATION_DEFAULTS", "EXCLUDED_STATUS",
            "FALLBACK_ROAD_WIDTH_M", "ExcavationDefaults", "gas_clearances"]
@@ -74,8 +71,11 @@ class ExcavationDefaults:
     exclude_status: tuple[str, ...] = field(default=EXCLUDED_STATUS, metadata={
         "unit": "", "source": "revoked, cancelled or withdrawn permits dig nothing"})
 
-    def table(self) -> pd.DataFrame:
-        """The defaults as a table: ``parameter, value, unit, source`` (gas read now)."""
+    def table(self):
+        """The defaults as a table: ``parameter, value, unit, source`` (gas read now; a pandas
+        DataFrame)."""
+        from ..result import parameters_frame
+
         gas, high = gas_clearances(self.gas_clearance_m, self.gas_high_pressure_clearance_m)
         values = {**{k: getattr(self, k) for k in self.__dataclass_fields__},
                   "gas_clearance_m": gas, "gas_high_pressure_clearance_m": high}

@@ -6,7 +6,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from .conflicts import conflicts
+from .conflict_search import conflicts
 from .defaults import DEFAULT_ROAD_WIDTH_M, EXCAVATION_DEFAULTS
 from .inputs import as_dates, metric_crs, permit_arrays
 from .joins import permit_roads

@@ -1,10 +1,10 @@
 """``yangpu-gis analyze excavation`` and ``yangpu-gis check-permit``: excavation coordination
 (掘路协调) from a registry, and one application checked against it.
 
-The thresholds' defaults are those of ``ExcavationDefaults`` (the analysis package): an
-option left out is not passed on, so the analysis applies its own default and the one
-source of each number stays there (the CLI does not import the analyses at start-up, which
-keeps ``yangpu-gis --help`` fast). ``parameters`` in the output gives the values used.
+The thresholds' defaults are read from :data:`EXCAVATION_DEFAULTS` (the one source of
+each number; its module loads no heavy library, which keeps ``yangpu-gis --help`` fast), so
+``--help`` shows them. The gas clearance left out is not passed on: the analysis reads
+``settings`` at call time. ``parameters`` in the output gives the values used.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from typing import Annotated, Any
 import typer
 
 from ... import runs
+from ...analysis.excavation.defaults import EXCAVATION_DEFAULTS
 from ...terminal import say
 from ..common import (
     JsonOpt,
@@ -30,23 +31,18 @@ from ..common import (
 
 __all__ = ["check_permit", "excavation"]
 
-_DEFAULT = " [default: ExcavationDefaults.{}]"
-
-DistanceOpt = Annotated[float | None, typer.Option(
-    "--distance-m", help="Largest gap between footprints (m); 0 = touching or overlapping."
-    + _DEFAULT.format("distance_m"), show_default=False)]
-RepeatOpt = Annotated[int | None, typer.Option(
+DistanceOpt = Annotated[float, typer.Option(
+    "--distance-m", help="Largest gap between footprints (m); 0 = touching or overlapping.")]
+RepeatOpt = Annotated[int, typer.Option(
     "--repeat-days", help="A later dig starting at most this many days after an earlier one "
-    "ends is a repeat." + _DEFAULT.format("repeat_days"), show_default=False)]
-NewRoadOpt = Annotated[int | None, typer.Option(
+    "ends is a repeat.")]
+NewRoadOpt = Annotated[int, typer.Option(
     "--new-road-years", help="Moratorium after a new/extended/reconstructed road opens "
-    "(城市道路管理条例 Art. 33)." + _DEFAULT.format("new_road_years"), show_default=False)]
-RepairOpt = Annotated[int | None, typer.Option(
-    "--major-repair-years", help="Moratorium after a major repair (Art. 33)."
-    + _DEFAULT.format("major_repair_years"), show_default=False)]
-ClearanceOpt = Annotated[float | None, typer.Option(
-    "--clearance-m", help="Pipelines within this distance (m) of a dig are at risk."
-    + _DEFAULT.format("clearance_m"), show_default=False)]
+    "(城市道路管理条例 Art. 33).")]
+RepairOpt = Annotated[int, typer.Option(
+    "--major-repair-years", help="Moratorium after a major repair (Art. 33).")]
+ClearanceOpt = Annotated[float, typer.Option(
+    "--clearance-m", help="Pipelines within this distance (m) of a dig are at risk.")]
 GasOpt = Annotated[float | None, typer.Option(
     "--gas-clearance-m", help="Clearance for gas mains (m): 上海市燃气管道设施保护办法 safety "
     "control range.", show_default="settings.gas_clearance_m: $YANGPU_GIS_GAS_CLEARANCE_M or 6.0")]
@@ -55,7 +51,8 @@ RevokedOpt = Annotated[bool, typer.Option(
 
 
 def _thresholds(include_revoked: bool, **given: Any) -> dict[str, Any]:
-    """The options given (None: the analysis default), and ``exclude_status=()`` if asked."""
+    """The thresholds (a gas clearance left out is not passed on: the analysis reads the
+    settings), and ``exclude_status=()`` if asked."""
     kw = {k: v for k, v in given.items() if v is not None}
     if include_revoked:
         kw["exclude_status"] = ()
@@ -65,11 +62,11 @@ def _thresholds(include_revoked: bool, **given: Any) -> dict[str, Any]:
 def excavation(
     out_dir: Annotated[Path | None, out_option("excavation")] = None,
     registry: RegistryOpt = None,
-    distance_m: DistanceOpt = None,
-    repeat_days: RepeatOpt = None,
-    new_road_years: NewRoadOpt = None,
-    major_repair_years: RepairOpt = None,
-    clearance_m: ClearanceOpt = None,
+    distance_m: DistanceOpt = EXCAVATION_DEFAULTS.distance_m,
+    repeat_days: RepeatOpt = EXCAVATION_DEFAULTS.repeat_days,
+    new_road_years: NewRoadOpt = EXCAVATION_DEFAULTS.new_road_years,
+    major_repair_years: RepairOpt = EXCAVATION_DEFAULTS.major_repair_years,
+    clearance_m: ClearanceOpt = EXCAVATION_DEFAULTS.clearance_m,
     gas_clearance_m: GasOpt = None,
     include_revoked: RevokedOpt = False,
     sql: Annotated[bool, typer.Option(
@@ -106,11 +103,11 @@ def check_permit(
     crs: Annotated[str | None, typer.Option(
         help="CRS of a file without one (default WGS84); gcj02 / bd09 for Amap / Baidu.")
     ] = None,
-    distance_m: DistanceOpt = None,
-    repeat_days: RepeatOpt = None,
-    new_road_years: NewRoadOpt = None,
-    major_repair_years: RepairOpt = None,
-    clearance_m: ClearanceOpt = None,
+    distance_m: DistanceOpt = EXCAVATION_DEFAULTS.distance_m,
+    repeat_days: RepeatOpt = EXCAVATION_DEFAULTS.repeat_days,
+    new_road_years: NewRoadOpt = EXCAVATION_DEFAULTS.new_road_years,
+    major_repair_years: RepairOpt = EXCAVATION_DEFAULTS.major_repair_years,
+    clearance_m: ClearanceOpt = EXCAVATION_DEFAULTS.clearance_m,
     gas_clearance_m: GasOpt = None,
     include_revoked: RevokedOpt = False,
     as_json: JsonOpt = False,

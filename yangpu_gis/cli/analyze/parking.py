@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from ... import runs
+from ...analysis.parking.defaults import PARKING_DEFAULTS, WHAT_IF_TOP_N
 from ...terminal import say
 from ..common import (
     JsonOpt,
@@ -22,18 +23,16 @@ from ..common import (
 
 __all__ = ["parking"]
 
-#: ``--catchment-m`` default: ``ParkingDefaults.catchment_m`` (kept equal by a test).
-CATCHMENT_M = 500.0
 
 
 def parking(
     out_dir: Annotated[Path | None, out_option("parking")] = None,
     registry: RegistryOpt = None,
     distance: Annotated[str, typer.Option(help="network (walk along roads) | euclidean (straight line); straight line when the registry has no roads.")] = "network",
-    catchment_m: Annotated[float, typer.Option("--catchment-m", help="Walking catchment in metres.")] = CATCHMENT_M,
+    catchment_m: Annotated[float, typer.Option("--catchment-m", help="Walking catchment in metres.")] = PARKING_DEFAULTS.catchment_m,
     decay: Annotated[str, typer.Option(help="none (2SFCA) | gaussian (E2SFCA).")] = "none",
     sigma_m: Annotated[float | None, typer.Option("--sigma-m", help="Gaussian width in metres [default: catchment/2].")] = None,
-    top_n: Annotated[int, typer.Option("--top-n", help="Candidates opened in the what-if.")] = 10,
+    top_n: Annotated[int, typer.Option("--top-n", help="Candidates opened in the what-if.")] = WHAT_IF_TOP_N,
     offline: OfflineOpt = True,
     as_json: JsonOpt = False,
 ) -> None:
