@@ -186,11 +186,9 @@ def run_excavation(
     raw, roads, pipelines = read_inputs(reg)
     pairs = None
     if use_sql:
-        from .excavation_postgis import conflicts_postgis
-
-        pairs = conflicts_postgis(reg, distance_m=thresholds.get("distance_m", 0.0),
-                                  repeat_days=thresholds.get("repeat_days", 365),
-                                  exclude_status=exclude_status)
+        pairs = reg.permit_conflict_pairs(distance_m=thresholds.get("distance_m", 0.0),
+                                          repeat_days=thresholds.get("repeat_days", 365),
+                                          exclude_status=exclude_status)
     # the pure function filters (the same call a notebook makes); the SQL path was given
     # the same statuses
     result = analyze_excavation(raw, roads, pipelines, pairs=pairs,
