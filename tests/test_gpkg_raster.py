@@ -23,9 +23,15 @@ from affine import Affine
 from yangpu_gis import open_registry
 from yangpu_gis.errors import RegistryError
 from yangpu_gis.io.sources import sha256_file
+from yangpu_gis.rasters import (
+    NODATA,
+    load_raster,
+    prepare_raster,
+    raster_meta,
+    read_raster,
+    upgrade_registry,
+)
 from yangpu_gis.rasters import data as data_mod
-from yangpu_gis.rasters import load_raster, prepare_raster, read_raster
-from yangpu_gis.rasters import NODATA, raster_meta, upgrade_registry
 from yangpu_gis.rasters.records import raster_record
 from yangpu_gis.registry import base as base_mod
 from yangpu_gis.registry.batches import raster_batch

@@ -15,10 +15,16 @@ from affine import Affine
 
 from yangpu_gis import open_registry
 from yangpu_gis.errors import CRSError, RegistryError, ValidationError
-from yangpu_gis.rasters import load_raster, prepare_raster, raster_layers, read_raster, zonal_stats
-from yangpu_gis.rasters import raster_meta
-from yangpu_gis.registry import base as base_mod
+from yangpu_gis.rasters import (
+    load_raster,
+    prepare_raster,
+    raster_layers,
+    raster_meta,
+    read_raster,
+    zonal_stats,
+)
 from yangpu_gis.rasters.wkb import decode_tile, encode_tile
+from yangpu_gis.registry import base as base_mod
 
 #: A point in 五角场 in EPSG:4549 (x, y), on a 10 m grid.
 X0, Y0 = 644_000.0, 3_466_000.0
