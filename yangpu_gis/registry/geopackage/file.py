@@ -302,6 +302,8 @@ def locked_copy(path: Path, target: str, needed: int = 0) -> Iterator[Path]:
                     mode = 0o666 & ~umask
             with _disk_errors(target, path, needed):
                 yield tmp
+            if not tmp.exists():
+                return  # nothing was written (a new registry that was never created)
             with _disk_errors(target, path, needed):
                 with open(tmp, "rb+") as fh:
                     os.fsync(fh.fileno())

@@ -27,12 +27,12 @@ from rasterio.windows import Window
 
 from ...errors import RegistryError
 from ...rasters import NODATA, RASTER_CATALOGUE
-from ...rasters.records import RECORD_FIELDS, values_sha256
+from ...rasters.records import RECORD_FIELDS, raster_record, values_sha256
 from ..tables import RASTERS_TABLE
 
-__all__ = ["GPKG_TILE", "STORAGE_COG", "STORAGE_GPKG", "init_geopackage", "put_in_gpkg",
-           "raster_rows", "read_gpkg_window", "rows_of", "tiles_sha256", "write_gpkg_raster",
-           "write_meta"]
+__all__ = ["GPKG_TILE", "STORAGE_COG", "STORAGE_GPKG", "gpkg_tiles_sha256", "init_geopackage",
+           "open_gpkg_raster", "put_in_gpkg", "raster_rows", "read_gpkg_window", "rows_of",
+           "store_raster_in", "tiles_sha256", "write_gpkg_raster", "write_meta"]
 
 #: Tile size of GeoPackage rasters (cells per side; GDAL's default).
 GPKG_TILE = 256
@@ -91,6 +91,7 @@ def raster_rows(path: Path) -> dict[str, dict[str, Any]]:
 
 
 def rows_of(con: sqlite3.Connection) -> dict[str, dict[str, Any]]:
+    """Every rasters-table row through an open connection, by layer."""
     exists = con.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name=?",
                          (RASTERS_TABLE,)).fetchone()
     if not exists:
@@ -98,10 +99,6 @@ def rows_of(con: sqlite3.Connection) -> dict[str, dict[str, Any]]:
     cur = con.execute(f"SELECT * FROM {RASTERS_TABLE}")  # noqa: S608 - constant name
     names = [d[0] for d in cur.description]
     return {row[0]: dict(zip(names, row, strict=True)) for row in cur.fetchall()}
-
-
-def _gpkg_meta(path: Path, layer: str) -> dict[str, Any] | None:
-    return raster_rows(path).get(layer)
 
 
 def _working(path: Path) -> contextlib.closing[sqlite3.Connection]:
@@ -238,8 +235,6 @@ def write_meta(tmp: Path, meta: dict[str, Any]) -> None:
 def store_raster_in(tmp: Path, prepared: Any, batch_id: int) -> dict[str, int]:
     """Write prepared raster ``prepared`` (a :class:`~yangpu_gis.rasters.PreparedRaster`) and
     its rasters-table row into working copy ``tmp``; the counts of its batch."""
-    from ...rasters.records import raster_record
-
     layer = prepared.kind.name
     old = raster_rows(tmp).get(layer)
     sha = put_in_gpkg(tmp, layer, prepared.values, prepared.transform, prepared.crs,

@@ -10,6 +10,7 @@ registry's lock.
 from __future__ import annotations
 
 import contextlib
+import os
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -135,8 +136,6 @@ class GeoPackageRegistry(Registry):
     kind = "geopackage"
 
     def __init__(self, path: str | Path, *, create: bool = False) -> None:
-        import os
-
         self.target = str(path)
         # every lock, working copy and replacement is made on the real file: a load through a
         # symbolic link and one through the file itself share one lock, and the link stays
