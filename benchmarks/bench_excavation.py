@@ -7,7 +7,7 @@ Times:
 * ``conflicts()`` (STRtree) on all of them, and the full ``analyze_excavation()``;
 * the same on a 5 000-permit subset, against a brute-force version (every pair tested,
   vectorised one row at a time with shapely, so the ratio is the index's, not Python's);
-* the same query in PostGIS (``conflicts_postgis``: ``ST_Intersects`` self-join on the GiST
+* the same query in PostGIS (``Registry.permit_conflict_pairs``: ``ST_Intersects`` self-join on the GiST
   index) on both sizes, after loading the permits into a throwaway database.
 
 Run: ``/tmp/venv/bin/python benchmarks/bench_excavation.py [--permits N] [--subset M]
@@ -113,7 +113,6 @@ def postgis_times(admin_url: str, sets: dict[str, gpd.GeoDataFrame]) -> dict[str
     import psycopg
 
     from yangpu_gis import open_registry
-    from yangpu_gis.analysis.excavation_postgis import conflicts_postgis
 
     name = f"yangpu_bench_{uuid.uuid4().hex[:8]}"
     with psycopg.connect(admin_url, autocommit=True) as admin:
@@ -125,7 +124,7 @@ def postgis_times(admin_url: str, sets: dict[str, gpd.GeoDataFrame]) -> dict[str
             with open_registry(url) as reg:
                 t_load, _ = timed(reg.load, gdf, "excavation_permits", mode="replace")
                 reg.conn.execute("ANALYZE excavation_permits")
-                t_sql, rows = timed(conflicts_postgis, reg, repeat=2)
+                t_sql, rows = timed(reg.permit_conflict_pairs, repeat=2)
             out[label] = (t_load, t_sql, rows)
     finally:
         with psycopg.connect(admin_url, autocommit=True) as admin:
@@ -196,7 +195,7 @@ def main() -> None:
         n = len(sub) if label == "subset" else len(big)
         ref = pairs_sub if label == "subset" else pairs_big
         ident = rows.drop(columns="distance_m").equals(ref.drop(columns="distance_m"))
-        lines.append(f"| PostGIS self-join, `ST_Intersects` at 0 m (`conflicts_postgis`) | {n:,} | "
+        lines.append(f"| PostGIS self-join, `ST_Intersects` at 0 m (`permit_conflict_pairs`) | {n:,} | "
                      f"{t_sql:.2f} | identical: {ident} (load {t_load:.1f} s) |")
     lines += [
         "",

@@ -150,7 +150,9 @@ class Stages:
 @contextlib.contextmanager
 def instrumented() -> Iterator[Stages]:
     from yangpu_gis.io import extent, geometry, types, validate
-    from yangpu_gis.registry import base, postgis, storage
+    from yangpu_gis.registry import base
+    from yangpu_gis.registry.postgis import copy as pg_copy
+    from yangpu_gis.registry.postgis import vectors as pg_vectors
 
     st = Stages()
     st.wrap(base, "read_source", "read (pyogrio + shapefile/encoding checks)")
@@ -160,11 +162,11 @@ def instrumented() -> Iterator[Stages]:
     st.wrap(validate, "check_geometries", "validate: geometry checks")
     st.wrap(validate, "to_working", "validate: reproject + extent")
     st.wrap(base, "prepare", "validate (total)")
-    st.wrap(storage, "to_storage", "write: to_storage")
-    for name in ("_copy_text", "_copy_csv"):
-        st.wrap(postgis, name, "write: COPY data build")
-    st.wrap(postgis.PostGISRegistry, "_copy", "write: COPY (total)")
-    st.wrap(postgis.PostGISRegistry, "_write", "write (total)")
+    st.wrap(pg_vectors, "to_storage", "write: to_storage")
+    for name in ("copy_text", "copy_csv"):
+        st.wrap(pg_copy, name, "write: COPY data build")
+    st.wrap(pg_copy, "copy_rows", "write: COPY (total)")
+    st.wrap(base.Registry, "store", "write (total)")
     _ = (extent, geometry, types)
     try:
         yield st

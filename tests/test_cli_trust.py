@@ -542,7 +542,7 @@ def test_load_after_kill_9_removes_the_stale_working_copy(tmp_path, monkeypatch)
 
 
 def test_a_live_process_working_copy_is_kept(tmp_path):
-    from yangpu_gis.registry.geopackage import _remove_stale_copies
+    from yangpu_gis.registry.geopackage.file import remove_stale_copies
 
     reg = tmp_path / "r.gpkg"
     dead = subprocess.Popen([sys.executable, "-c", "pass"])
@@ -554,7 +554,7 @@ def test_a_live_process_working_copy_is_kept(tmp_path):
     other = [tmp_path / ".other.gpkg.1.abcd.tmp.gpkg", tmp_path / "r.gpkg.bak"]
     for p in [live, *stale, *other]:
         p.write_bytes(b"x")
-    removed = _remove_stale_copies(reg)
+    removed = remove_stale_copies(reg)
     assert sorted(removed) == sorted(stale)
     assert live.exists() and all(p.exists() for p in other)
 

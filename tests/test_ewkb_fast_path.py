@@ -9,7 +9,7 @@ import shapely
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from yangpu_gis.registry import postgis
+from yangpu_gis.registry.postgis import copy as postgis
 
 coord = st.floats(-1e7, 1e7, allow_nan=False, allow_infinity=False)
 
@@ -58,11 +58,11 @@ def split(data: np.ndarray, offsets: np.ndarray) -> list[bytes]:
 @given(geoms=st.lists(geometry(), max_size=30), srid=st.sampled_from([4549, 4326, 2385, 0]))
 def test_ewkb_is_what_geos_writes_with_the_srid(geoms, srid):
     arr = np.array(geoms + [None], dtype=object)[:-1]  # a 1-d object array even when empty
-    assert split(*postgis._ewkb(arr, srid)) == postgis._ewkb_slow(arr, srid)
-    hexed = postgis._hex_ewkb(arr, srid).to_pylist()
-    assert hexed == [w.hex() for w in postgis._ewkb_slow(arr, srid)]
+    assert split(*postgis.ewkb(arr, srid)) == postgis.ewkb_slow(arr, srid)
+    hexed = postgis.hex_ewkb(arr, srid).to_pylist()
+    assert hexed == [w.hex() for w in postgis.ewkb_slow(arr, srid)]
 
 
 def test_missing_geometry_raises_type_error():
     with pytest.raises(TypeError):
-        postgis._hex_ewkb(np.array([shapely.Point(0, 0), None], dtype=object), 4549)
+        postgis.hex_ewkb(np.array([shapely.Point(0, 0), None], dtype=object), 4549)

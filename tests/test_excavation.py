@@ -422,30 +422,6 @@ def test_status_and_bundle():
     assert set(none["conflict_status"]) == {"none"}
 
 
-# --------------------------------------------------------------------------- PostGIS path
-@pytest.mark.postgis
-def test_postgis_path_equals_in_memory(pg_url):
-    from yangpu_gis import open_registry
-    from yangpu_gis.analysis.excavation_postgis import conflicts_postgis
-
-    permits = random_permits(21, n=120)
-    permits["status"] = np.where(np.arange(len(permits)) % 17 == 0, "已撤销", "已完工")
-    with open_registry(pg_url) as reg:
-        reg.load(permits, "excavation_permits", mode="replace")
-        stored = reg.read("excavation_permits")
-        for distance_m, repeat_days in ((0.0, 365), (3.0, 90), (0.0, 0)):
-            mem = conflicts(stored, distance_m=distance_m, repeat_days=repeat_days)
-            sql = conflicts_postgis(reg, distance_m=distance_m, repeat_days=repeat_days)
-            pd.testing.assert_frame_equal(sql.drop(columns="distance_m"),
-                                          mem.drop(columns="distance_m"))
-            np.testing.assert_allclose(sql["distance_m"], mem["distance_m"], atol=1e-9)
-            assert len(mem) > 0
-        active = stored[stored["status"] != "已撤销"].reset_index(drop=True)
-        pd.testing.assert_frame_equal(
-            conflicts_postgis(reg, exclude_status=["已撤销"]).drop(columns="distance_m"),
-            conflicts(active).drop(columns="distance_m"))
-
-
 # --------------------------------------------------------------------------- CLI, both backends
 def small_registry_layers():
     roads = two_roads(built=["2022-01-01", "2000-01-01"])

@@ -23,9 +23,21 @@ from affine import Affine
 from yangpu_gis import open_registry
 from yangpu_gis.errors import RegistryError
 from yangpu_gis.io.sources import sha256_file
+from yangpu_gis.rasters import (
+    NODATA,
+    load_raster,
+    prepare_raster,
+    raster_meta,
+    read_raster,
+    upgrade_registry,
+)
 from yangpu_gis.rasters import data as data_mod
-from yangpu_gis.rasters import load_raster, prepare_raster, read_raster
-from yangpu_gis.rasters import store as store_mod
+from yangpu_gis.rasters.records import raster_record
+from yangpu_gis.registry import base as base_mod
+from yangpu_gis.registry.batches import raster_batch
+from yangpu_gis.registry.geopackage import rasters as gpkg_rasters_mod
+from yangpu_gis.registry.geopackage import upgrade as upgrade_mod
+from yangpu_gis.registry.postgis.rasters import PG_TILE
 
 from .cli_run import crashed
 
@@ -101,7 +113,7 @@ def test_gpkg_copied_alone_carries_the_dem(tmp_path):
     # GDAL itself, by the name QGIS and gdalinfo use, from the copy's folder
     with contextlib.chdir(elsewhere), rasterio.open("GPKG:copy.gpkg:dem") as ds:
         assert ds.driver == "GPKG" and ds.crs.to_epsg() == 4549 and ds.transform == T0
-        assert ds.nodata == store_mod.NODATA and ds.dtypes == ("float32",)
+        assert ds.nodata == NODATA and ds.dtypes == ("float32",)
         raw = ds.read(1)
     np.testing.assert_array_equal(np.where(raw == ds.nodata, np.nan, raw), v)
     with sqlite3.connect(elsewhere / "copy.gpkg") as con:
@@ -135,28 +147,28 @@ def test_reload_replaces_the_tile_table(tmp_path):
 
 
 def _fail_after_write(monkeypatch):
-    real = store_mod._write_gpkg_raster
+    real = gpkg_rasters_mod.write_gpkg_raster
 
     def write_then_fail(*args, **kwargs):
         real(*args, **kwargs)
         raise OSError("No space left on device")
-    monkeypatch.setattr(store_mod, "_write_gpkg_raster", write_then_fail)
+    monkeypatch.setattr(gpkg_rasters_mod, "write_gpkg_raster", write_then_fail)
 
 
 def _fail_read_back(monkeypatch):
-    real = store_mod._read_gpkg_window
+    real = gpkg_rasters_mod.read_gpkg_window
 
     def altered(*args, **kwargs):
         out = real(*args, **kwargs)
         out[5, 5] += np.float32(0.001)  # what a lossy encoding would do
         return out
-    monkeypatch.setattr(store_mod, "_read_gpkg_window", altered)
+    monkeypatch.setattr(gpkg_rasters_mod, "read_gpkg_window", altered)
 
 
 def _fail_before_commit(monkeypatch):
     def boom(reg, prepared):
         raise RuntimeError("killed")
-    monkeypatch.setattr(store_mod, "_before_commit", boom)
+    monkeypatch.setattr(base_mod, "before_raster_commit", boom)
 
 
 FAILURES = {"disk_full_in_gdal_write": (_fail_after_write, RegistryError),  # said in one line
@@ -200,22 +212,22 @@ def test_demo_creates_no_sidecar_folder(tmp_path):
 def _legacy_registry(folder: Path, values: np.ndarray) -> Path:
     """A registry as versions before issue 14 wrote it: vectors in the ``.gpkg``, the DEM as
     a COG in ``<name>.gpkg.rasters/dem_b<batch>.tif``, its checksum in ``yangpu_rasters``."""
-    from yangpu_gis.registry.geopackage import _finish_batch, _insert_batch
+    from yangpu_gis.registry.geopackage.batches import finish_batch, insert_batch
 
     path = folder / "old.gpkg"
     reg = open_registry(path)
     reg.load(_subdistrict(), "subdistricts")
     prepared = prepare_raster(_write(folder / "src.tif", values), "dem")
-    batch_id = _insert_batch(path, store_mod._batch(prepared))
+    batch_id = insert_batch(path, raster_batch(prepared))
     sidecar = folder / "old.gpkg.rasters"
     sidecar.mkdir()
     cog = sidecar / f"dem_b{batch_id}.tif"
     data_mod._write_geotiff(cog, prepared.values, prepared.transform, prepared.crs, cog=True)
-    meta = store_mod._meta(prepared, "cog", f"{sidecar.name}/{cog.name}", sha256_file(cog),
-                           batch_id)
-    store_mod._write_meta(path, meta)
-    _finish_batch(path, batch_id, {"inserted": prepared.valid_cells, "updated": 0,
-                                   "deleted": 0})
+    meta = raster_record(prepared, "cog", f"{sidecar.name}/{cog.name}", sha256_file(cog),
+                         batch_id)
+    gpkg_rasters_mod.write_meta(path, meta)
+    finish_batch(path, batch_id, {"inserted": prepared.valid_cells, "updated": 0,
+                                  "deleted": 0})
     return path
 
 
@@ -242,7 +254,7 @@ def test_upgrade_command_moves_the_sidecar_into_the_gpkg(tmp_path):
     r = read_raster(reg, "dem")
     np.testing.assert_array_equal(r.values, v)
     assert r.transform == T0
-    meta = store_mod.raster_meta(reg, "dem")
+    meta = raster_meta(reg, "dem")
     assert (meta["storage"], meta["location"], meta["batch_id"]) == ("gpkg", "dem", 2)
     after = reg.batches()  # an upgrade is not a load: the history is unchanged
     assert after.drop(columns="loaded_at").equals(batches_before.drop(columns="loaded_at"))
@@ -259,7 +271,7 @@ def test_first_read_upgrades_automatically(tmp_path):
     r = read_raster(open_registry(path), "dem")
     np.testing.assert_array_equal(r.values, v)
     assert not (tmp_path / "old.gpkg.rasters").exists()
-    assert store_mod.raster_meta(open_registry(path), "dem")["storage"] == "gpkg"
+    assert raster_meta(open_registry(path), "dem")["storage"] == "gpkg"
 
 
 def test_first_raster_load_upgrades_and_replaces(tmp_path):
@@ -302,20 +314,20 @@ def test_failed_upgrade_keeps_the_sidecar(tmp_path, monkeypatch):
 
     def killed(reg):
         raise RuntimeError("killed")
-    monkeypatch.setattr(store_mod, "_before_upgrade_commit", killed)
+    monkeypatch.setattr(upgrade_mod, "before_upgrade_commit", killed)
     with pytest.raises(RuntimeError):
-        store_mod.upgrade_registry(open_registry(path))
+        upgrade_registry(open_registry(path))
     assert _digest(path) == before and _folder(tmp_path) == files
     assert _folder(tmp_path / "old.gpkg.rasters") == ["dem_b2.tif"]
     monkeypatch.undo()
-    assert store_mod.upgrade_registry(open_registry(path))["rasters"] == ["dem"]
+    assert upgrade_registry(open_registry(path))["rasters"] == ["dem"]
     np.testing.assert_array_equal(read_raster(open_registry(path), "dem").values, v)
 
 
 def test_upgrade_leaves_files_that_are_not_ours(tmp_path):
     path = _legacy_registry(tmp_path, _dem())
     (tmp_path / "old.gpkg.rasters" / "notes.txt").write_text("mine")
-    report = store_mod.upgrade_registry(open_registry(path))
+    report = upgrade_registry(open_registry(path))
     assert report["removed"] == ["dem_b2.tif"]
     assert _folder(tmp_path / "old.gpkg.rasters") == ["notes.txt"]
     assert "left in place" in report["notes"][-1]
@@ -341,7 +353,7 @@ def test_postgis_raster_columns_lists_the_dem(pg_url, tmp_path):
     rc = _raster_columns(reg)
     assert rc["srid"] == 4549
     assert (rc["scale_x"], rc["scale_y"]) == (10.0, -10.0)
-    assert (rc["blocksize_x"], rc["blocksize_y"]) == (store_mod.PG_TILE, store_mod.PG_TILE)
+    assert (rc["blocksize_x"], rc["blocksize_y"]) == (PG_TILE, PG_TILE)
     assert rc["same_alignment"] is True and rc["num_bands"] == 1
     assert rc["pixel_types"] == ["32BF"] and rc["nodata_values"] == [-9999.0]
     assert rc["out_db"] == [False] and rc["has_extent"]

@@ -15,9 +15,16 @@ from affine import Affine
 
 from yangpu_gis import open_registry
 from yangpu_gis.errors import CRSError, RegistryError, ValidationError
-from yangpu_gis.rasters import load_raster, prepare_raster, raster_layers, read_raster, zonal_stats
-from yangpu_gis.rasters import store as store_mod
+from yangpu_gis.rasters import (
+    load_raster,
+    prepare_raster,
+    raster_layers,
+    raster_meta,
+    read_raster,
+    zonal_stats,
+)
 from yangpu_gis.rasters.wkb import decode_tile, encode_tile
+from yangpu_gis.registry import base as base_mod
 
 #: A point in 五角场 in EPSG:4549 (x, y), on a 10 m grid.
 X0, Y0 = 644_000.0, 3_466_000.0
@@ -45,9 +52,9 @@ def _state(reg) -> tuple:
     if reg.kind == "geopackage":
         p = Path(reg.path)
         files = (hashlib.sha256(p.read_bytes()).hexdigest() if p.exists() else None,
-                 sorted(x.name for x in store_mod.rasters_dir(reg).glob("*"))
-                 if store_mod.rasters_dir(reg).exists() else [])
-    meta = store_mod.raster_meta(reg, "dem")
+                 sorted(x.name for x in reg.sidecar_dir.glob("*"))
+                 if reg.sidecar_dir.exists() else [])
+    meta = raster_meta(reg, "dem")
     return len(batches), files, meta and meta["values_sha256"]
 
 
@@ -159,8 +166,8 @@ def test_load_read_and_batches(registry, tmp_path):
     table = raster_layers(registry)
     assert bool(table.set_index("layer").loc["dem", "loaded"])
     if registry.kind == "geopackage":  # inside the .gpkg (issue 14): no sidecar folder
-        assert not store_mod.rasters_dir(registry).exists()
-        assert store_mod.raster_meta(registry, "dem")["batch_id"] == res2.batch_id
+        assert not registry.sidecar_dir.exists()
+        assert raster_meta(registry, "dem")["batch_id"] == res2.batch_id
 
 
 @pytest.mark.parametrize("case", ["feet", "wrong_crs", "failure"])
@@ -180,7 +187,7 @@ def test_refused_raster_leaves_registry_unchanged(registry, tmp_path, monkeypatc
         def boom(reg, prepared):
             raise RuntimeError("disk full") if reg.kind == "geopackage" else \
                 __import__("psycopg").errors.DiskFull("disk full")
-        monkeypatch.setattr(store_mod, "_before_commit", boom)
+        monkeypatch.setattr(base_mod, "before_raster_commit", boom)
         with pytest.raises((RuntimeError, RegistryError)):
             load_raster(registry, _write(tmp_path / "n.tif", _dem(seed=3)), "dem")
     assert _state(registry) == before

@@ -171,15 +171,15 @@ def test_failure_half_way_leaves_geopackage_byte_identical(tmp_path, monkeypatch
     reg = open_registry(str(path))
     reg.load(random_pipes(1000, seed=1), "pipelines")
     before = path.read_bytes()
-    import yangpu_gis.registry.geopackage as gp
+    import yangpu_gis.registry.geopackage.vectors as gp
 
-    original = gp._write_layer
+    original = gp.write_layer
 
     def write_then_fail(*args, **kwargs):
         original(*args, **kwargs)  # the new rows are written into the working copy...
         raise OSError("disk full")  # ...and then the disk fills up
 
-    monkeypatch.setattr(gp, "_write_layer", write_then_fail)
+    monkeypatch.setattr(gp, "write_layer", write_then_fail)
     with pytest.raises(RegistryError, match="disk is full"):  # one clear error (issue 13)
         reg.load(random_pipes(20000, seed=2, prefix="Q"), "pipelines", mode="replace")
     assert path.read_bytes() == before
@@ -192,12 +192,13 @@ def test_failure_half_way_leaves_geopackage_byte_identical(tmp_path, monkeypatch
 @pytest.mark.parametrize("mode", ["append", "replace", "upsert"])
 def test_failure_half_way_leaves_postgis_table_unchanged(pg_url, monkeypatch, mode):
     import yangpu_gis.registry.postgis as pgmod
+    import yangpu_gis.registry.postgis.copy as pgcopy
 
     reg = open_registry(pg_url)
     reg.load(random_pipes(1000, seed=1), "pipelines")
     before = reg.read("pipelines")
     batches_before = reg.batches()
-    monkeypatch.setattr(pgmod, "COPY_CHUNK_ROWS", 5000)
+    monkeypatch.setattr(pgcopy, "COPY_CHUNK_ROWS", 5000)
     written = []
 
     def fail_after_two_chunks(self, rows):
@@ -343,7 +344,7 @@ def test_append_refused_under_the_write_lock(registry):
     before, batches = registry.read("pipelines"), registry.batches()
     batch = {"layer": "pipelines", "mode": "append", "source": "x", "loaded_at": datetime.now()}
     with pytest.raises(ValidationError, match="already in the registry") as exc:
-        registry._write(prepared, "append", batch)
+        registry.store(prepared, "append", batch)
     assert exc.value.problems[0].rows == [1]
     pd.testing.assert_frame_equal(registry.read("pipelines"), before)
     pd.testing.assert_frame_equal(registry.batches(), batches)

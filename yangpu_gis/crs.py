@@ -27,6 +27,7 @@ from .errors import CRSError
 
 __all__ = [
     "OFFSET_CRS",
+    "bbox_in_working",
     "bd09_to_gcj02",
     "bd09_to_wgs84",
     "gcj02_to_bd09",
@@ -252,3 +253,21 @@ def transform_geometries(
         return arr
     tr = pyproj.Transformer.from_crs(src, dst, always_xy=True)
     return _transform_xy(arr, lambda x, y: tr.transform(x, y))
+
+
+def bbox_in_working(bbox: tuple[float, float, float, float],
+                    bbox_crs: Any = None) -> tuple[float, float, float, float]:
+    """A bounding box given in ``bbox_crs`` (None: already the working CRS) as the bounds of
+    its (densified) outline in the working CRS.
+
+    Examples
+    --------
+    >>> bbox_in_working((121.50, 31.29, 121.52, 31.31), "EPSG:4326")  # doctest: +SKIP
+    """
+    if bbox_crs is None:
+        return tuple(bbox)
+    src = parse_crs(bbox_crs)
+    box = shapely.box(*bbox)
+    dense = shapely.segmentize(box, max_segment_length=(bbox[2] - bbox[0]) / 16 or 1)
+    out = transform_geometries([dense], src, pyproj.CRS.from_user_input(settings.working_crs))[0]
+    return tuple(out.bounds)

@@ -177,10 +177,8 @@ def validate(
 def layers(registry: RegistryOpt = None, as_json: JsonOpt = False) -> None:
     """Feature counts per catalogue layer."""
     with errors_to_exit(as_json), open_cli_registry(registry) as reg:
-        from ..rasters import raster_layers
-
         table = reg.layers()
-        rasters = raster_layers(reg)
+        rasters = reg.raster_layers()
         if as_json:
             rows = table.to_dict(orient="records")
             for r in rasters.to_dict(orient="records"):
@@ -249,10 +247,8 @@ def info(registry: RegistryOpt = None, as_json: JsonOpt = False) -> None:
 def upgrade(registry: RegistryOpt = None, as_json: JsonOpt = False) -> None:
     """Bring an older registry up to date: rasters from the `.gpkg.rasters/` folder into the
     `.gpkg` itself (all or nothing); PostGIS rasters get their raster constraints."""
-    from ..rasters import upgrade_registry
-
     with errors_to_exit(as_json), open_cli_registry(registry) as reg:
-        report = upgrade_registry(reg)
+        report = reg.upgrade()
         if as_json:
             print_json(report)
             return

@@ -1,26 +1,25 @@
-"""Rasters in the registry: elevation (``dem``) and other grids, for both backends.
+"""Rasters, backend-agnostic: elevation (``dem``) and other grids.
+
+Preparing and validating (:mod:`.prepare`), the raster kinds (:mod:`.kinds`), the container
+(:mod:`.data`), the records a registry keeps (:mod:`.records`), the PostGIS WKB tile codec
+(:mod:`.wkb`) and zonal statistics (:mod:`.zonal`). Storage lives in the registry's backends;
+this package never imports the registry.
 
 * :func:`prepare_raster` — read any GDAL raster, validate (CRS, extent, nodata, plausible
   values) and warp it to the working CRS;
-* :func:`load_raster` / :func:`read_raster` — store in and read from a registry
+* :func:`load_raster` / :func:`read_raster` — ``reg.load_raster`` / ``reg.read_raster``
   (GeoPackage: tiles inside the ``.gpkg``, ``GPKG:file.gpkg:dem``; PostGIS:
   ``postgis_raster`` tiles with raster constraints), recorded in batches;
-* :func:`upgrade_registry` — move an older registry's sidecar COGs into its ``.gpkg``;
+* :func:`upgrade_registry` — ``reg.upgrade()``: an older registry's sidecar COGs into its ``.gpkg``;
 * :func:`zonal_stats` — statistics of a raster over polygons, with ``exactextract``.
 """
 
 from __future__ import annotations
 
+from .calls import load_raster, raster_layers, raster_meta, read_raster, upgrade_registry
 from .data import RasterData
 from .kinds import RASTER_CATALOGUE, RasterKind, get_raster_kind
 from .prepare import NODATA, PreparedRaster, prepare_raster
-from .store import (
-    load_raster,
-    raster_layers,
-    raster_meta,
-    read_raster,
-    upgrade_registry,
-)
 from .zonal import zonal_stats
 
 __all__ = [

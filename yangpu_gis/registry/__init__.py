@@ -1,4 +1,12 @@
-"""Registry backends behind one interface: GeoPackage (embedded default) and PostGIS."""
+"""Registry backends behind one interface: GeoPackage (embedded default) and PostGIS.
+
+* :mod:`.base` — :class:`Registry`, the facade: validation and loading written once;
+* :mod:`.backend` — the protocol every backend implements (one load transaction for rows,
+  rasters and batch records);
+* :mod:`.geopackage` / :mod:`.postgis` — the two backends, one module per job;
+* :mod:`.tables` — the registry's own table names; :mod:`.batches` — the batch record;
+  :mod:`.storage` — frames in and out of storage; :mod:`.export` — layers to files.
+"""
 
 from __future__ import annotations
 

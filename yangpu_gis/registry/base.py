@@ -1,55 +1,45 @@
-"""The registry interface both backends implement, and the load logic they share.
+"""The registry facade: one interface over a backend, and the load logic written once.
 
 A load is: read the source, validate it against the catalogue (:func:`yangpu_gis.io.prepare`),
-check ids against what the registry holds (``append``), then hand the frame to the backend,
-which writes rows and the batch record in one all-or-nothing step, serialised per layer.
+check ids against what the registry holds (``append``), then run one backend transaction
+(:class:`~yangpu_gis.registry.backend.Backend`) that records the batch, writes the rows (or
+a raster's tiles) and the batch's counts, all or nothing, serialised per layer.
 """
 
 from __future__ import annotations
 
-import getpass
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from .. import __version__
 from ..catalogue import CATALOGUE, Layer, get_layer
 from ..errors import Problem, RegistryError, ValidationError
 from ..io import Prepared, from_frame, prepare, read_mapping_file, read_source
 from ..io.types import TIMEZONE
+from ..rasters import (
+    RASTER_CATALOGUE,
+    PreparedRaster,
+    RasterData,
+    RasterKind,
+    get_raster_kind,
+    prepare_raster,
+)
+from .backend import LoadTransaction
+from .batches import BATCH_FIELDS, raster_batch, vector_batch
+from .storage import select_columns, unchanged_rows
 
-__all__ = ["BATCH_FIELDS", "LOAD_MODES", "LoadResult", "Registry", "unchanged_rows"]
+__all__ = ["BATCH_FIELDS", "LOAD_MODES", "LoadResult", "Registry", "before_raster_commit",
+           "never_loaded", "unchanged_rows"]
 
 LOAD_MODES = ("append", "replace", "upsert")
-
-#: Columns of the batches table (every load is recorded), in order.
-BATCH_FIELDS = (
-    "batch_id",
-    "layer",
-    "mode",
-    "source",
-    "source_sha256",
-    "rows_read",
-    "rows_inserted",
-    "rows_updated",
-    "rows_deleted",
-    "encoding",
-    "source_crs",
-    "repaired_rows",
-    "os_user",
-    "tool_version",
-    "loaded_at",
-)
 
 
 @dataclass
@@ -91,8 +81,13 @@ class LoadResult:
 class Registry(ABC):
     """A store of catalogue layers in the working CRS, with a batches table.
 
-    Use :func:`yangpu_gis.open_registry` to get one. Backends implement :meth:`read`,
-    :meth:`layers`, :meth:`batches`, :meth:`existing_ids` and :meth:`_write`.
+    Use :func:`yangpu_gis.open_registry` to get one. Each backend
+    (:class:`~yangpu_gis.registry.geopackage.GeoPackageRegistry`,
+    :class:`~yangpu_gis.registry.postgis.PostGISRegistry`) implements the
+    :class:`~yangpu_gis.registry.backend.Backend` protocol (:meth:`read`, :meth:`layers`,
+    :meth:`batches`, :meth:`existing_ids`, :meth:`transaction`, :meth:`raster_meta`,
+    :meth:`read_raster_cells`, :meth:`upgrade`); loading, validation, raster loads and the
+    batch records are written once, here.
     """
 
     #: ``geopackage`` or ``postgis``.
@@ -153,28 +148,193 @@ class Registry(ABC):
         """Which of ``ids`` the layer already holds."""
 
     @abstractmethod
-    def _write(self, prepared: Prepared, mode: str, batch: dict[str, Any]) -> dict[str, int]:
-        """Write rows and the batch record atomically; return counts and ``batch_id``."""
+    def transaction(self, layer: str, *, prepared: Prepared | PreparedRaster | None = None
+                    ) -> AbstractContextManager[LoadTransaction]:
+        """One all-or-nothing load into ``layer`` (see :class:`~.backend.Backend`)."""
 
-    def load_raster(self, source: str | Path, layer: str = "dem", **options: Any) -> LoadResult:
-        """Validate a raster (GeoTIFF or any GDAL raster) and store it as raster ``layer``.
+    @abstractmethod
+    def raster_meta(self, layer: str) -> dict[str, Any] | None:
+        """The rasters-table row of raster ``layer``, or None if it was never loaded."""
 
-        See :func:`yangpu_gis.rasters.load_raster` (``crs``, ``resolution_m``, ``units``,
-        ``dry_run``): reprojected to the working CRS, all or nothing, recorded in batches.
+    @abstractmethod
+    def read_raster_cells(self, kind: RasterKind, bbox: tuple[float, float, float, float] | None,
+                          *, verify: bool = True) -> RasterData:
+        """The cells of raster ``kind`` covering ``bbox`` (working CRS; None: all)."""
+
+    @abstractmethod
+    def upgrade(self) -> dict[str, Any]:
+        """Bring a registry written by an older version up to the current layout.
+
+        GeoPackage: rasters kept as COGs in the sidecar folder ``<name>.gpkg.rasters/`` move
+        into the ``.gpkg`` (same values, grid, batch and statistics), under the registry's
+        lock and all or nothing; the folder is removed only after the new file has been read
+        back equal. PostGIS: raster tables get their raster constraints (``raster_columns``
+        lists them). Running it again does nothing.
+
+        Returns
+        -------
+        dict
+            ``{"backend", "target", "rasters": [layer, ...] moved or constrained,
+            "removed": [files removed], "notes": [...]}``.
+
+        Raises
+        ------
+        RegistryError
+            If a sidecar COG is missing or does not match its checksum; nothing is changed.
+
+        Examples
+        --------
+        >>> open_registry("yangpu.gpkg").upgrade()    # doctest: +SKIP
+        {'backend': 'geopackage', 'target': 'yangpu.gpkg', 'rasters': ['dem'], ...}
         """
-        from ..rasters import load_raster
 
-        with self._creating():
-            return load_raster(self, source, layer, **options)
+    # ----------------------------------------------------------------- queries
+    def permit_conflict_pairs(self, *, distance_m: float = 0.0, repeat_days: int = 365,
+                              exclude_status: Sequence[str] = ()) -> pd.DataFrame:
+        """Concurrent and repeated digs computed by the backend on the permits table.
 
-    def read_raster(self, layer: str = "dem", **options: Any):
-        """Read a registry raster: values, transform and CRS (``.to_xarray()`` for xarray).
+        The same rows as :func:`yangpu_gis.analysis.excavation.conflicts` (columns
+        ``permit_a, permit_b, kind, distance_m, days_apart``, ordered by the pair); only a
+        PostGIS registry computes them.
 
-        See :func:`yangpu_gis.rasters.read_raster` (``bbox``, ``bbox_crs``).
+        Parameters
+        ----------
+        distance_m : float, default 0.0
+            Permits this close (metres) or closer are neighbours (0: touching).
+        repeat_days : int, default 365
+            Neighbours dug within this many days of each other are a repeat.
+        exclude_status : sequence of str
+            Permits whose ``status`` is one of these are left out (e.g. ``("已撤销",)``).
+
+        Returns
+        -------
+        pandas.DataFrame
+
+        Raises
+        ------
+        ValidationError
+            For a negative or non-finite ``distance_m`` or negative ``repeat_days``.
+        RegistryError
+            For a registry that is not PostGIS.
         """
-        from ..rasters import read_raster
+        if not np.isfinite(distance_m) or distance_m < 0 or repeat_days < 0:
+            raise ValidationError("distance_m and repeat_days must be >= 0")
+        raise RegistryError("the SQL path needs a PostGIS registry",
+                            hint="open the registry with a postgresql:// URL, or use "
+                            "yangpu_gis.analysis.excavation.conflicts on the frames")
 
-        return read_raster(self, layer, **options)
+    # ----------------------------------------------------------------- rasters
+    def load_raster(
+        self,
+        source: str | Path,
+        layer: str = "dem",
+        *,
+        crs: str | None = None,
+        resolution_m: float | None = None,
+        units: str = "m",
+        plausible: tuple[float, float] | None = None,
+        dry_run: bool = False,
+    ) -> LoadResult:
+        """Validate a raster file (GeoTIFF or any GDAL raster) and store it as raster
+        ``layer`` (replacing it), all or nothing, recorded in batches.
+
+        Parameters
+        ----------
+        source : path
+            Any GDAL raster.
+        layer : str
+            Raster catalogue layer (:data:`~yangpu_gis.rasters.RASTER_CATALOGUE`).
+        crs, resolution_m, units, plausible
+            See :func:`~yangpu_gis.rasters.prepare_raster` (reprojected to the working CRS).
+        dry_run : bool
+            Validate only.
+
+        Returns
+        -------
+        LoadResult
+            ``rows_*`` count cells; ``details`` has the grid, statistics and notes.
+
+        Raises
+        ------
+        yangpu_gis.YangpuGisError
+            Any refusal; the registry is then unchanged.
+
+        Examples
+        --------
+        >>> reg.load_raster("dem.tif", "dem")            # doctest: +SKIP
+        """
+        started = time.perf_counter()
+        prepared = prepare_raster(source, layer, crs=crs, resolution_m=resolution_m,
+                                  units=units, plausible=plausible)
+        h, w = prepared.values.shape
+        result = LoadResult(layer, "replace", prepared.source, h * w, dry_run=dry_run,
+                            details=prepared.summary())
+        if not dry_run:
+            with self.creating(), self.transaction(layer, prepared=prepared) as tx:
+                batch_id = tx.record_batch(raster_batch(prepared))
+                counts = tx.write_raster(prepared, batch_id)
+                tx.finish_batch(batch_id, counts)
+                before_raster_commit(self, prepared)
+            result.batch_id = batch_id
+            result.rows_inserted = counts["inserted"]
+            result.rows_deleted = counts["deleted"]
+        result.seconds = time.perf_counter() - started
+        return result
+
+    def read_raster(
+        self,
+        layer: str = "dem",
+        *,
+        bbox: tuple[float, float, float, float] | None = None,
+        bbox_crs: str | None = None,
+        verify: bool = True,
+    ) -> RasterData:
+        """Read a registry raster (or the part of it covering ``bbox``).
+
+        Parameters
+        ----------
+        layer : str
+            Raster layer.
+        bbox : tuple, optional
+            (minx, miny, maxx, maxy); the cells covering it (grown outward to whole cells).
+        bbox_crs : str, optional
+            CRS of ``bbox`` (default the working CRS).
+        verify : bool
+            GeoPackage: check the SHA-256 of the raster's tiles against the registry first.
+
+        Returns
+        -------
+        RasterData
+            Values (NaN for nodata), transform and CRS; ``.to_xarray()`` for an
+            ``xarray.DataArray``.
+
+        Raises
+        ------
+        RegistryError
+            If the raster was never loaded or its checksum differs.
+
+        Examples
+        --------
+        >>> dem = reg.read_raster("dem", bbox=(121.50, 31.29, 121.52, 31.31), bbox_crs="EPSG:4326")  # doctest: +SKIP
+        >>> dem.values.shape, dem.transform.a                    # doctest: +SKIP
+        """
+        from ..crs import bbox_in_working
+
+        kind = get_raster_kind(layer)
+        working = None if bbox is None else bbox_in_working(bbox, bbox_crs)
+        return self.read_raster_cells(kind, working, verify=verify)
+
+    def raster_layers(self) -> pd.DataFrame:
+        """One row per raster catalogue layer: ``layer, label, units, loaded, width, height,
+        resolution_m, value_min, value_max, batch_id, storage, location``."""
+        rows = []
+        for name, kind in RASTER_CATALOGUE.items():
+            m = self.raster_meta(name) or {}
+            rows.append({"layer": name, "label": kind.label, "units": kind.units,
+                         "loaded": bool(m), **{k: m.get(k) for k in (
+                             "width", "height", "resolution_m", "value_min", "value_max",
+                             "batch_id", "storage", "location")}})
+        return pd.DataFrame(rows)
 
     def data_date(self) -> str | None:
         """Date of the latest load (``YYYY-MM-DD``, Asia/Shanghai), for map titles; None if empty."""
@@ -194,11 +354,9 @@ class Registry(ABC):
         return {name: self.read(name, crs=crs) for name in (names or tuple(CATALOGUE))}
 
     @staticmethod
-    def _read_plan(layer: str, columns: list[str] | None,
-                   bbox: object = None) -> tuple[Layer, list[str]]:
+    def read_plan(layer: str, columns: list[str] | None,
+                  bbox: object = None) -> tuple[Layer, list[str]]:
         """The layer's catalogue entry and the columns to read, or a clear error."""
-        from .storage import select_columns
-
         spec = get_layer(layer)
         if bbox is not None and not spec.has_geometry:
             raise RegistryError(f"layer {layer} ({spec.label}) has no geometry: it cannot be "
@@ -212,7 +370,7 @@ class Registry(ABC):
                                 hint="columns: " + ", ".join(spec.column_names)) from None
 
     @contextmanager
-    def _creating(self) -> Iterator[None]:
+    def creating(self) -> Iterator[None]:
         """A load may create the registry: reads inside it see a missing one as empty."""
         yield
 
@@ -362,10 +520,10 @@ class Registry(ABC):
 
     def _check_new_ids(self, prepared: Prepared, spec: Layer) -> None:
         ids = prepared.frame[spec.id_column].tolist()
-        self._refuse_existing_ids(prepared, spec, self.existing_ids(spec.name, ids))
+        self.refuse_existing_ids(prepared, spec, self.existing_ids(spec.name, ids))
 
     @staticmethod
-    def _refuse_existing_ids(prepared: Prepared, spec: Layer, clash: set[str]) -> None:
+    def refuse_existing_ids(prepared: Prepared, spec: Layer, clash: set[str]) -> None:
         """Refuse an append whose ids ``clash`` with stored ones, naming their rows.
 
         Backends call it again under their write lock with the ids they find there.
@@ -427,7 +585,7 @@ class Registry(ABC):
         >>> reg = open_registry("yangpu.gpkg")                       # doctest: +SKIP
         >>> reg.load("roads.shp", "roads", mode="replace", map={"道路名称": "name"})  # doctest: +SKIP
         """
-        with self._creating():
+        with self.creating():
             return self._load(source, layer, mode=mode, dry_run=dry_run, on_stage=on_stage,
                               **options)
 
@@ -442,21 +600,9 @@ class Registry(ABC):
         if dry_run:
             result.seconds = time.perf_counter() - started
             return result
-        batch = {
-            "layer": layer,
-            "mode": mode,
-            "source": prepared.raw.path,
-            "source_sha256": prepared.raw.sha256,
-            "rows_read": len(prepared.frame),
-            "encoding": prepared.raw.encoding.display if prepared.raw.encoding else None,
-            "source_crs": prepared.source_crs,
-            "repaired_rows": len({r for p in prepared.repairs for r in p.rows}),
-            "os_user": _os_user(),
-            "tool_version": __version__,
-            "loaded_at": datetime.now(ZoneInfo(TIMEZONE)),
-        }
+        batch = vector_batch(prepared, layer, mode)
         stage("writing")
-        counts = self._write(prepared, mode, batch)
+        counts = self.store(prepared, mode, batch)
         result.batch_id = counts.get("batch_id")
         result.rows_inserted = counts.get("inserted", 0)
         result.rows_updated = counts.get("updated", 0)
@@ -465,13 +611,21 @@ class Registry(ABC):
         result.seconds = time.perf_counter() - started
         return result
 
+    def store(self, prepared: Prepared, mode: str, batch: dict[str, Any]) -> dict[str, int]:
+        """Write validated rows and their batch record in one backend transaction; the
+        counts and ``batch_id``."""
+        with self.transaction(prepared.layer.name, prepared=prepared) as tx:
+            batch_id = tx.record_batch(batch)
+            counts = tx.write_rows(prepared, mode, batch_id)
+            tx.finish_batch(batch_id, counts)
+        return {**counts, "batch_id": batch_id}
+
     def info(self) -> dict[str, Any]:
         """Backend, target, working CRS, layer counts, loaded rasters and the number of batches."""
         from .. import settings
-        from ..rasters import raster_layers
 
         table = self.layers()
-        rasters = raster_layers(self)
+        rasters = self.raster_layers()
         return {
             "backend": self.kind,
             "target": self.target,
@@ -494,64 +648,13 @@ class Registry(ABC):
         return export_layer(self, layer, out, crs=crs)
 
 
-def _os_user() -> str:
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):
-        return "unknown"
 
 
-def empty_layers_table(counts: dict[str, int]) -> pd.DataFrame:
-    """The ``layers()`` table from a name -> count dict (0 for layers never loaded)."""
-    rows = [
-        {"layer": name, "label": spec.label, "geometry": spec.storage_geometry or "None",
-         "features": int(counts.get(name, 0))}
-        for name, spec in CATALOGUE.items()
-    ]
-    return pd.DataFrame(rows)
+def before_raster_commit(reg: Registry, prepared: PreparedRaster) -> None:
+    """Hook called when a raster load is written, before it commits (tests inject failures)."""
 
 
-def ids_in(values: np.ndarray, wanted: list[str]) -> set[str]:
-    """Members of ``wanted`` present in ``values``."""
-    return set(pd.Index(values).intersection(pd.Index(wanted)).tolist())
-
-
-def unchanged_rows(old: pd.DataFrame, new: pd.DataFrame, spec: Layer) -> np.ndarray:
-    """For each row of ``new``: is it stored in ``old`` (same id) with equal attributes and
-    geometry? Both frames in catalogue dtypes (as :func:`.storage.from_storage` reads them).
-
-    Attributes compare equal when both are missing or both are equal; geometries when their
-    coordinates are exactly equal, in the same order (``shapely.equals_exact``, tolerance 0),
-    as PostGIS's ``=`` compares them.
-    """
-    import shapely
-
-    idc = spec.id_column
-    stored = old.drop_duplicates(idc).set_index(idc)
-    ids = new[idc]
-    present = ids.isin(stored.index).to_numpy()
-    same = present.copy()
-    if not present.any():
-        return same
-    sub_new = new[present].reset_index(drop=True)
-    sub_old = stored.loc[sub_new[idc]].reset_index()
-    eq = np.ones(len(sub_new), dtype=bool)
-    for name in spec.column_names:
-        if name == idc:
-            continue
-        a, b = sub_old[name], sub_new[name]
-        na_a, na_b = a.isna().to_numpy(), b.isna().to_numpy()
-        both = ~na_a & ~na_b
-        values = np.zeros(len(a), dtype=bool)
-        if both.any():
-            va = a[both].astype(object).to_numpy()
-            vb = b[both].astype(object).to_numpy()
-            values[both] = [bool(x == y) for x, y in zip(va, vb, strict=True)]
-        eq &= (na_a & na_b) | values
-    if spec.has_geometry:
-        ga = np.asarray(sub_old.geometry.values, dtype=object)
-        gb = np.asarray(sub_new.geometry.values, dtype=object)
-        eq &= np.asarray(shapely.equals_exact(ga, gb, tolerance=0.0), dtype=bool) | (
-            shapely.is_missing(ga) & shapely.is_missing(gb))
-    same[present] = eq
-    return same
+def never_loaded(reg: Registry, name: str) -> RegistryError:
+    """The refusal to read raster ``name`` that ``reg`` does not hold."""
+    return RegistryError(f"the registry has no raster {name}", source=reg.target,
+                         hint=f"load one: yangpu-gis load-raster DEM.tif --layer {name}")

@@ -1,11 +1,12 @@
-"""The same conflict search as :func:`yangpu_gis.analysis.excavation.conflicts`, in PostGIS.
+"""Query capabilities of the PostGIS backend: analyses computed by the server.
 
-A second path for registries on PostgreSQL: one self-join of the ``excavation_permits`` table
-with ``ST_Intersects`` (distance 0) or ``ST_DWithin`` (a plain self-join, no CTE, so the planner probes the table's GiST
-index), the time rule in SQL, composed with
-:mod:`psycopg.sql` identifiers and bound parameters. It gives exactly the rows of the
-in-memory version (the tests compare them); ``distance_m`` is ``ST_Distance``, equal to
-shapely's to floating-point rounding.
+:func:`permit_conflict_pairs` is the conflict search of
+:func:`yangpu_gis.analysis.excavation.conflicts` in SQL: one self-join of the
+``excavation_permits`` table with ``ST_Intersects`` (distance 0) or ``ST_DWithin`` (a plain
+self-join, no CTE, so the planner probes the table's GiST index), the time rule in SQL,
+composed with :mod:`psycopg.sql` identifiers and bound parameters. It gives exactly the
+rows of the in-memory version (the tests compare them); ``distance_m`` is ``ST_Distance``,
+equal to shapely's to floating-point rounding.
 
 Ids are compared with ``COLLATE "C"`` (code-point order, as Python compares ``str``), so
 ``permit_a < permit_b`` means the same on both paths whatever the database's collation.
@@ -14,16 +15,18 @@ Ids are compared with ``COLLATE "C"`` (code-point order, as Python compares ``st
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 import numpy as np
 import pandas as pd
 from psycopg import sql
 
-from ..errors import RegistryError, ValidationError
-from .excavation import CONFLICT_COLUMNS
+from ...errors import ValidationError
+from ..storage import GEOMETRY_COLUMN
 
-__all__ = ["conflicts_postgis", "conflicts_sql"]
+__all__ = ["PAIR_COLUMNS", "conflicts_sql", "permit_conflict_pairs"]
+
+#: Columns of :func:`permit_conflict_pairs` (those of ``analysis.excavation.CONFLICT_COLUMNS``).
+PAIR_COLUMNS = ["permit_a", "permit_b", "kind", "distance_m", "days_apart"]
 
 _QUERY = """
 SELECT permit_a, permit_b,
@@ -45,24 +48,24 @@ ORDER BY permit_a COLLATE "C", permit_b COLLATE "C"
 
 
 def conflicts_sql(table: str = "excavation_permits", *, touching: bool = False) -> sql.Composed:
-    """The composed SQL of :func:`conflicts_postgis` (parameters ``distance``,
+    """The composed SQL of :func:`permit_conflict_pairs` (parameters ``distance``,
     ``repeat_days``, ``excluded``), e.g. for ``EXPLAIN``.
 
     ``touching=True`` (distance 0) tests ``ST_Intersects``, the robust predicate the
     in-memory path uses too; otherwise ``ST_DWithin``. Both use the GiST index.
     """
-    geom = sql.Identifier("geom")
+    geom = sql.Identifier(GEOMETRY_COLUMN)
     near = (sql.SQL("ST_Intersects(a.{g}, b.{g})") if touching else
             sql.SQL("ST_DWithin(a.{g}, b.{g}, %(distance)s)")).format(g=geom)
-    return sql.SQL(_QUERY).format(near=near,
-        id=sql.Identifier("permit_id"), geom=sql.Identifier("geom"),
+    return sql.SQL(_QUERY).format(
+        near=near, id=sql.Identifier("permit_id"), geom=geom,
         start=sql.Identifier("planned_start"), end=sql.Identifier("planned_end"),
         status=sql.Identifier("status"), table=sql.Identifier(table),
     )
 
 
-def conflicts_postgis(
-    registry_or_conn: Any,
+def permit_conflict_pairs(
+    conn,
     *,
     distance_m: float = 0.0,
     repeat_days: int = 365,
@@ -73,43 +76,37 @@ def conflicts_postgis(
 
     Parameters
     ----------
-    registry_or_conn : PostGISRegistry or psycopg.Connection
-        A registry opened on a ``postgresql://`` URL, or a connection whose
-        ``search_path`` finds ``table``.
+    conn : psycopg.Connection
+        The registry's connection (its ``search_path`` finds ``table``).
     distance_m : float, default 0.0
         See :func:`~yangpu_gis.analysis.excavation.conflicts`.
     repeat_days : int, default 365
         See :func:`~yangpu_gis.analysis.excavation.conflicts`.
     exclude_status : sequence of str
-        Permits whose ``status`` is one of these are left out (e.g. ``("已撤销",)``), as
-        the CLI leaves them out of the in-memory path.
+        Permits whose ``status`` is one of these are left out (e.g. ``("已撤销",)``).
     table : str
         The permits table.
 
     Returns
     -------
     pandas.DataFrame
-        Same columns, order and rows as :func:`~yangpu_gis.analysis.excavation.conflicts`.
+        Same columns, order and rows as :func:`~yangpu_gis.analysis.excavation.conflicts`
+        (empty, with the columns, when the table does not exist).
 
     Raises
     ------
-    RegistryError
-        For a GeoPackage registry (no SQL server) or a missing table.
+    ValidationError
+        For a negative or non-finite ``distance_m`` or negative ``repeat_days``.
     """
     if not np.isfinite(distance_m) or distance_m < 0 or repeat_days < 0:
         raise ValidationError("distance_m and repeat_days must be >= 0")
-    conn = getattr(registry_or_conn, "conn", registry_or_conn)
-    if getattr(registry_or_conn, "kind", "postgis") != "postgis" or not hasattr(conn, "cursor"):
-        raise RegistryError("the SQL path needs a PostGIS registry",
-                            hint="open the registry with a postgresql:// URL, or use "
-                            "yangpu_gis.analysis.excavation.conflicts on the frames")
     exists = conn.execute("SELECT to_regclass(%s) IS NOT NULL", [table]).fetchone()[0]
     if not exists:
-        return pd.DataFrame({c: [] for c in CONFLICT_COLUMNS})
+        return pd.DataFrame({c: [] for c in PAIR_COLUMNS})
     params = {"distance": float(distance_m), "repeat_days": int(repeat_days),
               "excluded": list(exclude_status)}
     rows = conn.execute(conflicts_sql(table, touching=distance_m == 0), params).fetchall()
-    out = pd.DataFrame(rows, columns=CONFLICT_COLUMNS)
+    out = pd.DataFrame(rows, columns=PAIR_COLUMNS)
     for c in ("permit_a", "permit_b", "kind"):
         out[c] = out[c].astype("str")
     out["distance_m"] = out["distance_m"].astype(float)

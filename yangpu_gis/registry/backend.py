@@ -1,0 +1,102 @@
+"""The backend protocol: what a registry's storage provides, for vectors, rasters and batches.
+
+:class:`~yangpu_gis.registry.base.Registry` is the one facade: it validates, builds the batch
+record and drives every load through :meth:`Backend.transaction` the same way, whatever the
+backend::
+
+    with backend.transaction(layer, prepared=prepared) as tx:
+        batch_id = tx.record_batch(batch)
+        counts = tx.write_rows(prepared, mode, batch_id)   # or tx.write_raster(prepared, batch_id)
+        tx.finish_batch(batch_id, counts)
+
+Everything inside one transaction is all or nothing and serialised per layer. Implemented by
+:mod:`yangpu_gis.registry.geopackage` (one file, copy-on-write) and
+:mod:`yangpu_gis.registry.postgis` (one database transaction under an advisory lock).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from contextlib import AbstractContextManager
+from typing import Any, Protocol, runtime_checkable
+
+import geopandas as gpd
+import pandas as pd
+
+from ..io import Prepared
+from ..rasters import PreparedRaster, RasterData, RasterKind
+
+__all__ = ["Backend", "LoadTransaction"]
+
+
+@runtime_checkable
+class LoadTransaction(Protocol):
+    """What a load may do inside :meth:`Backend.transaction` (nothing is visible before it
+    ends; an exception leaves the registry as it was)."""
+
+    def record_batch(self, batch: dict[str, Any]) -> int:
+        """Insert the batch record (fields of :data:`~.batches.BATCH_FIELDS`); its id."""
+
+    def write_rows(self, prepared: Prepared, mode: str, batch_id: int) -> dict[str, int]:
+        """Write a vector load's rows (``append``/``replace``/``upsert``; an append's ids are
+        re-checked here); counts ``inserted``, ``updated``, ``unchanged``, ``deleted``."""
+
+    def write_raster(self, prepared: PreparedRaster, batch_id: int) -> dict[str, int]:
+        """Store a prepared raster (replacing the layer) and its rasters-table row; counts."""
+
+    def finish_batch(self, batch_id: int, counts: dict[str, int]) -> None:
+        """Write the load's counts into its batch record."""
+
+
+@runtime_checkable
+class Backend(Protocol):
+    """Storage of catalogue layers, rasters and the batches table."""
+
+    #: ``geopackage`` or ``postgis``.
+    kind: str
+    #: Path or URL (password masked).
+    target: str
+
+    # ------------------------------------------------------------------ vectors
+    def read(self, layer: str, *, bbox: tuple[float, float, float, float] | None = None,
+             bbox_crs: str | None = None, columns: list[str] | None = None,
+             crs: str | None = None) -> gpd.GeoDataFrame:
+        """A layer as a catalogue frame (see :meth:`Registry.read`)."""
+
+    def layers(self) -> pd.DataFrame:
+        """One row per catalogue layer: ``layer, label, geometry, features``."""
+
+    def existing_ids(self, layer: str, ids: list[str]) -> set[str]:
+        """Which of ``ids`` the layer already holds."""
+
+    # ------------------------------------------------------------------ batches
+    def batches(self) -> pd.DataFrame:
+        """The batches table, oldest first."""
+
+    def transaction(self, layer: str, *, prepared: Prepared | PreparedRaster | None = None
+                    ) -> AbstractContextManager[LoadTransaction]:
+        """One all-or-nothing load into ``layer``, serialised with other loads of it.
+
+        ``prepared`` lets the backend size the work (GeoPackage: free space) and name the
+        source in its errors.
+        """
+
+    # ------------------------------------------------------------------ rasters
+    def raster_meta(self, layer: str) -> dict[str, Any] | None:
+        """The rasters-table row of ``layer`` (:data:`~yangpu_gis.rasters.records.RECORD_FIELDS`),
+        or None if it was never loaded."""
+
+    def read_raster_cells(self, kind: RasterKind, bbox: tuple[float, float, float, float] | None,
+                          *, verify: bool = True) -> RasterData:
+        """The cells of raster ``kind`` covering ``bbox`` (working CRS; None: all)."""
+
+    def upgrade(self) -> dict[str, Any]:
+        """Bring storage written by an older version up to date (see :meth:`Registry.upgrade`)."""
+
+    # ------------------------------------------------------------------ queries
+    def permit_conflict_pairs(self, *, distance_m: float = 0.0, repeat_days: int = 365,
+                              exclude_status: Sequence[str] = ()) -> pd.DataFrame:
+        """Permit conflict pairs computed by the backend (PostGIS only)."""
+
+    def close(self) -> None:
+        """Release connections."""

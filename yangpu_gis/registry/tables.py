@@ -1,0 +1,29 @@
+"""The registry's own table names, in one place (both backends use these).
+
+Catalogue layers are tables named after the layer (:mod:`yangpu_gis.catalogue`); besides
+them a registry holds the tables below.
+"""
+
+from __future__ import annotations
+
+__all__ = ["BATCHES_TABLE", "RASTERS_TABLE", "SCHEMA_LOCK", "layer_lock", "pg_raster_table"]
+
+#: One row per load (vector or raster): ``yangpu_batches``.
+BATCHES_TABLE = "yangpu_batches"
+#: One row per stored raster layer (grid, checksums, statistics): ``yangpu_rasters``.
+RASTERS_TABLE = "yangpu_rasters"
+#: Name of the PostGIS advisory lock taken while creating the registry's own tables.
+SCHEMA_LOCK = "yangpu_gis:schema"
+
+
+def layer_lock(layer: str) -> str:
+    """Name of the advisory lock that serialises loads into ``layer`` (PostGIS)."""
+    return f"yangpu_gis:layer:{layer}"
+
+
+def pg_raster_table(layer: str) -> str:
+    """The PostGIS tile table of raster ``layer``: ``raster_<layer>``.
+
+    (A GeoPackage tile table is named after the layer itself.)
+    """
+    return f"raster_{layer}"
