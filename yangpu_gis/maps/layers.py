@@ -173,7 +173,7 @@ def add_layer(
     label = name or (cat.label if cat else "图层")
 
     if classes is None:
-        classes, class_index, category_label = _classify(gdf, style, cat)
+        classes, class_index, category_label = classify_values(gdf, style, cat)
     if popup_columns is None:
         popup_columns = _popup_columns(gdf, cat, style, large)
     if simplify_m is None:
@@ -213,9 +213,11 @@ def add_layer(
     return element
 
 
-def _classify(
+def classify_values(
     gdf: gpd.GeoDataFrame, style: LayerStyle, cat: Layer | None
 ) -> tuple[list[ClassStyle], np.ndarray | None, str | None]:
+    """The classes of a layer's category column: their styles, each feature's class index
+    and the legend's label (the interactive and the static map draw the same classes)."""
     if not style.category or style.category not in gdf.columns:
         return [style.default], None, None
     keys = list(style.classes)

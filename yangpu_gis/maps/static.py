@@ -21,7 +21,7 @@ from matplotlib.patches import Patch, Rectangle  # noqa: E402
 
 from .. import crs as _crs  # noqa: E402
 from ..output import write_atomic  # noqa: E402
-from .layers import _classify, infer_layer  # noqa: E402
+from .layers import classify_values, infer_layer  # noqa: E402
 from .styles import DRAW_ORDER, get_style  # noqa: E402
 
 __all__ = ["CJK_FONTS", "cjk_font", "static_map"]
@@ -149,7 +149,7 @@ def static_map(
         if gdf.empty:
             continue
         style = get_style(name if name in rank else None)
-        classes, index, _ = _classify(gdf, style, None)
+        classes, index, _ = classify_values(gdf, style, None)
         groups = [(0, gdf)] if index is None else [(i, gdf[index == i]) for i in sorted(set(index))]
         for i, part in groups:
             c = classes[i]

@@ -11,9 +11,9 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from .. import __version__
 from ..io import Prepared
 from ..io.types import TIMEZONE
+from ..version import __version__
 
 __all__ = ["BATCH_FIELDS", "os_user", "raster_batch", "vector_batch"]
 

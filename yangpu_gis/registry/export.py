@@ -291,7 +291,7 @@ def _write_vector(gdf, tmp: Path, layer: str, suffix: str) -> None:
         pyogrio.write_dataframe(frame, tmp, use_arrow=True, **kwargs)
     _check_written(tmp, kwargs.get("layer"), len(frame))
     if suffix == ".gpkg" and datetimes:
-        from .geopackage import gpkg_datetimes_to_standard
+        from .geopackage.vectors import gpkg_datetimes_to_standard
 
         gpkg_datetimes_to_standard(tmp, layer, datetimes)
 

@@ -18,7 +18,7 @@ from ..analysis.excavation import (
     gas_clearances,
     moratorium_windows,
 )
-from ..errors import RegistryError, ValidationError
+from ..errors import ValidationError
 from ..io.application import read_application
 from .writer import Run, default_out, write_result
 
@@ -31,13 +31,9 @@ CHECK_MARGIN_M = 50.0
 
 
 def _sql_pairs(registry, exclude_status: Sequence[str], distance_m: float, repeat_days: int):
-    """Conflicts computed by the registry's SQL backend (PostGIS)."""
-    pairs = getattr(registry, "permit_conflict_pairs", None)
-    if pairs is None:
-        raise RegistryError("the SQL path needs a PostGIS registry",
-                            hint="open the registry with a postgresql:// URL, or leave out --sql")
-    return pairs(distance_m=distance_m, repeat_days=repeat_days,
-                 exclude_status=list(exclude_status))
+    """Conflicts computed by the registry's SQL backend (a GeoPackage registry refuses)."""
+    return registry.permit_conflict_pairs(distance_m=distance_m, repeat_days=repeat_days,
+                                          exclude_status=list(exclude_status))
 
 
 def run_excavation(
