@@ -136,3 +136,25 @@ def test_every_topic_has_one_entry_point_and_run(name):
     result_name = "".join(p.capitalize() for p in topic.split("_")) + "Result"
     result = getattr(yangpu_gis, result_name)
     assert issubclass(result, AnalysisResult) and result.topic
+
+
+#: Modules that load nothing heavy: importing them inside a function hides nothing worth it.
+_CORE = ("errors", "settings", "catalogue", "crs", "output", "terminal", "version")
+
+
+def test_core_modules_are_imported_at_the_top():
+    # an import inside a function is for a heavy library (folium, geopandas) that a light
+    # entry point must not load; the core modules are light, so they are imported at the top
+    found = []
+    for name, path, tree in _sources():
+        for fn in ast.walk(tree):
+            if not isinstance(fn, ast.FunctionDef | ast.AsyncFunctionDef):
+                continue
+            for node in ast.walk(fn):
+                if isinstance(node, ast.ImportFrom) and node.level:
+                    target = _resolve(name, node, path.name == "__init__.py")
+                    names = {a.name for a in node.names}
+                    if target.removeprefix("yangpu_gis.") in _CORE or (
+                            target == "yangpu_gis" and names <= set(_CORE)):
+                        found.append(f"{name}:{node.lineno} imports {target} {sorted(names)}")
+    assert found == []

@@ -24,6 +24,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from .errors import ValidationError
+
 __all__ = [
     "BATCH_COLUMN",
     "CATALOGUE",
@@ -465,7 +467,6 @@ def get_layer(name: str) -> Layer:
     yangpu_gis.errors.ValidationError
         If the layer is not in the catalogue; the message lists the known layers.
     """
-    from .errors import ValidationError
 
     try:
         return CATALOGUE[name]

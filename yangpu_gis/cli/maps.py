@@ -8,7 +8,9 @@ from typing import Annotated
 
 import typer
 
+from ..catalogue import CATALOGUE, get_layer
 from ..errors import SourceError, ValidationError, YangpuGisError
+from ..output import check_target
 from ..terminal import say
 from .common import JsonOpt, RegistryOpt, errors_to_exit, open_cli_registry, out, print_json
 
@@ -60,7 +62,6 @@ def _map_input(target: str, reg, join: str | None):
     import geopandas as gpd
     import pandas as pd
 
-    from ..catalogue import CATALOGUE, get_layer
 
     if target in CATALOGUE:
         if not CATALOGUE[target].has_geometry:
@@ -106,7 +107,6 @@ def _about(source: str | None):
 def _draw_one(maps, gdf, layer, output: Path, *, column, scheme, k, title, data_date, offline,
               basemap) -> None:
     """Write the map of one frame: PNG, choropleth of ``column``, or the layer's style."""
-    from ..catalogue import CATALOGUE
 
     if output.suffix.lower() == ".png":
         maps.static_map({layer or output.stem: gdf}, output,
@@ -138,8 +138,6 @@ def map_command(
     as_json: JsonOpt = False,
 ) -> None:
     """Draw a layer, all layers, or an analysis result as an HTML (or PNG) map."""
-    from ..catalogue import CATALOGUE
-    from ..output import check_target
 
     with errors_to_exit(as_json), open_cli_registry(registry) as reg:
         check_target(output, (".html", ".htm", ".png"))

@@ -9,6 +9,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
+from ..errors import format_rows
 from ..terminal import plain, say
 from .common import (
     JsonOpt,
@@ -58,7 +59,6 @@ def _report(result, as_json: bool) -> None:
     for note in data.get("notes", []):
         say(out, "  {}", note)
     if data.get("skipped_rows"):
-        from ..errors import format_rows
 
         say(out, "  [yellow]left out[/] rows {} (no coordinates, address matches no road)",
             format_rows(data["skipped_rows"]))
@@ -70,7 +70,6 @@ def _report(result, as_json: bool) -> None:
         say(out, "  columns not in the catalogue (not stored): {}",
             ", ".join(map(str, data["ignored_columns"])))
     for rep in data.get("repairs", []):
-        from ..errors import format_rows
 
         say(out, "  [yellow]repaired[/] rows {}: {}", format_rows(rep["rows"]), rep["message"])
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import settings
+from ..errors import SourceError
 
 __all__ = [
     "ENCODING_EXAMPLES",
@@ -137,7 +138,6 @@ def text_codec(name: str, *, source: str | None = None) -> str:
     >>> text_codec("GBK")
     'gb18030'
     """
-    from ..errors import SourceError
 
     try:
         codec = normalise_codec(name)

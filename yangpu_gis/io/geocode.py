@@ -21,6 +21,10 @@ import pandas as pd
 import shapely
 from shapely.ops import nearest_points
 
+from .. import settings
+from ..crs import parse_crs, transform_geometries
+from ..errors import Problem, ValidationError
+
 __all__ = ["RoadMatch", "fill_from_addresses", "locate_on_roads", "match_road_names"]
 
 _PREFIXES = re.compile(r"^(上海市|上海)?(杨浦区)?")
@@ -165,9 +169,6 @@ def fill_from_addresses(raw, layer, roads: gpd.GeoDataFrame, *, crs=None, mappin
         Rows without coordinates whose address names no road (unless ``skip_unlocated``),
         or rows without coordinates and no address column at all.
     """
-    from .. import settings
-    from ..crs import parse_crs, transform_geometries
-    from ..errors import Problem, ValidationError
     from .validate import resolve_columns
 
     frame = raw.frame

@@ -22,7 +22,7 @@ import pyproj
 from .. import settings
 from ..catalogue import Layer, get_layer
 from ..crs import crs_label, parse_crs
-from ..errors import Problem, ValidationError
+from ..errors import CRSError, Problem, ValidationError
 from .extent import to_working
 from .geometry import GeometryResult, check_geometries
 from .sources import RawSource, has_geometry
@@ -479,7 +479,6 @@ def _check_attributes(frame: pd.DataFrame, spec: Layer, rows: np.ndarray, label:
 def _source_crs(raw: RawSource, given: str | pyproj.CRS | None) -> pyproj.CRS | str | None:
     if given is None or given == "":
         if raw.unknown_crs is not None:
-            from ..errors import CRSError
 
             raise CRSError(
                 f"the file declares a CRS that is not known: its crs member names "
@@ -493,7 +492,6 @@ def _source_crs(raw: RawSource, given: str | pyproj.CRS | None) -> pyproj.CRS | 
             f"the file declares {crs_label(raw.crs)}; read as {crs_label(parsed)} as --crs asks"
         )
     if isinstance(parsed, str) and raw.crs is not None and not raw.crs.is_geographic:
-        from ..errors import CRSError
 
         raise CRSError(
             f"--crs {parsed} means offset lon/lat, but the file declares projected "

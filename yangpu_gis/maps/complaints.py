@@ -24,6 +24,7 @@ import folium
 import geopandas as gpd
 import numpy as np
 
+from ..crs import wgs84_to_gcj02
 from . import base
 from .elements import swatch
 from .encode import to_display_crs
@@ -100,10 +101,8 @@ def density_png(raster, *, shift: str | None = None, max_pixels: int = 1_500_000
     tr = Transformer.from_crs("EPSG:3857", "EPSG:4326", always_xy=True)
     (lon0, lon1), (lat0, lat1) = tr.transform([west, east], [south, north])
     if shift == "gcj02":
-        from .. import crs as _crs
-
-        lon0, lat0 = _crs.wgs84_to_gcj02(lon0, lat0)
-        lon1, lat1 = _crs.wgs84_to_gcj02(lon1, lat1)
+        lon0, lat0 = wgs84_to_gcj02(lon0, lat0)
+        lon1, lat1 = wgs84_to_gcj02(lon1, lat1)
     uri = "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
     return uri, [[float(lat0), float(lon0)], [float(lat1), float(lon1)]]
 

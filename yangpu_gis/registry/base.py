@@ -20,8 +20,10 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from .. import settings
 from ..catalogue import CATALOGUE, Layer, get_layer
-from ..errors import Problem, RegistryError, ValidationError
+from ..crs import bbox_in_working
+from ..errors import CRSError, Problem, RegistryError, ValidationError
 from ..io import Prepared, from_frame, prepare, read_mapping_file, read_source
 from ..io.types import TIMEZONE
 from ..rasters import (
@@ -318,7 +320,6 @@ class Registry(ABC):
         >>> dem = reg.read_raster("dem", bbox=(121.50, 31.29, 121.52, 31.31), bbox_crs="EPSG:4326")  # doctest: +SKIP
         >>> dem.values.shape, dem.transform.a                    # doctest: +SKIP
         """
-        from ..crs import bbox_in_working
 
         kind = get_raster_kind(layer)
         working = None if bbox is None else bbox_in_working(bbox, bbox_crs)
@@ -484,8 +485,6 @@ class Registry(ABC):
         """Note (or refuse, strictly) lon/lat that look like GCJ-02/BD-09 read as WGS84."""
         import pyproj
 
-        from .. import settings
-        from ..errors import CRSError
         from ..io.offset import detect_offset
 
         if not prepared.layer.has_geometry or not len(prepared.frame):
@@ -622,7 +621,6 @@ class Registry(ABC):
 
     def info(self) -> dict[str, Any]:
         """Backend, target, working CRS, layer counts, loaded rasters and the number of batches."""
-        from .. import settings
 
         table = self.layers()
         rasters = self.raster_layers()

@@ -15,7 +15,8 @@ import pyarrow as pa
 import pyproj
 
 from .. import settings
-from ..catalogue import BATCH_COLUMN, Layer
+from ..catalogue import BATCH_COLUMN, CATALOGUE, Layer
+from ..crs import parse_crs, transform_geometries
 from ..io.types import coerce
 
 __all__ = ["GEOMETRY_COLUMN", "empty_frame", "empty_layers_table", "from_storage", "ids_in",
@@ -83,7 +84,6 @@ def from_storage(
     working = pyproj.CRS.from_user_input(settings.working_crs)
     gdf = gpd.GeoDataFrame(out, geometry=gpd.GeoSeries(list(geoms), crs=working), crs=working)
     if crs is not None:
-        from ..crs import parse_crs, transform_geometries
 
         target = parse_crs(crs)
         if isinstance(target, str):
@@ -102,7 +102,6 @@ def empty_frame(layer: Layer, columns: list[str],
 
 def empty_layers_table(counts: dict[str, int]) -> pd.DataFrame:
     """The ``layers()`` table from a name -> count dict (0 for layers never loaded)."""
-    from ..catalogue import CATALOGUE
 
     rows = [
         {"layer": name, "label": spec.label, "geometry": spec.storage_geometry or "None",

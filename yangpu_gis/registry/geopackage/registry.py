@@ -23,6 +23,7 @@ import pyogrio
 import pyproj
 
 from ...catalogue import get_layer
+from ...crs import bbox_in_working
 from ...errors import RegistryError
 from ...io import Prepared
 from ...rasters import RasterData, RasterKind
@@ -193,7 +194,6 @@ class GeoPackageRegistry(Registry):
         return empty_layers_table(counts)
 
     def read(self, layer, *, bbox=None, bbox_crs=None, columns=None, crs=None) -> gpd.GeoDataFrame:
-        from ...crs import bbox_in_working
 
         spec, cols = self.read_plan(layer, columns, bbox)
         if layer not in self._layer_names():

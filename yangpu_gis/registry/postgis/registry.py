@@ -18,6 +18,7 @@ import psycopg
 from psycopg import sql
 
 from ...catalogue import get_layer, layer_names
+from ...crs import bbox_in_working
 from ...errors import RegistryError
 from ...io import Prepared
 from ...rasters import RasterData, RasterKind
@@ -115,7 +116,6 @@ class PostGISRegistry(Registry):
         return empty_layers_table(counts)
 
     def read(self, layer, *, bbox=None, bbox_crs=None, columns=None, crs=None) -> gpd.GeoDataFrame:
-        from ...crs import bbox_in_working
 
         spec, cols = self.read_plan(layer, columns, bbox)
         working = None if bbox is None else bbox_in_working(bbox, bbox_crs or crs)
