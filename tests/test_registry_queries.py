@@ -34,7 +34,7 @@ def test_postgis_path_equals_in_memory(pg_url):
             assert len(mem) > 0
         active = stored[stored["status"] != "已撤销"].reset_index(drop=True)
         pd.testing.assert_frame_equal(
-            reg.permit_conflict_pairs(exclude_status=["已撤销"]).drop(columns="distance_m"),
+            reg.permit_conflict_pairs(distance_m=0.0, repeat_days=365, exclude_status=["已撤销"]).drop(columns="distance_m"),
             conflicts(active).drop(columns="distance_m"))
 
 
@@ -43,6 +43,6 @@ def test_geopackage_registry_refuses_the_sql_path(tmp_path):
 
     reg = open_registry(tmp_path / "r.gpkg", create=True)
     with pytest.raises(RegistryError, match="needs a PostGIS registry"):
-        reg.permit_conflict_pairs(distance_m=0.0)
+        reg.permit_conflict_pairs(distance_m=0.0, repeat_days=365)
     with pytest.raises(ValidationError):
-        reg.permit_conflict_pairs(distance_m=-1.0)
+        reg.permit_conflict_pairs(distance_m=-1.0, repeat_days=365)

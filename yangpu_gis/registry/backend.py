@@ -94,7 +94,7 @@ class Backend(Protocol):
         """Bring storage written by an older version up to date (see :meth:`Registry.upgrade`)."""
 
     # ------------------------------------------------------------------ queries
-    def permit_conflict_pairs(self, *, distance_m: float = 0.0, repeat_days: int = 365,
+    def permit_conflict_pairs(self, *, distance_m: float, repeat_days: int,
                               exclude_status: Sequence[str] = ()) -> pd.DataFrame:
         """Permit conflict pairs computed by the backend (PostGIS only)."""
 

@@ -191,7 +191,7 @@ class Registry(ABC):
         """
 
     # ----------------------------------------------------------------- queries
-    def permit_conflict_pairs(self, *, distance_m: float = 0.0, repeat_days: int = 365,
+    def permit_conflict_pairs(self, *, distance_m: float, repeat_days: int,
                               exclude_status: Sequence[str] = ()) -> pd.DataFrame:
         """Concurrent and repeated digs computed by the backend on the permits table.
 
@@ -201,9 +201,9 @@ class Registry(ABC):
 
         Parameters
         ----------
-        distance_m : float, default 0.0
+        distance_m : float
             Permits this close (metres) or closer are neighbours (0: touching).
-        repeat_days : int, default 365
+        repeat_days : int
             Neighbours dug within this many days of each other are a repeat.
         exclude_status : sequence of str
             Permits whose ``status`` is one of these are left out (e.g. ``("已撤销",)``).

@@ -67,8 +67,8 @@ def conflicts_sql(table: str = "excavation_permits", *, touching: bool = False) 
 def permit_conflict_pairs(
     conn,
     *,
-    distance_m: float = 0.0,
-    repeat_days: int = 365,
+    distance_m: float,
+    repeat_days: int,
     exclude_status: Sequence[str] = (),
     table: str = "excavation_permits",
 ) -> pd.DataFrame:

@@ -170,7 +170,7 @@ class PostGISRegistry(Registry):
                 **pg_rasters.upgrade(self.conn, self.target)}
 
     # ----------------------------------------------------------------- queries
-    def permit_conflict_pairs(self, *, distance_m: float = 0.0, repeat_days: int = 365,
+    def permit_conflict_pairs(self, *, distance_m: float, repeat_days: int,
                               exclude_status: Sequence[str] = ()) -> pd.DataFrame:
         return queries.permit_conflict_pairs(self.conn, distance_m=distance_m,
                                              repeat_days=repeat_days,
