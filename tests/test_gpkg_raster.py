@@ -25,11 +25,7 @@ from yangpu_gis.errors import RegistryError
 from yangpu_gis.io.sources import sha256_file
 from yangpu_gis.rasters import (
     NODATA,
-    load_raster,
     prepare_raster,
-    raster_meta,
-    read_raster,
-    upgrade_registry,
 )
 from yangpu_gis.rasters import data as data_mod
 from yangpu_gis.rasters.records import raster_record
@@ -93,7 +89,7 @@ def test_gpkg_copied_alone_carries_the_dem(tmp_path):
     src.mkdir()
     reg = open_registry(src / "yangpu.gpkg")
     reg.load(_subdistrict(), "subdistricts")
-    load_raster(reg, _write(tmp_path / "dem.tif", v), "dem")
+    reg.load_raster(_write(tmp_path / "dem.tif", v), "dem")
     assert _folder(src) == ["yangpu.gpkg"]  # no sidecar folder (and no lock file left)
     elsewhere = tmp_path / "b"
     elsewhere.mkdir()
@@ -101,7 +97,7 @@ def test_gpkg_copied_alone_carries_the_dem(tmp_path):
     shutil.rmtree(src)  # the original and everything beside it are gone
 
     copy = open_registry(elsewhere / "copy.gpkg")
-    r = read_raster(copy, "dem")
+    r = copy.read_raster("dem")
     np.testing.assert_array_equal(r.values, v)  # bit for bit, NaN where nodata
     assert r.transform == T0 and r.crs.to_epsg() == 4549
     part = copy.read_raster("dem", bbox=(X0 + 2555, Y0 - 1395, X0 + 2801, Y0 - 1005))
@@ -129,11 +125,11 @@ def test_gpkg_copied_alone_carries_the_dem(tmp_path):
 
 def test_reload_replaces_the_tile_table(tmp_path):
     reg = open_registry(tmp_path / "r.gpkg")
-    load_raster(reg, _write(tmp_path / "a.tif", _dem()), "dem")
+    reg.load_raster(_write(tmp_path / "a.tif", _dem()), "dem")
     small = _dem((40, 50), seed=7)
     t = Affine(10, 0, X0 + 1000, 0, -10, Y0 - 1000)
-    res = load_raster(reg, _write(tmp_path / "b.tif", small, transform=t), "dem")
-    r = read_raster(reg, "dem")
+    res = reg.load_raster(_write(tmp_path / "b.tif", small, transform=t), "dem")
+    r = reg.read_raster("dem")
     np.testing.assert_array_equal(r.values, small)
     assert r.transform == t and res.batch_id == 2
     with sqlite3.connect(reg.path) as con:  # one raster table, its metadata replaced
@@ -180,17 +176,17 @@ FAILURES = {"disk_full_in_gdal_write": (_fail_after_write, RegistryError),  # sa
 def test_failed_raster_load_leaves_gpkg_byte_identical(tmp_path, monkeypatch, case):
     reg = open_registry(tmp_path / "r.gpkg")
     reg.load(_subdistrict(), "subdistricts")
-    load_raster(reg, _write(tmp_path / "ok.tif", _dem()), "dem")
+    reg.load_raster(_write(tmp_path / "ok.tif", _dem()), "dem")
     new = _write(tmp_path / "new.tif", _dem(seed=9))
     before, files = _digest(tmp_path / "r.gpkg"), _folder(tmp_path)
     inject, error = FAILURES[case]
     inject(monkeypatch)
     with pytest.raises(error):
-        load_raster(reg, new, "dem")
+        reg.load_raster(new, "dem")
     assert _digest(tmp_path / "r.gpkg") == before
     assert _folder(tmp_path) == files  # no working copy left behind
     monkeypatch.undo()
-    np.testing.assert_array_equal(read_raster(reg, "dem").values, _dem())
+    np.testing.assert_array_equal(reg.read_raster("dem").values, _dem())
 
 
 def test_demo_creates_no_sidecar_folder(tmp_path):
@@ -199,7 +195,7 @@ def test_demo_creates_no_sidecar_folder(tmp_path):
     assert not [p for p in tmp_path.rglob("*.rasters")]
     reg = open_registry(tmp_path / "yangpu.gpkg")
     expected = prepare_raster(REPO / "data" / "demo" / "dem.tif", "dem")
-    got = read_raster(reg, "dem")
+    got = reg.read_raster("dem")
     np.testing.assert_array_equal(got.values, expected.values)
     assert got.transform == expected.transform
     info = json.loads(_cli("info", "-r", str(tmp_path / "yangpu.gpkg"), "--json").stdout)
@@ -251,10 +247,10 @@ def test_upgrade_command_moves_the_sidecar_into_the_gpkg(tmp_path):
     assert report["rasters"] == ["dem"] and report["removed"] == ["dem_b2.tif"]
     assert _folder(tmp_path) == ["old.gpkg", "src.tif"]
     reg = open_registry(path)
-    r = read_raster(reg, "dem")
+    r = reg.read_raster("dem")
     np.testing.assert_array_equal(r.values, v)
     assert r.transform == T0
-    meta = raster_meta(reg, "dem")
+    meta = reg.raster_meta("dem")
     assert (meta["storage"], meta["location"], meta["batch_id"]) == ("gpkg", "dem", 2)
     after = reg.batches()  # an upgrade is not a load: the history is unchanged
     assert after.drop(columns="loaded_at").equals(batches_before.drop(columns="loaded_at"))
@@ -268,19 +264,19 @@ def test_upgrade_command_moves_the_sidecar_into_the_gpkg(tmp_path):
 def test_first_read_upgrades_automatically(tmp_path):
     v = _dem()
     path = _legacy_registry(tmp_path, v)
-    r = read_raster(open_registry(path), "dem")
+    r = open_registry(path).read_raster("dem")
     np.testing.assert_array_equal(r.values, v)
     assert not (tmp_path / "old.gpkg.rasters").exists()
-    assert raster_meta(open_registry(path), "dem")["storage"] == "gpkg"
+    assert open_registry(path).raster_meta("dem")["storage"] == "gpkg"
 
 
 def test_first_raster_load_upgrades_and_replaces(tmp_path):
     path = _legacy_registry(tmp_path, _dem())
     new = _dem(seed=5)
-    res = load_raster(open_registry(path), _write(tmp_path / "new.tif", new), "dem")
+    res = open_registry(path).load_raster(_write(tmp_path / "new.tif", new), "dem")
     assert res.rows_deleted == int(np.isfinite(_dem()).sum())
     assert not (tmp_path / "old.gpkg.rasters").exists()
-    np.testing.assert_array_equal(read_raster(open_registry(path), "dem").values, new)
+    np.testing.assert_array_equal(open_registry(path).read_raster("dem").values, new)
 
 
 def _tamper(folder: Path) -> None:
@@ -303,7 +299,7 @@ def test_upgrade_refuses_a_damaged_sidecar_and_changes_nothing(tmp_path, damage,
     sidecar = (tmp_path / "old.gpkg.rasters").exists()  # then the read tries to upgrade
     with (pytest.warns(UserWarning, match="yangpu-gis upgrade") if sidecar
           else contextlib.nullcontext()), pytest.raises(RegistryError, match=message):
-        read_raster(open_registry(path), "dem")
+        open_registry(path).read_raster("dem")
     assert _digest(path) == before
 
 
@@ -316,18 +312,18 @@ def test_failed_upgrade_keeps_the_sidecar(tmp_path, monkeypatch):
         raise RuntimeError("killed")
     monkeypatch.setattr(upgrade_mod, "before_upgrade_commit", killed)
     with pytest.raises(RuntimeError):
-        upgrade_registry(open_registry(path))
+        open_registry(path).upgrade()
     assert _digest(path) == before and _folder(tmp_path) == files
     assert _folder(tmp_path / "old.gpkg.rasters") == ["dem_b2.tif"]
     monkeypatch.undo()
-    assert upgrade_registry(open_registry(path))["rasters"] == ["dem"]
-    np.testing.assert_array_equal(read_raster(open_registry(path), "dem").values, v)
+    assert open_registry(path).upgrade()["rasters"] == ["dem"]
+    np.testing.assert_array_equal(open_registry(path).read_raster("dem").values, v)
 
 
 def test_upgrade_leaves_files_that_are_not_ours(tmp_path):
     path = _legacy_registry(tmp_path, _dem())
     (tmp_path / "old.gpkg.rasters" / "notes.txt").write_text("mine")
-    report = upgrade_registry(open_registry(path))
+    report = open_registry(path).upgrade()
     assert report["removed"] == ["dem_b2.tif"]
     assert _folder(tmp_path / "old.gpkg.rasters") == ["notes.txt"]
     assert "left in place" in report["notes"][-1]
@@ -349,7 +345,7 @@ def _raster_columns(reg) -> dict:
 def test_postgis_raster_columns_lists_the_dem(pg_url, tmp_path):
     reg = open_registry(pg_url)
     v = _dem()
-    load_raster(reg, _write(tmp_path / "d.tif", v), "dem")
+    reg.load_raster(_write(tmp_path / "d.tif", v), "dem")
     rc = _raster_columns(reg)
     assert rc["srid"] == 4549
     assert (rc["scale_x"], rc["scale_y"]) == (10.0, -10.0)
@@ -359,17 +355,17 @@ def test_postgis_raster_columns_lists_the_dem(pg_url, tmp_path):
     assert rc["out_db"] == [False] and rc["has_extent"]
     ext = shapely.from_wkt(rc["extent"])  # covers the tiles, padded to whole 256² blocks
     assert ext.covers(shapely.box(X0, Y0 - 300 * 10, X0 + 530 * 10, Y0))
-    np.testing.assert_array_equal(read_raster(reg, "dem").values, v)
+    np.testing.assert_array_equal(reg.read_raster("dem").values, v)
 
     # a reload on another grid: constraints dropped and added again in the same transaction
     t = Affine(5, 0, X0 + 1000, 0, -5, Y0 - 1000)
     small = _dem((40, 50), seed=3)
-    load_raster(reg, _write(tmp_path / "s.tif", small, transform=t), "dem")
+    reg.load_raster(_write(tmp_path / "s.tif", small, transform=t), "dem")
     rc = _raster_columns(reg)
     assert rc["srid"] == 4549 and (rc["scale_x"], rc["scale_y"]) == (5.0, -5.0)
     assert shapely.from_wkt(rc["extent"]).covers(shapely.box(X0 + 1000, Y0 - 1200,
                                                              X0 + 1250, Y0 - 1000))
-    r = read_raster(reg, "dem")
+    r = reg.read_raster("dem")
     np.testing.assert_array_equal(r.values, small)
     assert r.transform == t
 
@@ -377,7 +373,7 @@ def test_postgis_raster_columns_lists_the_dem(pg_url, tmp_path):
 @pytest.mark.postgis
 def test_postgis_upgrade_adds_missing_constraints(pg_url, tmp_path):
     reg = open_registry(pg_url)
-    load_raster(reg, _write(tmp_path / "d.tif", _dem()), "dem")
+    reg.load_raster(_write(tmp_path / "d.tif", _dem()), "dem")
     with reg.conn.transaction():  # a table as older versions left it
         reg.conn.execute("SELECT DropRasterConstraints(current_schema(), 'raster_dem'::name, "
                          "'rast'::name)")

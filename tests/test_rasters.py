@@ -16,11 +16,7 @@ from affine import Affine
 from yangpu_gis import open_registry
 from yangpu_gis.errors import CRSError, RegistryError, ValidationError
 from yangpu_gis.rasters import (
-    load_raster,
     prepare_raster,
-    raster_layers,
-    raster_meta,
-    read_raster,
     zonal_stats,
 )
 from yangpu_gis.rasters.wkb import decode_tile, encode_tile
@@ -54,7 +50,7 @@ def _state(reg) -> tuple:
         files = (hashlib.sha256(p.read_bytes()).hexdigest() if p.exists() else None,
                  sorted(x.name for x in reg.sidecar_dir.glob("*"))
                  if reg.sidecar_dir.exists() else [])
-    meta = raster_meta(reg, "dem")
+    meta = reg.raster_meta("dem")
     return len(batches), files, meta and meta["values_sha256"]
 
 
@@ -140,63 +136,63 @@ def test_load_read_and_batches(registry, tmp_path):
     v = _dem()
     v[10, 10] = np.nan
     path = _write(tmp_path / "dem.tif", v, nodata=np.nan)
-    res = load_raster(registry, path, "dem")
+    res = registry.load_raster(path, "dem")
     assert res.batch_id is not None and res.rows_inserted == v.size - 1
     b = registry.batches()
     assert b.iloc[-1]["layer"] == "dem" and b.iloc[-1]["source_sha256"]
-    r = read_raster(registry, "dem")
+    r = registry.read_raster("dem")
     np.testing.assert_array_equal(r.values, v)
     assert r.transform == Affine(10, 0, X0, 0, -10, Y0)
     assert r.crs.to_epsg() == 4549
     # bbox in the working CRS, grown to whole cells
-    part = read_raster(registry, "dem", bbox=(X0 + 15, Y0 - 95, X0 + 101, Y0 - 20))
+    part = registry.read_raster("dem", bbox=(X0 + 15, Y0 - 95, X0 + 101, Y0 - 20))
     assert part.values.shape == (8, 10)
     assert part.transform == Affine(10, 0, X0 + 10, 0, -10, Y0 - 20)
     np.testing.assert_array_equal(part.values, v[2:10, 1:11])
     # bbox in lon/lat
     lon, lat = pyproj.Transformer.from_crs(4549, 4326, always_xy=True).transform(
         [X0 + 100, X0 + 300], [Y0 - 300, Y0 - 100])
-    ll = read_raster(registry, "dem", bbox=(lon[0], lat[0], lon[1], lat[1]), bbox_crs="EPSG:4326")
+    ll = registry.read_raster("dem", bbox=(lon[0], lat[0], lon[1], lat[1]), bbox_crs="EPSG:4326")
     assert ll.values.shape[0] >= 20 and np.isnan(ll.values).sum() <= 1
     da = r.to_xarray()
     assert da.rio.crs.to_epsg() == 4549 and float(da.isel(x=3, y=2)) == pytest.approx(v[2, 3])
     # reload replaces: second batch, counts of deleted cells
-    res2 = load_raster(registry, path, "dem")
+    res2 = registry.load_raster(path, "dem")
     assert res2.rows_deleted == v.size - 1 and res2.batch_id == res.batch_id + 1
-    table = raster_layers(registry)
+    table = registry.raster_layers()
     assert bool(table.set_index("layer").loc["dem", "loaded"])
     if registry.kind == "geopackage":  # inside the .gpkg (issue 14): no sidecar folder
         assert not registry.sidecar_dir.exists()
-        assert raster_meta(registry, "dem")["batch_id"] == res2.batch_id
+        assert registry.raster_meta("dem")["batch_id"] == res2.batch_id
 
 
 @pytest.mark.parametrize("case", ["feet", "wrong_crs", "failure"])
 def test_refused_raster_leaves_registry_unchanged(registry, tmp_path, monkeypatch, case):
-    load_raster(registry, _write(tmp_path / "ok.tif", _dem()), "dem")
+    registry.load_raster(_write(tmp_path / "ok.tif", _dem()), "dem")
     registry.load(gpd.GeoDataFrame({"subdistrict_id": ["310110019"], "name": ["五角场街道"]},
                                    geometry=[shapely.box(X0, Y0 - 500, X0 + 500, Y0)],
                                    crs="EPSG:4549"), "subdistricts")
     before = _state(registry)
     if case == "feet":
         with pytest.raises(ValidationError):
-            load_raster(registry, _write(tmp_path / "f.tif", _dem() / 0.3048), "dem")
+            registry.load_raster(_write(tmp_path / "f.tif", _dem() / 0.3048), "dem")
     elif case == "wrong_crs":
         with pytest.raises(CRSError):
-            load_raster(registry, _write(tmp_path / "w.tif", _dem(), crs="EPSG:3857"), "dem")
+            registry.load_raster(_write(tmp_path / "w.tif", _dem(), crs="EPSG:3857"), "dem")
     else:
         def boom(reg, prepared):
             raise RuntimeError("disk full") if reg.kind == "geopackage" else \
                 __import__("psycopg").errors.DiskFull("disk full")
         monkeypatch.setattr(base_mod, "before_raster_commit", boom)
         with pytest.raises((RuntimeError, RegistryError)):
-            load_raster(registry, _write(tmp_path / "n.tif", _dem(seed=3)), "dem")
+            registry.load_raster(_write(tmp_path / "n.tif", _dem(seed=3)), "dem")
     assert _state(registry) == before
     assert len(registry.read("subdistricts")) == 1
 
 
 def test_raster_first_in_new_geopackage_then_vector(tmp_path):
     reg = open_registry(tmp_path / "new.gpkg")
-    load_raster(reg, _write(tmp_path / "d.tif", _dem()), "dem")
+    reg.load_raster(_write(tmp_path / "d.tif", _dem()), "dem")
     reg.load(gpd.GeoDataFrame({"subdistrict_id": ["1"], "name": ["x"]},
                               geometry=[shapely.box(X0, Y0 - 500, X0 + 500, Y0)],
                               crs="EPSG:4549"), "subdistricts")
@@ -206,19 +202,19 @@ def test_raster_first_in_new_geopackage_then_vector(tmp_path):
 
 def test_checksum_detects_tampering(tmp_path):
     reg = open_registry(tmp_path / "r.gpkg")
-    load_raster(reg, _write(tmp_path / "d.tif", _dem()), "dem")
+    reg.load_raster(_write(tmp_path / "d.tif", _dem()), "dem")
     import sqlite3  # the tiles live inside the .gpkg (issue 14): change one tile's bytes
 
     with sqlite3.connect(reg.path) as con:
         tid, blob = con.execute("SELECT id, tile_data FROM dem ORDER BY id").fetchone()
         con.execute("UPDATE dem SET tile_data = ? WHERE id = ?", (blob + b"\0", tid))
     with pytest.raises(RegistryError, match="checksum"):
-        read_raster(reg, "dem")
+        reg.read_raster("dem")
 
 
 def test_never_loaded(registry):
     with pytest.raises(RegistryError, match="no raster dem"):
-        read_raster(registry, "dem")
+        registry.read_raster("dem")
 
 
 def test_wkb_roundtrip():

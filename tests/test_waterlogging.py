@@ -153,7 +153,6 @@ def test_cli_condition_commands(tmp_path):
 
     from yangpu_gis import open_registry
     from yangpu_gis.cli import app
-    from yangpu_gis.rasters import load_raster
 
     x0, y0 = 644_000.0, 3_466_000.0
     dem = np.full((60, 80), 4.0, dtype="float32") + np.linspace(0, 0.3, 80, dtype="float32")
@@ -164,7 +163,7 @@ def test_cli_condition_commands(tmp_path):
         d.write(dem, 1)
     reg_path = str(tmp_path / "r.gpkg")
     reg = open_registry(reg_path)
-    load_raster(reg, tif, "dem")
+    reg.load_raster(tif, "dem")
     sub = shapely.box(x0, y0 - 300, x0 + 400, y0)
     reg.load(gpd.GeoDataFrame({"subdistrict_id": ["310110019"], "name": ["五角场街道"]},
                               geometry=[sub], crs="EPSG:4549"), "subdistricts")

@@ -128,11 +128,9 @@ def load_raster(
     as_json: JsonOpt = False,
 ) -> None:
     """Validate a raster and store it in the registry (replacing the layer)."""
-    from ..rasters import load_raster as store_raster
-
     with errors_to_exit(as_json), open_cli_registry(registry) as reg:
-        res = store_raster(reg, source, layer, crs=crs, resolution_m=resolution_m, units=units,
-                           dry_run=dry_run)
+        res = reg.load_raster(source, layer, crs=crs, resolution_m=resolution_m, units=units,
+                              dry_run=dry_run)
         if as_json:
             print_json(res.as_dict())
             return

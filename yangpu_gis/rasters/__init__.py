@@ -2,21 +2,19 @@
 
 Preparing and validating (:mod:`.prepare`), the raster kinds (:mod:`.kinds`), the container
 (:mod:`.data`), the records a registry keeps (:mod:`.records`), the PostGIS WKB tile codec
-(:mod:`.wkb`) and zonal statistics (:mod:`.zonal`). Storage lives in the registry's backends;
-this package never imports the registry.
+(:mod:`.wkb`) and zonal statistics (:mod:`.zonal`). Storage lives in the registry's backends
+(``reg.load_raster``, ``reg.read_raster``, ``reg.raster_layers()``, ``reg.upgrade()``:
+GeoPackage tiles inside the ``.gpkg``, ``GPKG:file.gpkg:dem``; PostGIS ``postgis_raster``
+tiles with raster constraints); this package never imports the registry.
 
 * :func:`prepare_raster` — read any GDAL raster, validate (CRS, extent, nodata, plausible
   values) and warp it to the working CRS;
-* :func:`load_raster` / :func:`read_raster` — ``reg.load_raster`` / ``reg.read_raster``
-  (GeoPackage: tiles inside the ``.gpkg``, ``GPKG:file.gpkg:dem``; PostGIS:
-  ``postgis_raster`` tiles with raster constraints), recorded in batches;
-* :func:`upgrade_registry` — ``reg.upgrade()``: an older registry's sidecar COGs into its ``.gpkg``;
+* :class:`RasterData` — the one raster container (values, transform, CRS, tags);
 * :func:`zonal_stats` — statistics of a raster over polygons, with ``exactextract``.
 """
 
 from __future__ import annotations
 
-from .calls import load_raster, raster_layers, raster_meta, read_raster, upgrade_registry
 from .data import RasterData
 from .kinds import RASTER_CATALOGUE, RasterKind, get_raster_kind
 from .prepare import NODATA, PreparedRaster, prepare_raster
@@ -29,11 +27,6 @@ __all__ = [
     "RasterData",
     "RasterKind",
     "get_raster_kind",
-    "load_raster",
     "prepare_raster",
-    "raster_layers",
-    "raster_meta",
-    "read_raster",
-    "upgrade_registry",
     "zonal_stats",
 ]

@@ -1,6 +1,6 @@
 """The one raster container of the package: values, transform, CRS (and how to write them).
 
-A raster read from a registry (:func:`~yangpu_gis.rasters.read_raster`) and a raster an
+A raster read from a registry (``Registry.read_raster``) and a raster an
 analysis computes (the complaint density surfaces) are both a :class:`RasterData`.
 """
 

@@ -2,7 +2,7 @@
 
 This module is data, like :mod:`yangpu_gis.catalogue` for vector layers. Every figure is a
 documented default: override it by passing ``plausible=`` / ``resolution_m=`` to
-:func:`yangpu_gis.rasters.load_raster`, or add a :class:`RasterKind` to
+``Registry.load_raster``, or add a :class:`RasterKind` to
 :data:`RASTER_CATALOGUE` at run time.
 """
 

@@ -33,7 +33,7 @@ def zonal_stats(
     Parameters
     ----------
     raster : RasterData
-        From :func:`~yangpu_gis.rasters.read_raster` (values, transform, CRS).
+        From ``Registry.read_raster`` (values, transform, CRS).
     polygons : GeoDataFrame
         Polygons in any CRS (reprojected to the raster's).
     stats : sequence of str

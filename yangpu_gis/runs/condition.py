@@ -15,7 +15,6 @@ from ..analysis.water_quality import WATER_QUALITY_DEFAULTS, analyze_water_quali
 from ..analysis.waterlogging import WATERLOGGING_DEFAULTS, analyze_waterlogging
 from ..errors import ValidationError
 from ..io.analysis_tables import PLAIN_TABLE_SUFFIXES, read_grade_table, read_station_table
-from ..rasters import read_raster
 from .writer import Run, default_out, write_result
 
 __all__ = ["run_road_condition", "run_water_quality", "run_waterlogging",
@@ -46,7 +45,7 @@ def run_waterlogging(registry, out_dir: str | Path | None = None, *, layer: str 
     Run
         The :class:`~yangpu_gis.analysis.waterlogging.WaterloggingResult` and the files.
     """
-    dem = read_raster(registry, layer)
+    dem = registry.read_raster(layer)
     frames = registry.read_layers("roads", "residential_compounds", "subdistricts")
     data_date = registry.data_date()
     result = analyze_waterlogging(dem, frames["roads"], frames["residential_compounds"],
