@@ -139,7 +139,7 @@ def test_every_topic_has_one_entry_point_and_run(name):
 
 
 #: Modules that load nothing heavy: importing them inside a function hides nothing worth it.
-_CORE = ("errors", "settings", "catalogue", "crs", "output", "terminal", "version")
+_CORE = ("errors", "settings", "catalogue", "crs", "output", "terminal", "version", "lazy")
 
 
 def test_core_modules_are_imported_at_the_top():

@@ -5,6 +5,7 @@ from __future__ import annotations
 from . import settings
 from .catalogue import CATALOGUE, get_layer, layer_names
 from .errors import CRSError, RegistryError, SourceError, ValidationError, YangpuGisError
+from .lazy import lazy_exports
 from .version import __version__
 
 #: The public API for notebooks: name -> module defining it (imported on first use, so
@@ -58,15 +59,8 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str):
-    # folium, matplotlib and the analysis libraries load only when a notebook asks for them
-    import importlib
-
-    if name == "maps":
-        return importlib.import_module(".maps", __name__)
-    if name in _API:
-        return getattr(importlib.import_module(f".{_API[name]}", __name__), name)
-    raise AttributeError(f"module 'yangpu_gis' has no attribute {name!r}")
+# folium, matplotlib and the analysis libraries load only when a notebook asks for them
+__getattr__, __dir__ = lazy_exports(__name__, _API, modules=("maps",))
 
 
 def open_registry(target: str | None = None, *, create: bool = False):

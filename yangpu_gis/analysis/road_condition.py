@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import Problem, ValidationError
+from .defaults import TopicDefaults
 from .inputs import metric, require_columns
 from .result import AnalysisResult, parameters_frame
 
@@ -58,7 +59,7 @@ _CJJ36 = "CJJ 36-2016 structure (PCI by road class); figures to verify against t
 
 
 @dataclass(frozen=True)
-class RoadConditionDefaults:
+class RoadConditionDefaults(TopicDefaults):
     """The figures of the road-condition analysis, with unit and source.
 
     ``analyze road-condition``'s options and :func:`analyze_road_condition` read their

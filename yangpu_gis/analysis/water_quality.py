@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import Problem, ValidationError
+from .defaults import TopicDefaults
 from .inputs import metric, require_columns
 from .result import AnalysisResult, parameters_frame
 
@@ -69,7 +70,7 @@ GB3838_LIMITS: dict[str, tuple[str, dict[str, tuple[float, ...]]]] = {
 
 
 @dataclass(frozen=True)
-class WaterQualityDefaults:
+class WaterQualityDefaults(TopicDefaults):
     """The defaults of the water-quality analysis, with unit and source.
 
     ``analyze water-quality``'s options and :func:`analyze_water_quality` read their

@@ -34,6 +34,7 @@ from scipy import ndimage
 
 from ..errors import ValidationError
 from ..rasters.data import RasterData
+from .defaults import TopicDefaults
 from .inputs import metric, require_columns
 from .result import AnalysisResult, parameters_frame
 
@@ -51,7 +52,7 @@ __all__ = [
 
 
 @dataclass(frozen=True)
-class WaterloggingDefaults:
+class WaterloggingDefaults(TopicDefaults):
     """The thresholds of the waterlogging analysis, with unit and source.
 
     ``analyze waterlogging``'s options and :func:`analyze_waterlogging` read their defaults

@@ -7,7 +7,7 @@
 
 from __future__ import annotations
 
-import importlib
+from ..lazy import lazy_exports
 
 __all__ = ["RUNS", "Run", "run_complaints", "run_coverage", "run_excavation", "run_parking",
            "run_road_condition", "run_water_quality", "run_waterlogging",
@@ -26,9 +26,4 @@ RUNS = {
 }
 
 
-def __getattr__(name: str):
-    if name in RUNS:
-        return getattr(importlib.import_module(f".{RUNS[name]}", __name__), name)
-    if name in ("Run", "write_result"):
-        return getattr(importlib.import_module(".writer", __name__), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__, __dir__ = lazy_exports(__name__, {**RUNS, "Run": "writer", "write_result": "writer"})

@@ -33,7 +33,7 @@ The names below are imported on first use, so that the command line can read
 
 from __future__ import annotations
 
-import importlib
+from ...lazy import lazy_exports
 
 __all__ = [
     "CASE_COLUMNS",
@@ -93,11 +93,4 @@ _WHERE = {
 }
 
 
-def __getattr__(name: str):
-    if name in _WHERE:
-        return getattr(importlib.import_module(f".{_WHERE[name]}", __name__), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *__all__})
+__getattr__, __dir__ = lazy_exports(__name__, _WHERE)

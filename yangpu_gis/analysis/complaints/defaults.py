@@ -10,8 +10,9 @@ This module imports nothing heavy: the command line reads its option defaults fr
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, fields
-from typing import Any
+from dataclasses import dataclass, field, fields
+
+from ..defaults import TopicDefaults
 
 __all__ = ["COMPLAINTS_DEFAULTS", "PARAMETER_FIELDS", "ComplaintsDefaults"]
 
@@ -19,7 +20,7 @@ _OURS = "ours, not from a standard"
 
 
 @dataclass(frozen=True)
-class ComplaintsDefaults:
+class ComplaintsDefaults(TopicDefaults):
     """Every threshold of the complaints pipeline, with its unit and source.
 
     Override with :func:`dataclasses.replace`, e.g.
@@ -73,20 +74,6 @@ class ComplaintsDefaults:
         name = PARAMETER_FIELDS.get(parameter, parameter)
         meta = {f.name: f.metadata for f in fields(self)}.get(name, {})
         return {"unit": meta.get("unit", ""), "source": meta.get("source", "")}
-
-    def table(self):
-        """The defaults as a table: ``parameter, value, unit, source`` (a pandas DataFrame)."""
-        import pandas as pd
-
-        return pd.DataFrame(
-            [{"parameter": f.name, "value": getattr(self, f.name), "unit": f.metadata["unit"],
-              "source": f.metadata["source"]} for f in fields(self)]
-        )
-
-    def as_dict(self) -> dict[str, Any]:
-        """Parameter name -> value."""
-        return asdict(self)
-
 
 #: ``parameters.csv`` name -> field of :class:`ComplaintsDefaults` where they differ.
 PARAMETER_FIELDS = {

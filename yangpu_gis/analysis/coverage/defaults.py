@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import dataclass, field
 from typing import Literal
 
-import pandas as pd
-
+from ..defaults import TopicDefaults
 from ..parking import PARKING_DEFAULTS
 
 __all__ = [
@@ -27,7 +26,7 @@ _ASSUMED = "planning assumption; override per report"
 
 
 @dataclass(frozen=True)
-class CoverageDefaults:
+class CoverageDefaults(TopicDefaults):
     """Documented, overridable defaults of the coverage reports (metres, square metres)."""
 
     #: 美丽街区 along streets: a street is covered inside a block or within this distance.
@@ -72,25 +71,6 @@ class CoverageDefaults:
     station_spacing_m: float = field(
         default=1500.0, metadata={"unit": "m", "source": "demo: synthetic stations, not real data"}
     )
-
-    def table(self) -> pd.DataFrame:
-        """The defaults as a table: ``parameter, value, unit, source``."""
-        return pd.DataFrame(
-            [
-                {
-                    "parameter": f.name,
-                    "value": getattr(self, f.name),
-                    "unit": f.metadata["unit"],
-                    "source": f.metadata["source"],
-                }
-                for f in fields(self)
-            ]
-        )
-
-    def as_dict(self) -> dict[str, float]:
-        """Parameter name -> value."""
-        return asdict(self)
-
 
 #: The defaults used unless a function is given others.
 COVERAGE_DEFAULTS = CoverageDefaults()

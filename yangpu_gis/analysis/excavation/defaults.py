@@ -10,8 +10,10 @@ variables) and are read at each call (:func:`gas_clearances`).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from ... import settings
+from ..defaults import TopicDefaults
 
 __all__ = ["DEFAULT_ROAD_WIDTH_M", "EXCAVATION_DEFAULTS", "EXCLUDED_STATUS",
            "FALLBACK_ROAD_WIDTH_M", "ExcavationDefaults", "gas_clearances"]
@@ -39,7 +41,7 @@ _GAS = "上海市燃气管道设施保护办法: safety control range"
 
 
 @dataclass(frozen=True)
-class ExcavationDefaults:
+class ExcavationDefaults(TopicDefaults):
     """The thresholds of the excavation analyses, with their units and sources.
 
     Override one with :func:`dataclasses.replace` or by passing the keyword to the function;
@@ -71,15 +73,10 @@ class ExcavationDefaults:
     exclude_status: tuple[str, ...] = field(default=EXCLUDED_STATUS, metadata={
         "unit": "", "source": "revoked, cancelled or withdrawn permits dig nothing"})
 
-    def table(self):
-        """The defaults as a table: ``parameter, value, unit, source`` (gas read now; a pandas
-        DataFrame)."""
-        from ..result import parameters_frame
-
+    def values(self) -> dict[str, Any]:
+        """Parameter name -> value, the gas clearances read from the settings now."""
         gas, high = gas_clearances(self.gas_clearance_m, self.gas_high_pressure_clearance_m)
-        values = {**{k: getattr(self, k) for k in self.__dataclass_fields__},
-                  "gas_clearance_m": gas, "gas_high_pressure_clearance_m": high}
-        return parameters_frame(values, self)
+        return {**super().values(), "gas_clearance_m": gas, "gas_high_pressure_clearance_m": high}
 
 
 EXCAVATION_DEFAULTS = ExcavationDefaults()

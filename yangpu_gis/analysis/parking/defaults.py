@@ -5,8 +5,10 @@ This module imports nothing heavy: the command line reads its option defaults fr
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, fields, replace
+from dataclasses import dataclass, field, replace
 from typing import Literal
+
+from ..defaults import TopicDefaults
 
 __all__ = [
     "CANDIDATE_KINDS",
@@ -30,7 +32,7 @@ _ASSUMED = "modelling assumption, not from the standard; set from a survey"
 
 
 @dataclass(frozen=True)
-class ParkingDefaults:
+class ParkingDefaults(TopicDefaults):
     """Every ratio and parameter of the parking model, with its source.
 
     Override with :func:`dataclasses.replace`, e.g.
@@ -78,20 +80,6 @@ class ParkingDefaults:
         "unit": "m", "source": "data repair for centre-line road data (see network.walking_graph)"})
     #: Walking graph: line ends closer than this are one node.
     snap_tolerance_m: float = field(default=1.0, metadata={"unit": "m", "source": "data repair"})
-
-    def table(self):
-        """The defaults as a table: ``parameter, value, unit, source`` (a pandas DataFrame)."""
-        import pandas as pd
-
-        return pd.DataFrame(
-            [{"parameter": f.name, "value": getattr(self, f.name), "unit": f.metadata["unit"],
-              "source": f.metadata["source"]} for f in fields(self)]
-        )
-
-    def as_dict(self) -> dict[str, float]:
-        """Parameter name -> value."""
-        return asdict(self)
-
 
 #: The defaults used unless a function is given others.
 PARKING_DEFAULTS = ParkingDefaults()
