@@ -24,17 +24,62 @@ from typing import Any, TypeVar
 
 from .errors import ValidationError, YangpuGisError
 
-__all__ = ["check_target", "out_folder", "write_atomic", "writes_results"]
+__all__ = ["check_target", "out_folder", "write_atomic", "write_error", "writes_results"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-_HINTS = {
-    errno.EACCES: "choose a folder you can write to (--out)",
-    errno.EPERM: "choose a folder you can write to (--out)",
-    errno.EROFS: "the file system is read-only: write the results elsewhere (--out)",
-    errno.ENOSPC: "the disk is full: free some space, or write the results elsewhere (--out)",
-    errno.ENAMETOOLONG: "use a shorter folder name",
+#: Why a write failed, by ``errno``, in the words every refusal of the package uses.
+_REASONS = {
+    errno.ENOSPC: "the disk is full",
+    errno.EDQUOT: "the disk quota is used up",
+    errno.EFBIG: "the file is larger than this system allows (ulimit -f) or the disk is full",
+    errno.EACCES: "permission denied",
+    errno.EPERM: "permission denied",
+    errno.EROFS: "the file system is read-only",
+    errno.ENOENT: "the folder does not exist",
+    errno.ENOTDIR: "a part of the path is a file, not a folder",
+    errno.EEXIST: "a part of the path is a file, not a folder",
+    errno.ENAMETOOLONG: "the name is too long",
 }
+#: What to do about it; ``{option}`` is the option naming the output (``-o``, ``--out``).
+_FIXES = {
+    errno.ENOSPC: "free some space, or write elsewhere ({option})",
+    errno.EDQUOT: "free some space, or write elsewhere ({option})",
+    errno.EFBIG: "free some space, or write elsewhere ({option})",
+    errno.EACCES: "choose a folder you can write to ({option})",
+    errno.EPERM: "choose a folder you can write to ({option})",
+    errno.EROFS: "write elsewhere ({option})",
+    errno.ENAMETOOLONG: "use a shorter name ({option})",
+}
+
+
+def write_error(exc: OSError, path: str | PathLike, what: str, option: str = "-o",
+                *, after: str = "", system_words: bool = True,
+                hint: str | None = None) -> YangpuGisError:
+    """The refusal for a failed write: ``cannot write <what>: <reason><after>``, with a hint.
+
+    Parameters
+    ----------
+    exc : OSError
+    path : path-like
+        What was being written (the error's source).
+    what : str
+        ``"the map"``, ``"the export"``, ``"the results"``, ``"into the output folder"``.
+    option : str
+        The option that names the output, for the hint.
+    after : str
+        Appended to the reason (``"; the files of this run were removed"``).
+    system_words : bool
+        Add the system's own message in brackets when it says more than the reason
+        (``the disk is full (No space left on device)``); GDAL's long messages are left out.
+    hint : str, optional
+        The hint, instead of the one for this ``errno``.
+    """
+    reason = _REASONS.get(exc.errno) or exc.strerror or str(exc)
+    if system_words and exc.strerror and exc.strerror.lower() != reason.lower():
+        reason += f" ({exc.strerror})"  # the system's own words, as a search engine knows them
+    fix = hint or _FIXES.get(exc.errno, "check the {option} path").format(option=option)
+    return YangpuGisError(f"cannot write {what}: {reason}{after}", source=str(path), hint=fix)
 
 
 def out_folder(path: str | PathLike) -> Path:
@@ -64,12 +109,10 @@ def out_folder(path: str | PathLike) -> Path:
     try:
         path.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise YangpuGisError(f"cannot make the output folder: {exc.strerror or exc}",
-                             source=str(path),
-                             hint=_HINTS.get(exc.errno, "check the --out path")) from None
+        raise write_error(exc, path, "into the output folder", "--out") from None
     if not os.access(path, os.W_OK | os.X_OK):
-        raise YangpuGisError("cannot write into the output folder: permission denied",
-                             source=str(path), hint=_HINTS[errno.EACCES])
+        raise write_error(OSError(errno.EACCES, "Permission denied"), path,
+                          "into the output folder", "--out")
     return path
 
 
@@ -112,29 +155,13 @@ def writes_results(param: str) -> Callable[[F], F]:
                     except OSError:
                         pass
                 if isinstance(exc, OSError):
-                    reason = "the disk is full" if exc.errno in (errno.ENOSPC, errno.EDQUOT) \
-                        else (exc.strerror or str(exc))
-                    raise YangpuGisError(
-                        f"cannot write the results: {reason}; the files of this run were "
-                        "removed", source=str(folder),
-                        hint=_HINTS.get(exc.errno, "check the --out folder")) from exc
+                    raise write_error(exc, folder, "the results", "--out",
+                                      after="; the files of this run were removed") from exc
                 raise
 
         return guarded  # type: ignore[return-value]
 
     return decorate
-
-
-_FILE_HINTS = {
-    errno.ENOSPC: "the disk is full: free some space, or write the map elsewhere with -o",
-    errno.EDQUOT: "the disk quota is used up: free some space, or write the map elsewhere",
-    errno.EFBIG: "the file is larger than this system allows (ulimit -f) or the disk is full",
-    errno.EACCES: "choose a folder you can write to (-o)",
-    errno.EPERM: "choose a folder you can write to (-o)",
-    errno.EROFS: "the file system is read-only: write the map elsewhere (-o)",
-    errno.ENOTDIR: "part of the path is a file, not a folder: check the -o path",
-    errno.ENAMETOOLONG: "use a shorter file name",
-}
 
 
 def _umask() -> int:
@@ -143,14 +170,12 @@ def _umask() -> int:
     return mask
 
 
-def _error(exc: OSError, path: Path) -> YangpuGisError:
-    reason = exc.strerror or str(exc)
+def _error(exc: OSError, path: Path, what: str) -> YangpuGisError:
     blocker = next((p for p in path.parents if p.exists() and not p.is_dir()), None)
     if blocker is not None:
-        return YangpuGisError(f"cannot write the map: {blocker} is a file, not a folder",
+        return YangpuGisError(f"cannot write {what}: {blocker} is a file, not a folder",
                               source=str(path), hint="check the -o path")
-    return YangpuGisError(f"cannot write the map: {reason}", source=str(path),
-                          hint=_FILE_HINTS.get(exc.errno, "check the -o path"))
+    return write_error(exc, path, what)
 
 
 def check_target(path: str | PathLike, suffixes: tuple[str, ...] | None = None) -> Path:
@@ -173,7 +198,8 @@ def check_target(path: str | PathLike, suffixes: tuple[str, ...] | None = None) 
     return path
 
 
-def write_atomic(path: str | PathLike, write: Callable[[Path], None]) -> Path:
+def write_atomic(path: str | PathLike, write: Callable[[Path], None], *,
+                 what: str = "the map") -> Path:
     """Call ``write(tmp)`` on a temporary file beside ``path``, then move it onto ``path``.
 
     The target is replaced only once the file is complete (``os.replace``), so a failure
@@ -186,6 +212,8 @@ def write_atomic(path: str | PathLike, write: Callable[[Path], None]) -> Path:
         (the file it points to is replaced).
     write : callable
         Writes the whole content to the path it is given.
+    what : str
+        What is written, for the refusal (``cannot write the map: the disk is full``).
 
     Returns
     -------
@@ -213,7 +241,7 @@ def write_atomic(path: str | PathLike, write: Callable[[Path], None]) -> Path:
         os.replace(tmp, target)
         tmp = None
     except OSError as exc:
-        raise _error(exc, path) from exc
+        raise _error(exc, path, what) from exc
     finally:
         if tmp is not None:
             try:

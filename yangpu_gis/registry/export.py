@@ -32,6 +32,7 @@ import pandas as pd
 
 from ..catalogue import CATALOGUE, get_layer
 from ..errors import ValidationError, YangpuGisError
+from ..output import write_error
 
 __all__ = ["VECTOR_FORMATS", "RASTER_FORMATS", "export_layer"]
 
@@ -253,15 +254,8 @@ def _quiet_gdal() -> Iterator[None]:
 
 
 def _os_error(exc: OSError, out: Path) -> YangpuGisError:
-    reason = {errno.ENOSPC: "the disk is full", errno.EDQUOT: "the disk quota is exceeded",
-              errno.EACCES: "permission denied", errno.EPERM: "permission denied",
-              errno.EROFS: "the file system is read-only",
-              errno.ENOENT: "the folder does not exist",
-              errno.ENOTDIR: "a part of the path is not a folder",
-              errno.EEXIST: "a part of the path is a file, not a folder"}.get(exc.errno)
-    reason = reason or (exc.strerror or str(exc))
-    return YangpuGisError(f"cannot write the export: {reason}", source=str(out),
-                          hint="choose a writable folder with free space; nothing was written")
+    return write_error(exc, out, "the export", system_words=False,
+                       hint="choose a writable folder with free space; nothing was written")
 
 
 def _write_vector(gdf, tmp: Path, layer: str, suffix: str) -> None:
