@@ -8,21 +8,6 @@ share are defined once in :mod:`.common`, and :mod:`.app` binds them all.
 
 from __future__ import annotations
 
-
-def __getattr__(name: str):
-    # transitional, for the analysis/<topic>_cli modules not yet moved to cli/analyze/
-    import importlib
-
-    common = importlib.import_module(f"{__name__}.common")
-    legacy = {"RegistryOption": common.RegistryOpt, "JsonOption": common.JsonOpt,
-              "RegistryOpt": common.RegistryOpt, "JsonOpt": common.JsonOpt}
-    if name in legacy:
-        return legacy[name]
-    if hasattr(common, name):
-        return getattr(common, name)
-    raise AttributeError(name)
-
-
-from .app import analyze_app, app, main  # noqa: E402
+from .app import analyze_app, app, main
 
 __all__ = ["analyze_app", "app", "main"]

@@ -37,9 +37,7 @@ class Run:
 
     def summary(self) -> dict[str, Any]:
         """The result's summary with the outputs, for ``--json``."""
-        s = self.result.summary() if callable(getattr(self.result, "summary", None)) \
-            else dict(getattr(self.result, "summary", {}) or {})
-        return {**s, "outputs": dict(self.outputs)}
+        return {**self.result.summary(), "outputs": dict(self.outputs)}
 
 
 def default_out(topic: str) -> Path:
