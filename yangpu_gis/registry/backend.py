@@ -37,9 +37,18 @@ class LoadTransaction(Protocol):
     def record_batch(self, batch: dict[str, Any]) -> int:
         """Insert the batch record (fields of :data:`~.batches.BATCH_FIELDS`); its id."""
 
+    def latest_batch(self, layer: str) -> int | None:
+        """The id of the last batch of ``layer`` as the transaction sees it (under the lock)."""
+
     def write_rows(self, prepared: Prepared, mode: str, batch_id: int) -> dict[str, int]:
-        """Write a vector load's rows (``append``/``replace``/``upsert``; an append's ids are
-        re-checked here); counts ``inserted``, ``updated``, ``unchanged``, ``deleted``."""
+        """Write a vector load's rows, keeping history (:mod:`.history`); counts
+        ``inserted`` (new ids), ``updated`` (changed), ``deleted`` (ended), ``unchanged``.
+
+        ``append`` adds (its ids re-checked here); ``upsert`` ends the stored version of
+        every delivered feature that differs and stores the new one; ``replace`` and
+        ``revert`` do the same and also end the stored features the delivery lacks. An
+        ended version moves to the layer's history table with ``ended_batch``; a stored
+        version equal to the delivered one stays as it is, with its batch."""
 
     def write_raster(self, prepared: PreparedRaster, batch_id: int) -> dict[str, int]:
         """Store a prepared raster (replacing the layer) and its rasters-table row; counts."""
@@ -60,8 +69,12 @@ class Backend(Protocol):
     # ------------------------------------------------------------------ vectors
     def read(self, layer: str, *, bbox: tuple[float, float, float, float] | None = None,
              bbox_crs: str | None = None, columns: list[str] | None = None,
-             crs: str | None = None) -> gpd.GeoDataFrame:
-        """A layer as a catalogue frame (see :meth:`Registry.read`)."""
+             crs: str | None = None, as_of: Any = None) -> gpd.GeoDataFrame:
+        """A layer as a catalogue frame, now or ``as_of`` a batch (see :meth:`Registry.read`)."""
+
+    def versions(self, layer: str, ids: list[str] | None = None, *,
+                 columns: list[str] | None = None) -> pd.DataFrame:
+        """Every stored version, live and ended (see :meth:`Registry.versions`)."""
 
     def layers(self) -> pd.DataFrame:
         """One row per catalogue layer: ``layer, label, geometry, features``."""

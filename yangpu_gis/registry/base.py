@@ -35,11 +35,12 @@ from ..rasters import (
     prepare_raster,
 )
 from .backend import LoadTransaction
-from .batches import BATCH_FIELDS, raster_batch, vector_batch
-from .storage import select_columns, unchanged_rows
+from .batches import BATCH_FIELDS, raster_batch, revert_batch, vector_batch
+from .history import AsOf, LayerDiff, diff_frames, resolve_as_of
+from .storage import select_columns
 
 __all__ = ["BATCH_FIELDS", "LOAD_MODES", "LoadResult", "Registry", "before_raster_commit",
-           "never_loaded", "unchanged_rows"]
+           "never_loaded"]
 
 LOAD_MODES = ("append", "replace", "upsert")
 
@@ -107,8 +108,9 @@ class Registry(ABC):
         bbox_crs: str | None = None,
         columns: list[str] | None = None,
         crs: str | None = None,
+        as_of: AsOf | None = None,
     ) -> gpd.GeoDataFrame:
-        """Read a layer as a GeoDataFrame.
+        """Read a layer as a GeoDataFrame (as it stands, or as it stood ``as_of``).
 
         Parameters
         ----------
@@ -123,6 +125,11 @@ class Registry(ABC):
         crs : str, optional
             CRS of the result (default the working CRS, EPSG:4549); ``gcj02`` gives
             Amap-offset lon/lat.
+        as_of : int, str, date or datetime, optional
+            The layer as it stood after this batch, or at this date (the end of the day,
+            Asia/Shanghai) or time: see :func:`~.history.resolve_as_of`. Every feature
+            version is kept, so ``read("roads", as_of="2024-12-31")`` gives what the 2024
+            report saw, whatever was delivered since.
 
         Returns
         -------
@@ -134,7 +141,12 @@ class Registry(ABC):
         Raises
         ------
         RegistryError
-            For unknown columns, or ``bbox`` on a layer without geometry.
+            For unknown columns, ``bbox`` on a layer without geometry, or an ``as_of``
+            that names no batch.
+
+        Examples
+        --------
+        >>> reg.read("roads", as_of="2024-12-31")        # doctest: +SKIP
         """
 
     @abstractmethod
@@ -148,6 +160,16 @@ class Registry(ABC):
     @abstractmethod
     def existing_ids(self, layer: str, ids: list[str]) -> set[str]:
         """Which of ``ids`` the layer already holds."""
+
+    @abstractmethod
+    def versions(self, layer: str, ids: list[str] | None = None, *,
+                 columns: list[str] | None = None) -> pd.DataFrame:
+        """Every stored version of the layer's features (or of ``ids``): live and ended.
+
+        Catalogue columns (``columns``: the id and these only), ``batch_id``,
+        ``ended_batch`` (``<NA>`` for a live version) and, unless ``columns`` is given, the
+        geometry; ordered by id and ``batch_id``.
+        """
 
     @abstractmethod
     def transaction(self, layer: str, *, prepared: Prepared | PreparedRaster | None = None
@@ -344,7 +366,8 @@ class Registry(ABC):
             return None
         return batches["loaded_at"].max().tz_convert(TIMEZONE).date().isoformat()
 
-    def read_layers(self, *names: str, crs: str | None = None) -> dict[str, gpd.GeoDataFrame]:
+    def read_layers(self, *names: str, crs: str | None = None, as_of: AsOf | None = None
+                    ) -> dict[str, gpd.GeoDataFrame]:
         """Read several layers at once: ``{name: GeoDataFrame}`` (all layers if none named).
 
         Examples
@@ -352,7 +375,7 @@ class Registry(ABC):
         >>> layers = reg.read_layers("residential_compounds", "parking_facilities")  # doctest: +SKIP
         >>> analyze_parking(layers["residential_compounds"], layers["parking_facilities"])  # doctest: +SKIP
         """
-        return {name: self.read(name, crs=crs) for name in (names or tuple(CATALOGUE))}
+        return {name: self.read(name, crs=crs, as_of=as_of) for name in (names or tuple(CATALOGUE))}
 
     @staticmethod
     def read_plan(layer: str, columns: list[str] | None,
@@ -386,6 +409,217 @@ class Registry(ABC):
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.target}>"
+
+    # ----------------------------------------------------------------- history
+    def as_of_batch(self, as_of: AsOf | None) -> int | None:
+        """The batch id ``as_of`` names (:func:`~.history.resolve_as_of`); None for now."""
+        if as_of is None:
+            return None
+        return resolve_as_of(self.batches(), as_of)
+
+    def at(self, as_of: AsOf | None) -> Registry:
+        """A read-only view of the registry as it stood ``as_of`` (a batch id, date or
+        datetime): ``read``, ``read_layers``, ``read_raster``, ``layers``, ``batches`` and
+        ``data_date`` answer as of then, so any analysis run on it is the one made then.
+        ``as_of=None`` returns the registry itself.
+
+        Examples
+        --------
+        >>> run_road_condition(reg.at("2024-12-31"), "report_2024")    # doctest: +SKIP
+        """
+        if as_of is None:
+            return self
+        from .snapshot import RegistrySnapshot
+
+        return RegistrySnapshot(self, self.as_of_batch(as_of))
+
+    def layer_batches(self, layer: str) -> list[int]:
+        """Ids of the batches that loaded ``layer``, oldest first."""
+        batches = self.batches()
+        return sorted(int(b) for b in batches.loc[batches["layer"] == layer, "batch_id"])
+
+    def diff(self, layer: str, from_batch: AsOf | None = None,
+             to_batch: AsOf | None = None) -> LayerDiff:
+        """What changed in ``layer`` between two batches (or dates).
+
+        Parameters
+        ----------
+        layer : str
+            Catalogue layer.
+        from_batch, to_batch : int, str, date or datetime, optional
+            The two states (as in :meth:`read`'s ``as_of``). By default the last two
+            deliveries of the layer: ``to`` its last batch, ``from`` the one before (0, the
+            empty layer, when it was delivered once).
+
+        Returns
+        -------
+        LayerDiff
+            ``added``, ``removed`` and ``modified`` features (for each modified one the
+            changed fields, old and new, and how far the geometry moved: Hausdorff
+            distance, length and area change), and the number unchanged;
+            ``.as_dict()`` is ``yangpu-gis diff --json``, ``.to_frame()`` one row per change.
+
+        Raises
+        ------
+        RegistryError
+            For a layer never loaded (without ``to_batch``) or a batch that does not exist.
+
+        Examples
+        --------
+        >>> d = reg.diff("roads")                          # doctest: +SKIP
+        >>> d.counts                                       # doctest: +SKIP
+        {'added': 3, 'removed': 1, 'modified': 20, 'unchanged': 2332}
+        """
+        spec = get_layer(layer)
+        own = self.layer_batches(layer)
+        if to_batch is None:
+            if not own:
+                raise RegistryError(f"layer {layer} ({spec.label}) was never loaded: there is "
+                                    "nothing to compare", source=self.target,
+                                    hint="yangpu-gis batches lists what was loaded")
+            to_id = own[-1]
+        else:
+            to_id = self.as_of_batch(to_batch)
+        if from_batch is None:
+            earlier = [b for b in own if b < to_id]
+            from_id = earlier[-1] if earlier else 0
+        else:
+            from_id = self.as_of_batch(from_batch)
+        old = self.read(layer, as_of=from_id)
+        new = self.read(layer, as_of=to_id)
+        return diff_frames(old, new, spec, from_batch=from_id, to_batch=to_id)
+
+    def history(self, layer: str, feature_id: str) -> pd.DataFrame:
+        """Every version of one feature, oldest first.
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per version: ``batch_id`` (the load that created it), ``ended_batch``
+            (the load that ended it; ``<NA>`` for the live version), ``valid_from`` and
+            ``valid_to`` (when those loads ran), ``mode`` and ``source`` of the creating
+            load, then the catalogue columns and the geometry.
+
+        Raises
+        ------
+        RegistryError
+            If the layer never held a feature with this id.
+
+        Examples
+        --------
+        >>> reg.history("roads", "R0001")[["batch_id", "ended_batch", "name"]]  # doctest: +SKIP
+        """
+        spec = get_layer(layer)
+        found = self.versions(layer, [str(feature_id)])
+        if not len(found):
+            raise RegistryError(f"layer {layer} ({spec.label}) never held a feature "
+                                f"{spec.id_column} = {str(feature_id)!r}", source=self.target,
+                                hint=f"yangpu-gis export {layer} -o {layer}.csv lists its ids")
+        batches = self.batches().set_index("batch_id")
+        loaded = pd.to_datetime(batches["loaded_at"], utc=True).dt.tz_convert(TIMEZONE)
+        created = found["batch_id"].astype("int64")
+        ended = found["ended_batch"]
+        front = pd.DataFrame({
+            "batch_id": found["batch_id"],
+            "ended_batch": ended,
+            "valid_from": created.map(loaded).to_numpy(),
+            "valid_to": ended.map(lambda b: loaded.get(int(b)) if pd.notna(b) else pd.NaT),
+            "mode": created.map(batches["mode"]).to_numpy(),
+            "source": created.map(batches["source"]).to_numpy(),
+        })
+        rest = found.drop(columns=["batch_id", "ended_batch"]).reset_index(drop=True)
+        out = pd.concat([front.reset_index(drop=True), rest], axis=1)
+        if isinstance(found, gpd.GeoDataFrame):
+            return gpd.GeoDataFrame(out, geometry=found.geometry.name, crs=found.crs)
+        return out
+
+    def revert(self, batch_id: int, *, force: bool = False) -> LoadResult:
+        """Undo one vector load: a new batch that restores, for every feature the load
+        created, changed or ended, the version it had before; all or nothing.
+
+        Parameters
+        ----------
+        batch_id : int
+            The load to undo.
+        force : bool
+            Also when later loads changed some of the same features: those features then
+            go back to their state before ``batch_id`` too, and the later changes to them
+            are undone with it (they stay in the history).
+
+        Returns
+        -------
+        LoadResult
+            Mode ``revert``; the counts of the new batch.
+
+        Raises
+        ------
+        RegistryError
+            For a batch that does not exist, a raster load (rasters keep no history), a
+            load that changed nothing, or, without ``force``, later loads that changed the
+            same features (named, with their batches); the registry is then unchanged.
+
+        Examples
+        --------
+        >>> reg.revert(12).as_dict()["rows_deleted"]     # doctest: +SKIP
+        """
+        started = time.perf_counter()
+        batches = self.batches()
+        row = batches[pd.to_numeric(batches["batch_id"]) == int(batch_id)]
+        if not len(row):
+            resolve_as_of(batches, int(batch_id))  # raises: no such batch
+        layer = str(row["layer"].iloc[0])
+        if layer not in CATALOGUE:
+            raise RegistryError(f"batch {batch_id} loaded the raster {layer}: rasters keep no "
+                                "history, so a raster load cannot be reverted",
+                                source=self.target,
+                                hint=f"load the previous raster again: yangpu-gis load-raster "
+                                f"FILE --layer {layer}")
+        spec = get_layer(layer)
+        idc = spec.id_column
+        versions = self.versions(layer, columns=[])
+        ended = versions["ended_batch"]
+        touched = versions[(versions["batch_id"] == batch_id) | (ended == batch_id).fillna(False)]
+        ids = sorted(set(touched[idc]))
+        if not ids:
+            raise RegistryError(f"batch {batch_id} changed no feature of {layer}: there is "
+                                "nothing to revert", source=self.target,
+                                hint="yangpu-gis batches shows what each load changed")
+        later = versions[versions[idc].isin(ids) & (
+            (versions["batch_id"] > batch_id) | (ended > batch_id).fillna(False))]
+        if len(later) and not force:
+            by = sorted({int(b) for b in later["batch_id"] if b > batch_id} | {
+                int(b) for b in later["ended_batch"].dropna() if b > batch_id})
+            clash = sorted(set(later[idc]))
+            raise RegistryError(
+                f"{len(clash)} feature(s) that batch {batch_id} changed were changed again "
+                f"by later batch(es) {', '.join(map(str, by))} (e.g. "
+                f"{', '.join(map(repr, clash[:5]))}); nothing was reverted",
+                source=self.target,
+                hint="revert the later batches first, or give --force to put these features "
+                f"back as they were before batch {batch_id} as well")
+        seen = self.layer_batches(layer)[-1]
+        before = self.read(layer, as_of=batch_id - 1)
+        now = self.read(layer)
+        wanted = pd.concat([now[~now[idc].isin(ids)], before[before[idc].isin(ids)]],
+                           ignore_index=True).drop(columns="batch_id")
+        prepared = prepare(from_frame(wanted, f"revert of batch {batch_id}",
+                                      need_geometry=spec.has_geometry), spec)
+        with self.transaction(layer, prepared=prepared) as tx:
+            if tx.latest_batch(layer) != seen:
+                raise RegistryError(f"layer {layer} was loaded again while batch {batch_id} "
+                                    "was being reverted; nothing was reverted",
+                                    source=self.target, hint="run the revert again")
+            new_id = tx.record_batch(revert_batch(prepared, layer, batch_id))
+            counts = tx.write_rows(prepared, "revert", new_id)
+            tx.finish_batch(new_id, counts)
+        result = LoadResult(layer, "revert", f"revert of batch {batch_id}", len(wanted),
+                            batch_id=new_id, rows_inserted=counts["inserted"],
+                            rows_updated=counts["updated"], rows_deleted=counts["deleted"],
+                            rows_unchanged=counts["unchanged"],
+                            details={"reverted_batch": int(batch_id), "forced": bool(
+                                len(later) and force)})
+        result.seconds = time.perf_counter() - started
+        return result
 
     # ----------------------------------------------------------------- loading
     def validate(

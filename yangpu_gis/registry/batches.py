@@ -15,7 +15,7 @@ from ..io import Prepared
 from ..io.types import TIMEZONE
 from ..version import __version__
 
-__all__ = ["BATCH_FIELDS", "os_user", "raster_batch", "vector_batch"]
+__all__ = ["BATCH_FIELDS", "os_user", "raster_batch", "revert_batch", "vector_batch"]
 
 #: Columns of the batches table (every load is recorded), in order.
 BATCH_FIELDS = (
@@ -28,6 +28,7 @@ BATCH_FIELDS = (
     "rows_inserted",
     "rows_updated",
     "rows_deleted",
+    "rows_unchanged",
     "encoding",
     "source_crs",
     "repaired_rows",
@@ -70,3 +71,10 @@ def raster_batch(prepared: Any) -> dict[str, Any]:
             "source_sha256": prepared.source_sha256, "rows_read": h * w, "encoding": None,
             "source_crs": prepared.source_crs, "repaired_rows": 0, "os_user": os_user(),
             "tool_version": __version__, "loaded_at": datetime.now(ZoneInfo(TIMEZONE))}
+
+
+def revert_batch(prepared: Prepared, layer: str, reverted: int) -> dict[str, Any]:
+    """The batch record of reverting batch ``reverted`` of ``layer`` (``prepared``: the
+    features as they will stand)."""
+    return {**vector_batch(prepared, layer, "revert"), "source": f"revert of batch {reverted}",
+            "source_sha256": None, "encoding": None, "source_crs": None}

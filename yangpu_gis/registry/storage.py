@@ -20,7 +20,7 @@ from ..crs import parse_crs, transform_geometries
 from ..io.types import coerce
 
 __all__ = ["GEOMETRY_COLUMN", "empty_frame", "empty_layers_table", "from_storage", "ids_in",
-           "select_columns", "to_storage", "unchanged_rows"]
+           "select_columns", "to_storage"]
 
 #: Name of the geometry column in both backends.
 GEOMETRY_COLUMN = "geom"
@@ -114,44 +114,3 @@ def empty_layers_table(counts: dict[str, int]) -> pd.DataFrame:
 def ids_in(values: np.ndarray, wanted: list[str]) -> set[str]:
     """Members of ``wanted`` present in ``values``."""
     return set(pd.Index(values).intersection(pd.Index(wanted)).tolist())
-
-
-def unchanged_rows(old: pd.DataFrame, new: pd.DataFrame, spec: Layer) -> np.ndarray:
-    """For each row of ``new``: is it stored in ``old`` (same id) with equal attributes and
-    geometry? Both frames in catalogue dtypes (as :func:`.storage.from_storage` reads them).
-
-    Attributes compare equal when both are missing or both are equal; geometries when their
-    coordinates are exactly equal, in the same order (``shapely.equals_exact``, tolerance 0),
-    as PostGIS's ``=`` compares them.
-    """
-    import shapely
-
-    idc = spec.id_column
-    stored = old.drop_duplicates(idc).set_index(idc)
-    ids = new[idc]
-    present = ids.isin(stored.index).to_numpy()
-    same = present.copy()
-    if not present.any():
-        return same
-    sub_new = new[present].reset_index(drop=True)
-    sub_old = stored.loc[sub_new[idc]].reset_index()
-    eq = np.ones(len(sub_new), dtype=bool)
-    for name in spec.column_names:
-        if name == idc:
-            continue
-        a, b = sub_old[name], sub_new[name]
-        na_a, na_b = a.isna().to_numpy(), b.isna().to_numpy()
-        both = ~na_a & ~na_b
-        values = np.zeros(len(a), dtype=bool)
-        if both.any():
-            va = a[both].astype(object).to_numpy()
-            vb = b[both].astype(object).to_numpy()
-            values[both] = [bool(x == y) for x, y in zip(va, vb, strict=True)]
-        eq &= (na_a & na_b) | values
-    if spec.has_geometry:
-        ga = np.asarray(sub_old.geometry.values, dtype=object)
-        gb = np.asarray(sub_new.geometry.values, dtype=object)
-        eq &= np.asarray(shapely.equals_exact(ga, gb, tolerance=0.0), dtype=bool) | (
-            shapely.is_missing(ga) & shapely.is_missing(gb))
-    same[present] = eq
-    return same

@@ -6,12 +6,15 @@ them a registry holds the tables below.
 
 from __future__ import annotations
 
-__all__ = ["BATCHES_TABLE", "RASTERS_TABLE", "SCHEMA_LOCK", "layer_lock", "pg_raster_table"]
+__all__ = ["BATCHES_TABLE", "HISTORY_PREFIX", "RASTERS_TABLE", "SCHEMA_LOCK", "history_table",
+           "layer_lock", "pg_raster_table"]
 
 #: One row per load (vector or raster): ``yangpu_batches``.
 BATCHES_TABLE = "yangpu_batches"
 #: One row per stored raster layer (grid, checksums, statistics): ``yangpu_rasters``.
 RASTERS_TABLE = "yangpu_rasters"
+#: Prefix of the history tables: ``yangpu_history_<layer>`` holds the ended versions.
+HISTORY_PREFIX = "yangpu_history_"
 #: Name of the PostGIS advisory lock taken while creating the registry's own tables.
 SCHEMA_LOCK = "yangpu_gis:schema"
 
@@ -27,3 +30,9 @@ def pg_raster_table(layer: str) -> str:
     (A GeoPackage tile table is named after the layer itself.)
     """
     return f"raster_{layer}"
+
+
+def history_table(layer: str) -> str:
+    """The table of ``layer``'s ended feature versions (both backends):
+    ``yangpu_history_<layer>``, the layer's columns plus ``ended_batch``."""
+    return f"{HISTORY_PREFIX}{layer}"

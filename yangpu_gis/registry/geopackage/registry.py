@@ -33,11 +33,10 @@ from ..storage import (
     empty_frame,
     empty_layers_table,
     from_storage,
-    select_columns,
     to_storage,
-    unchanged_rows,
 )
 from ..tables import BATCHES_TABLE
+from . import history as gpkg_history
 from . import rasters as gpkg_rasters
 from . import upgrade as gpkg_upgrade
 from . import vectors
@@ -89,25 +88,19 @@ class GeoPackageTransaction:
             ids = new[spec.id_column].tolist()
             self.reg.refuse_existing_ids(prepared, spec, vectors.stored_ids(tmp, spec, ids))
             vectors.write_layer(tmp, to_storage(new, spec, batch_id), spec, append=True)
-        elif mode == "upsert" and spec.name in existing:
-            cols = select_columns(spec, None)
-            old = pyogrio.read_dataframe(tmp, layer=spec.name, columns=cols, use_arrow=True,
-                                         read_geometry=spec.has_geometry)
-            old = from_storage(old, vectors.geoms_of(old, spec), spec, cols, None)
-            same = unchanged_rows(old, new, spec)  # new rows equal to the stored ones
-            clash = old[spec.id_column].isin(new[spec.id_column]).to_numpy()
-            keep = ~clash | old[spec.id_column].isin(new[spec.id_column][same]).to_numpy()
-            counts["unchanged"] = int(same.sum())
-            counts["updated"] = int(clash.sum()) - counts["unchanged"]
-            counts["inserted"] = len(new) - int(clash.sum())
-            merged = pd.concat([to_storage(old[keep], spec, None),
-                                to_storage(new[~same], spec, batch_id)], ignore_index=True)
-            vectors.write_layer(tmp, merged, spec, append=False)
-        else:  # replace, or first load of this layer
-            if spec.name in existing:
-                counts["deleted"] = pyogrio.read_info(tmp, layer=spec.name)["features"]
+        elif spec.name in existing:  # replace, upsert, revert: keep the history
+            return gpkg_history.write_versions(tmp, prepared, mode, batch_id, existing)
+        else:  # first load of this layer
             vectors.write_layer(tmp, to_storage(new, spec, batch_id), spec, append=False)
         return counts
+
+    def latest_batch(self, layer: str) -> int | None:
+        """The last batch of ``layer`` in the working copy."""
+        if not self.tmp.exists():
+            return None
+        own = read_batches(self.tmp)
+        own = own.loc[own["layer"] == layer, "batch_id"]
+        return int(own.max()) if len(own) else None
 
     def write_raster(self, prepared: Any, batch_id: int) -> dict[str, int]:
         """Write a :class:`~yangpu_gis.rasters.PreparedRaster` as a tile table; the counts."""
@@ -193,17 +186,23 @@ class GeoPackageRegistry(Registry):
             }
         return empty_layers_table(counts)
 
-    def read(self, layer, *, bbox=None, bbox_crs=None, columns=None, crs=None) -> gpd.GeoDataFrame:
-
+    def read(self, layer, *, bbox=None, bbox_crs=None, columns=None, crs=None,
+             as_of=None) -> gpd.GeoDataFrame:
         spec, cols = self.read_plan(layer, columns, bbox)
-        if layer not in self._layer_names():
+        batch = self.as_of_batch(as_of)
+        names = self._layer_names()
+        if layer not in names:
             return empty_frame(spec, cols, crs)
         kwargs: dict[str, Any] = {}
         if bbox is not None:
             kwargs["bbox"] = bbox_in_working(bbox, bbox_crs or crs)
         with damage(self.target):
-            df = pyogrio.read_dataframe(self.path, layer=layer, columns=cols, use_arrow=True,
-                                        read_geometry=spec.has_geometry, **kwargs)
+            if batch is None:
+                df = pyogrio.read_dataframe(self.path, layer=layer, columns=cols,
+                                            use_arrow=True, read_geometry=spec.has_geometry,
+                                            **kwargs)
+            else:
+                df = gpkg_history.read_as_of(self.path, spec, cols, batch, names, **kwargs)
         df = df.sort_values(spec.id_column, kind="stable")
         return from_storage(df, vectors.geoms_of(df, spec), spec, cols, crs)
 
@@ -214,6 +213,12 @@ class GeoPackageRegistry(Registry):
             return pd.DataFrame(columns=list(BATCH_FIELDS))
         with damage(self.target):
             return read_batches(self.path)
+
+    def versions(self, layer: str, ids: list[str] | None = None, *,
+                 columns: list[str] | None = None) -> pd.DataFrame:
+        spec = get_layer(layer)
+        with damage(self.target):
+            return gpkg_history.read_versions(self.path, spec, ids, columns, self._layer_names())
 
     def existing_ids(self, layer: str, ids: list[str]) -> set[str]:
         if layer not in self._layer_names():

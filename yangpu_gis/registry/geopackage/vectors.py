@@ -33,8 +33,13 @@ def geoms_of(df: pd.DataFrame, spec) -> Any:
 
 
 def write_layer(path: Path, stored: gpd.GeoDataFrame | pd.DataFrame, spec, *,
-                 append: bool) -> None:
-    """Write (or append) a layer; a layer without geometry becomes an ``attributes`` table."""
+                append: bool, table: str | None = None) -> None:
+    """Write (or append) a layer; a layer without geometry becomes an ``attributes`` table.
+
+    ``table`` writes another table of the same columns (a history table, whose id column
+    is indexed but not unique) instead of the layer's own.
+    """
+    name = table or spec.name
     geometry_type = {None: None, "Geometry": "Unknown"}.get(spec.storage_geometry,
                                                              spec.storage_geometry)
     datetimes = [c.name for c in spec.columns if c.type == "datetime"]
@@ -45,21 +50,26 @@ def write_layer(path: Path, stored: gpd.GeoDataFrame | pd.DataFrame, spec, *,
     pyogrio.write_dataframe(
         stored,
         path,
-        layer=spec.name,
+        layer=name,
         driver="GPKG",
         **({"geometry_type": geometry_type} if geometry_type else {}),
         append=append,
         use_arrow=True,
-        layer_options={"FID": "fid", "DESCRIPTION": spec.label},
+        layer_options={"FID": "fid", "DESCRIPTION": spec.label if table is None
+                       else f"{spec.label}（历史版本）"},
     )
+    # names are catalogue identifiers (checked when the layer was defined), never data
+    unique = "UNIQUE " if table is None else ""
+    suffix = "key" if table is None else "idx"
     with sqlite3.connect(path) as con:
         if not append:
             con.execute(
-                f'CREATE UNIQUE INDEX IF NOT EXISTS "{spec.name}_{spec.id_column}_key" '
-                f'ON "{spec.name}" ("{spec.id_column}")'
+                f'CREATE {unique}INDEX IF NOT EXISTS "{name}_{spec.id_column}_{suffix}" '
+                f'ON "{name}" ("{spec.id_column}")'
             )
+    con.close()
     if datetimes:
-        gpkg_datetimes_to_standard(path, spec.name, datetimes)
+        gpkg_datetimes_to_standard(path, name, datetimes)
 
 
 def gpkg_datetimes_to_standard(path: Path, table: str, columns: list[str]) -> None:
