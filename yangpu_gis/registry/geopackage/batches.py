@@ -11,6 +11,7 @@ import pandas as pd
 
 from ..batches import BATCH_FIELDS
 from ..tables import BATCHES_TABLE
+from .file import working_connection
 
 __all__ = ["finish_batch", "insert_batch", "read_batches"]
 
@@ -49,7 +50,7 @@ def _ensure_batches(con: sqlite3.Connection) -> None:
 
 def insert_batch(path: Path, batch: dict[str, Any]) -> int:
     """Record a load in the GeoPackage at ``path`` (its counts come later); its ``batch_id``."""
-    with sqlite3.connect(path) as con:
+    with working_connection(path) as con, con:
         _ensure_batches(con)
         row = {**batch, "loaded_at": batch["loaded_at"].isoformat()}
         cur = con.execute(_INSERT_BATCH, [row.get(n) for n in _BATCH_INSERT_FIELDS])
@@ -58,7 +59,7 @@ def insert_batch(path: Path, batch: dict[str, Any]) -> int:
 
 def finish_batch(path: Path, batch_id: int, counts: dict[str, int]) -> None:
     """Write the counts of a load into its batch row."""
-    with sqlite3.connect(path) as con:
+    with working_connection(path) as con, con:
         con.execute(_FINISH_BATCH, (counts["inserted"], counts["updated"], counts["deleted"],
                                     counts.get("unchanged", 0), batch_id))
 
