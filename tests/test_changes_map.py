@@ -146,6 +146,21 @@ def test_colours_count_the_changes(road_diff):
         assert f"{label}（{n}）" in html_text
 
 
+def test_context_draws_the_unchanged_features_under_the_changes(road_diff):
+    from yangpu_gis.maps.changes import CONTEXT
+
+    _, now = road_snapshots()
+    html_text = render(changes_map(road_diff, subdistricts(), offline=True, context=now))
+    counts = colour_counts(html_text)
+    unchanged = len(OLD_ROADS) - len(REMOVED) - len(MODIFIED)
+    assert counts[CONTEXT.color] == unchanged
+    assert counts[CHANGE_COLOURS["modified"]] == len(MODIFIED)
+    assert set(popup_rows(html_text, "道路（未变）")) == set(OLD_ROADS) - REMOVED - MODIFIED
+    assert f"未变要素（{unchanged}）" in html_text
+    names = [p["name"] for p in payloads(html_text)]
+    assert names.index("道路（未变）") < names.index("修改道路")  # drawn underneath
+
+
 def brute_force_summary(diff, subs: gpd.GeoDataFrame) -> dict[str, dict[str, int]]:
     """Subdistrict name -> counts, by a loop over features and polygons."""
     polys = list(subs.to_crs(diff.new.crs).geometry)
@@ -304,15 +319,15 @@ def hostile_diff(payloads_: list[str]):
     d = diff_frames(old, new, get_layer("roads"), from_batch=1, to_batch=2)
     labels = {c: payloads_[k % len(payloads_)] + label
               for k, (c, label) in enumerate(d.labels.items())}
-    return dataclasses.replace(d, labels=labels)
+    return dataclasses.replace(d, labels=labels), new
 
 
 def test_hostile_values_are_escaped_in_the_saved_page(tmp_path):
     hostile = _payloads(tmp_path) + EXTRA
-    d = hostile_diff(hostile)
+    d, now = hostile_diff(hostile)
     subs = subdistricts()
     subs["name"] = hostile[8:12]
-    m = changes_map(d, subs, title=hostile[9] + hostile[11], offline=True)
+    m = changes_map(d, subs, title=hostile[9] + hostile[11], offline=True, context=now)
     page = maps.save(m, tmp_path / "changes.html").read_text("utf-8")
     for p in hostile:
         if any(c in p for c in "<>\"'{}"):
@@ -325,15 +340,16 @@ def test_hostile_values_are_escaped_in_the_saved_page(tmp_path):
 @pytest.mark.browser
 def test_hostile_change_map_in_browser(tmp_path, browser):
     hostile = _payloads(tmp_path) + EXTRA
-    d = hostile_diff(hostile)
+    d, now = hostile_diff(hostile)
     subs = subdistricts()
     subs["name"] = hostile[8:12]
-    path = maps.save(changes_map(d, subs, title=hostile[9], offline=True),
+    path = maps.save(changes_map(d, subs, title=hostile[9], offline=True, context=now),
                      tmp_path / "changes.html")
     seen = inspect(browser, path)
     n = {name: rec["n"] for name, rec in seen["layers"].items()}
-    assert n == {"街道": 4, "道路修改前位置": 2, "删除道路": len(REMOVED),
-                 "修改道路": len(MODIFIED), "新增道路": len(ADDED)}
+    assert n == {"街道": 4, "道路（未变）": len(OLD_ROADS) - len(REMOVED) - len(MODIFIED),
+                 "道路修改前位置": 2, "删除道路": len(REMOVED), "修改道路": len(MODIFIED),
+                 "新增道路": len(ADDED)}
     in_data = {str(v) for f in (d.added, d.removed, d.new) for c in ("road_id", "name",
                "maintainer") for v in f[c]} | set(d.labels.values()) | set(subs["name"])
     expect = {p for p in hostile if any(p in v for v in in_data)}

@@ -46,6 +46,8 @@ CHANGE_COLOURS: dict[str, str] = {"added": "#009e73", "removed": "#d7191c",
 CHANGE_LABELS: dict[str, str] = {"added": "新增", "removed": "删除", "modified": "修改"}
 #: Colour of the former geometry of modified features.
 FORMER_COLOUR = "#5a5a5a"
+#: Style of the unchanged features drawn as context.
+CONTEXT = ClassStyle("未变要素", "#b4b4b4", 1.2, fill_opacity=0.0, opacity=0.8, radius=3.0)
 #: Name of the summary row of features in no subdistrict.
 OUTSIDE = "其他"
 
@@ -352,6 +354,7 @@ def changes_map(
     data_date: object = None,
     offline: bool = False,
     basemap: str | None = None,
+    context: gpd.GeoDataFrame | None = None,
 ) -> folium.Map:
     """Draw what changed in a layer between two batches, for the bureau that delivered it.
 
@@ -381,6 +384,10 @@ def changes_map(
         One self-contained HTML file (no tiles, Leaflet inlined).
     basemap : str, optional, keyword-only
         As in :func:`yangpu_gis.maps.layer_map`.
+    context : GeoDataFrame, optional, keyword-only
+        The layer as it is now (``reg.read(layer, as_of=diff.to_batch)``): its features
+        that did not change are drawn thin and light grey under the changes (overlay
+        未变要素), so an offline map shows where the changes lie in the network.
 
     Returns
     -------
@@ -430,6 +437,14 @@ def changes_map(
         panel.add_section(f"{label}：按要素所在街道计（个）", [_summary_table(table, diff)])
         m.add_child(panel)
 
+    if context is not None and len(context) and diff.id_column in context.columns:
+        changed = set(diff.added[diff.id_column]) | set(diff.modified[diff.id_column])
+        still = context[~context[diff.id_column].isin(changed)]
+        shown, columns = _attributes_frame(still, diff, large=True)
+        add_layer(m, shown, None, name=f"{label}（未变）", style=LayerStyle(default=CONTEXT),
+                  popup_columns=columns, legend=False, tip_column=columns[-1])
+        items.append(swatch(f"未变要素（{len(still):,}）", CONTEXT.leaflet(), kind))
+
     former = _former_frame(diff) if len(diff.modified) else None
     large = max(len(diff.added), len(diff.removed), len(diff.modified)) > LARGE_LAYER_FEATURES
     layers = []
@@ -460,6 +475,6 @@ def changes_map(
     if not any(counts.values()):
         st.legend.add_section("说明", [f"<div>{escape_html('两批次之间没有变更')}"
                                        f"（{diff.unchanged:,} 个要素未变）</div>"])
-    else:
+    elif context is None:
         st.legend.add_section("未变", [f"<div>{diff.unchanged:,} 个要素未变</div>"])
     return base.finalise(m)
