@@ -13,7 +13,7 @@ from ..batches import BATCH_FIELDS
 from ..tables import BATCHES_TABLE
 from .file import working_connection
 
-__all__ = ["finish_batch", "insert_batch", "read_batches"]
+__all__ = ["ensure_batches_table", "finish_batch", "insert_batch", "read_batches"]
 
 _BATCH_INSERT_FIELDS = BATCH_FIELDS[1:]
 # constant SQL: the table and column names are fixed here, never user input
@@ -46,6 +46,11 @@ def _ensure_batches(con: sqlite3.Connection) -> None:
         "VALUES (?, 'attributes', ?, '每次入库的记录 (one row per load)')",
         (BATCHES_TABLE, BATCHES_TABLE),
     )
+
+
+def ensure_batches_table(con: sqlite3.Connection) -> None:
+    """Create the batches table (and its gpkg_contents row) if the GeoPackage lacks it."""
+    _ensure_batches(con)
 
 
 def insert_batch(path: Path, batch: dict[str, Any]) -> int:
