@@ -241,6 +241,9 @@ def _dates(series: pd.Series) -> pd.Series:
         if getattr(out.dt, "tz", None) is not None:
             out = out.dt.tz_convert(TIMEZONE).dt.tz_localize(None)
         return out.dt.normalize().astype("datetime64[ns]")
+    values = series.dropna()
+    if len(values) and all(type(v) is dt.date for v in values):  # DATE fields read by GDAL
+        return _ns_range(pd.to_datetime(series, errors="coerce")).astype("datetime64[ns]")
     text = _as_text(series)
     norm = text.map(
         lambda v: re.sub(r"[年月/.]", "-", v).replace("日", "").split("T")[0].split(" ")[0]
