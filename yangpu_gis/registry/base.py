@@ -566,7 +566,11 @@ class Registry(ABC):
         batches = self.batches()
         row = batches[pd.to_numeric(batches["batch_id"]) == int(batch_id)]
         if not len(row):
-            resolve_as_of(batches, int(batch_id))  # raises: no such batch
+            ids = pd.to_numeric(batches["batch_id"])
+            raise RegistryError(f"the registry has no batch {batch_id}", source=self.target,
+                                hint="yangpu-gis batches lists the batches" + (
+                                    f" (1 to {int(ids.max())})" if len(ids) else
+                                    " (there are none yet)"))
         layer = str(row["layer"].iloc[0])
         if layer not in CATALOGUE:
             raise RegistryError(f"batch {batch_id} loaded the raster {layer}: rasters keep no "
