@@ -325,7 +325,7 @@ def diff_frames(old: pd.DataFrame, new: pd.DataFrame, spec: Layer, *, from_batch
                for c in attrs if changed[c][r]} for i, r in enumerate(rows)]
     modified = pd.DataFrame({idc: n_mod[idc].to_numpy(), "fields": fields})
     if spec.has_geometry:
-        geometry_changed = changed["geometry"][rows]
+        geometry_changed = changed["geometry"][rows] if changed else np.zeros(0, dtype=bool)
         measures = _measures(o_mod.geometry, n_mod.geometry) if len(rows) else {
             k: np.array([], dtype=float)
             for k in ("hausdorff_m", "length_change_m", "area_change_m2")}
