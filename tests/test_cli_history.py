@@ -222,7 +222,10 @@ def test_diff_change_map(history_registry, tmp_path):
     assert run.returncode == 0, run
     html = out.read_text("utf-8")
     assert "<script>alert(1)</script>" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html  # the changed name, escaped
     assert "N001" in html and "R012" in html
+    assert "批次 2 → 3" in html and "数据日期：" in html and "各街道变更" in html
+    assert 'src="http' not in html  # offline by default: nothing fetched
 
 
 def test_history_json_lists_the_versions(history_registry, deliveries):

@@ -65,19 +65,17 @@ def _write_changes(reg, d, output: Path, suffix: str, offline: bool) -> None:
 
         export_frame(reg, d.to_frame(), output, name=f"{d.layer}_changes")
         return
-    import inspect
-
     from ..maps import save
     from ..maps.changes import changes_map
 
+    # the --to state: its subdistricts for the summary, and the layer's unchanged features
+    # drawn as context under the changes
     to = reg.at(d.to_batch) if d.to_batch else None
     subdistricts = to.read("subdistricts") if to is not None else None
-    if subdistricts is not None and not len(subdistricts):
-        subdistricts = None
-    extra = {"offline": offline} if "offline" in inspect.signature(changes_map).parameters \
-        else {}
-    m = changes_map(d, subdistricts, data_date=to.data_date() if to is not None else None,
-                    **extra)
+    context = to.read(d.layer) if to is not None else None
+    m = changes_map(d, subdistricts if subdistricts is not None and len(subdistricts) else None,
+                    data_date=to.data_date() if to is not None else None, offline=offline,
+                    context=context)
     save(m, output)
 
 
@@ -141,7 +139,7 @@ def _print_diff(d) -> None:
     t = Table(title=plain(f"修改 modified ({c['modified']:,})"))
     for head in (f"{spec.labels().get(idc, idc)} {idc}", "字段 field", "原值 old", "新值 new",
                  "几何 geometry"):
-        t.add_column(head)
+        t.add_column(head, overflow="fold")  # a narrow terminal wraps values, never cuts them
     labels = d.labels
     for row in d.modified.head(SHOWN).itertuples(index=False):
         moved = (f"moved {row.hausdorff_m:,.2f} m (Hausdorff)"

@@ -12,7 +12,15 @@ from ..catalogue import CATALOGUE, get_layer
 from ..errors import SourceError, ValidationError, YangpuGisError
 from ..output import check_target
 from ..terminal import say
-from .common import AsOfOpt, JsonOpt, RegistryOpt, errors_to_exit, open_cli_registry, out, print_json
+from .common import (
+    AsOfOpt,
+    JsonOpt,
+    RegistryOpt,
+    errors_to_exit,
+    open_cli_registry,
+    out,
+    print_json,
+)
 
 __all__ = ["map_command"]
 
