@@ -24,6 +24,7 @@ from zoneinfo import ZoneInfo
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 
 from ..catalogue import BATCH_COLUMN, Layer
 from ..errors import RegistryError
@@ -135,8 +136,6 @@ def changed_fields(old: pd.DataFrame, new: pd.DataFrame, spec: Layer) -> dict[st
     coordinates are exactly equal, in the same order (``shapely.equals_exact``, tolerance
     0), as PostGIS's ``=`` compares them.
     """
-    import shapely
-
     out: dict[str, np.ndarray] = {}
     for name in spec.column_names:
         if name != spec.id_column:
@@ -273,8 +272,6 @@ def describe_fields(fields: dict[str, dict[str, Any]], labels: dict[str, str] | 
 
 
 def _measures(old: gpd.GeoSeries, new: gpd.GeoSeries) -> dict[str, np.ndarray]:
-    import shapely
-
     a = np.asarray(old.values, dtype=object)
     b = np.asarray(new.values, dtype=object)
     haus = np.asarray(shapely.hausdorff_distance(a, b), dtype=float)
@@ -315,7 +312,7 @@ def diff_frames(old: pd.DataFrame, new: pd.DataFrame, spec: Layer, *, from_batch
     both = sorted(set(old_ids) & set(new_ids))
     o = old.set_index(idc).loc[both].reset_index()
     n = new.set_index(idc).loc[both].reset_index()
-    changed = changed_fields(o, n, spec) if both else {}
+    changed = changed_fields(o, n, spec)
     any_change = np.logical_or.reduce(list(changed.values())) if changed else \
         np.zeros(len(both), dtype=bool)
     rows = np.flatnonzero(any_change)
@@ -325,7 +322,7 @@ def diff_frames(old: pd.DataFrame, new: pd.DataFrame, spec: Layer, *, from_batch
                for c in attrs if changed[c][r]} for i, r in enumerate(rows)]
     modified = pd.DataFrame({idc: n_mod[idc].to_numpy(), "fields": fields})
     if spec.has_geometry:
-        geometry_changed = changed["geometry"][rows] if changed else np.zeros(0, dtype=bool)
+        geometry_changed = changed["geometry"][rows]
         measures = _measures(o_mod.geometry, n_mod.geometry) if len(rows) else {
             k: np.array([], dtype=float)
             for k in ("hausdorff_m", "length_change_m", "area_change_m2")}
