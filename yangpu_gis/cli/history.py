@@ -14,6 +14,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
+from ..catalogue import get_layer
 from ..errors import ValidationError
 from ..terminal import plain, say
 from .common import (
@@ -122,8 +123,6 @@ def _ids(values: list[Any]) -> str:
 
 
 def _print_diff(d) -> None:
-    from ..catalogue import get_layer
-
     spec = get_layer(d.layer)
     c = d.counts
     say(out, "[bold]{}[/] ({}) from {} to {}: [green]{:,} added[/], [red]{:,} removed[/], "
@@ -194,8 +193,6 @@ def history(
     catalogue columns) and geometry_wkt (the geometry as WKT in lon/lat, EPSG:4326; null
     for a layer without geometry).
     """
-    from ..catalogue import get_layer
-
     with errors_to_exit(as_json):
         spec = get_layer(layer)
         with open_cli_registry(registry) as reg:
