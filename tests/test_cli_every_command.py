@@ -109,6 +109,27 @@ def _check_batches(data, ctx):
     assert [b["batch_id"] for b in data] == ids
 
 
+def _check_diff(data, ctx):
+    # the demo loaded roads once: everything is added against the empty registry (batch 0)
+    assert data["layer"] == "roads" and data["from"] == 0
+    assert len(data["added"]) == _count(ctx["demo_registry"], "roads")
+    assert data["removed"] == [] and data["modified"] == [] and data["unchanged"] == 0
+
+
+def _check_history(data, ctx):
+    with sqlite3.connect(ctx["demo_registry"]) as con:
+        batch, name = con.execute(
+            "SELECT batch_id, name FROM roads WHERE road_id = 'R00001'").fetchone()
+    assert [(v["batch_id"], v["ended_batch"]) for v in data] == [(batch, None)]
+    assert data[0]["values"]["name"] == name and data[0]["geometry_wkt"].startswith("LINESTRING")
+
+
+def _check_revert(data, ctx):
+    # batch 1 is the demo's first load (subdistricts), which no later load touched
+    assert (data["mode"], data["reverted_batch"]) == ("revert", 1)
+    assert data["rows_deleted"] == _count(ctx["demo_registry"], "subdistricts")
+
+
 def _check_demo(data, ctx):
     counts = {r["layer"]: r["features"] for r in data["layers"]}
     assert counts["roads"] == _count(ctx["demo_registry"], "roads")
@@ -185,6 +206,9 @@ CASES = {
     ("batches",): (["batches", "-r", "{reg}"], False, _check_batches),
     ("demo",): None,  # the module fixture runs it (its JSON is checked by test_demo_command)
     ("map",): (["map", "roads", "-o", "{tmp}/roads.html", "-r", "{reg}"], False, _check_map),
+    ("diff",): (["diff", "roads", "-r", "{reg}"], False, _check_diff),
+    ("history",): (["history", "roads", "R00001", "-r", "{reg}"], False, _check_history),
+    ("revert",): (["revert", "1", "-r", "{copy}"], True, _check_revert),
     ("load-raster",): (["load-raster", DEMO / "dem.tif", "-r", "{copy}"], True,
                        _check_load_raster),
     ("check-permit",): (["check-permit", "{app}", "-r", "{reg}"], False, _check_permit),

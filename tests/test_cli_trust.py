@@ -467,7 +467,7 @@ def test_upsert_counts_changed_and_unchanged_rows(target, tmp_path):
     text = run_cli("load", tmp_path / "v2.geojson", "-l", "roads", "-r", target,
                    "--mode", "upsert")
     assert text.returncode == 0, text
-    assert "0 inserted, 0 updated, 11 unchanged" in text.stdout, text
+    assert "0 added, 0 modified, 0 removed, 11 unchanged" in text.stdout, text
     with open_registry(target) as reg:
         assert reg.batches()["rows_updated"].tolist()[-1] == 0
 

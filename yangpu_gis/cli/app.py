@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from . import analyze, catalogue, demo, maps, registry
+from . import analyze, catalogue, demo, history, maps, registry
 from .common import capture_warnings, state
 
 __all__ = ["analyze_app", "app", "catalogue_app", "main"]
@@ -45,6 +45,8 @@ def _main(debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks a
 for _name in ("load", "validate", "layers", "export", "info", "upgrade", "batches"):
     app.command(_name)(getattr(registry, _name))
 app.command("load-raster")(registry.load_raster)
+for _name in ("diff", "history", "revert"):
+    app.command(_name)(getattr(history, _name))
 app.command("map")(maps.map_command)
 app.command("demo")(demo.demo)
 for _name, _command in analyze.TOP_LEVEL.items():

@@ -22,6 +22,7 @@ from ..errors import CRSError, SourceError, ValidationError, YangpuGisError
 from ..terminal import dumps, escape, say
 
 __all__ = [
+    "AsOfOpt",
     "JsonOpt",
     "OfflineOpt",
     "RegistryOpt",
@@ -49,6 +50,11 @@ RegistryOpt = Annotated[
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
 OfflineOpt = Annotated[bool, typer.Option(
     "--offline/--online", help="Self-contained map (default) or CDN scripts and tiles.")]
+AsOfOpt = Annotated[str | None, typer.Option(
+    "--as-of", metavar="BATCH|DATE",
+    help="Read the registry as it stood after this batch (an id from yangpu-gis batches) or "
+    "at the end of this date (2024-12-31, Asia/Shanghai) or time (2024-12-31T18:00) "
+    "[default: now].")]
 
 
 def out_option(topic: str) -> Any:
@@ -56,15 +62,25 @@ def out_option(topic: str) -> Any:
     return typer.Option("--out", "-o", help=f"Output folder [default: {topic}_out].")
 
 
-def open_cli_registry(value: str | None, *, create: bool = False):
-    """Open ``--registry`` (or the default) for a command.
+def open_cli_registry(value: str | None, *, create: bool = False, as_of: str | None = None):
+    """Open ``--registry`` (or the default) for a command, as of ``--as-of`` if given.
 
     A reading command refuses a registry that does not exist (a mistyped path is not an
-    empty registry); only ``load`` and ``demo`` create one (``create=True``).
+    empty registry); only ``load`` and ``demo`` create one (``create=True``). With ``as_of``
+    (a batch id, date or time) it returns the read-only snapshot ``reg.at(as_of)``: every
+    read, ``data_date`` (map titles) and the batches answer as of then, and writes are
+    refused. This is the one place ``--as-of`` is applied.
     """
     from ..registry import open_registry
 
-    return open_registry(value or settings.default_registry, create=create)
+    reg = open_registry(value or settings.default_registry, create=create)
+    if as_of is None:
+        return reg
+    try:
+        return reg.at(as_of)
+    except BaseException:
+        reg.close()
+        raise
 
 
 def print_json(data: Any) -> None:

@@ -12,7 +12,15 @@ from ..catalogue import CATALOGUE, get_layer
 from ..errors import SourceError, ValidationError, YangpuGisError
 from ..output import check_target
 from ..terminal import say
-from .common import JsonOpt, RegistryOpt, errors_to_exit, open_cli_registry, out, print_json
+from .common import (
+    AsOfOpt,
+    JsonOpt,
+    RegistryOpt,
+    errors_to_exit,
+    open_cli_registry,
+    out,
+    print_json,
+)
 
 __all__ = ["map_command"]
 
@@ -128,6 +136,7 @@ def map_command(
     target: Annotated[str, typer.Argument(help="A catalogue layer, 'all', or a result file (path.gpkg[:layer], .geojson, .csv with --join).")],
     output: Annotated[Path, typer.Option("--output", "-o", help="map.html (interactive) or map.png (static).")] = Path("map.html"),
     registry: RegistryOpt = None,
+    as_of: AsOfOpt = None,
     column: Annotated[str | None, typer.Option(help="Numeric column for a choropleth.")] = None,
     scheme: Annotated[str, typer.Option(help="mapclassify scheme for --column.")] = "FisherJenks",
     k: Annotated[int, typer.Option(help="Number of classes for --column.")] = 5,
@@ -139,7 +148,7 @@ def map_command(
 ) -> None:
     """Draw a layer, all layers, or an analysis result as an HTML (or PNG) map."""
 
-    with errors_to_exit(as_json), open_cli_registry(registry) as reg:
+    with errors_to_exit(as_json), open_cli_registry(registry, as_of=as_of) as reg:
         check_target(output, (".html", ".htm", ".png"))
         data_date = reg.data_date()
         from .. import maps  # folium and matplotlib: only once there is something to draw

@@ -12,6 +12,7 @@ from rich.table import Table
 from ..errors import format_rows
 from ..terminal import plain, say
 from .common import (
+    AsOfOpt,
     JsonOpt,
     RegistryOpt,
     errors_to_exit,
@@ -21,7 +22,7 @@ from .common import (
     progress,
 )
 
-__all__ = ["batches", "export", "info", "layers", "load", "load_raster", "upgrade", "validate"]
+__all__ = ["CHANGE_COLUMNS", "batches", "change_counts", "export", "info", "layers", "load", "load_raster", "upgrade", "validate"]
 
 
 def _load_options(crs, encoding, mapping, map_file, value, repair, source_layer, x, y,
@@ -53,9 +54,8 @@ def _report(result, as_json: bool) -> None:
     say(out, "[bold green]{}[/] {} rows from {} into [bold]{}[/] (mode {})", verb,
         result.rows_read, result.source, result.layer, result.mode)
     if not result.dry_run:
-        say(out, "  batch {}: {} inserted, {} updated, {} unchanged, {} replaced in {:.2f} s",
-            result.batch_id, result.rows_inserted, result.rows_updated, result.rows_unchanged,
-            result.rows_deleted, result.seconds)
+        say(out, "  batch {}: {:,} added, {:,} modified, {:,} removed, {:,} unchanged in "
+            "{:.2f} s", result.batch_id, *change_counts(result.as_dict()), result.seconds)
     for note in data.get("notes", []):
         say(out, "  {}", note)
     if data.get("skipped_rows"):
@@ -201,10 +201,11 @@ def export(
     output: Annotated[Path, typer.Option("--output", "-o", help="Output file (.gpkg, .geojson, .shp, .csv; .tif for a raster).")],
     registry: RegistryOpt = None,
     crs: Annotated[str | None, typer.Option(help="Output CRS (default the working CRS); gcj02 for Amap.")] = None,
+    as_of: AsOfOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Write a layer to a file (.gpkg, .geojson, .shp, .csv; .tif for a raster layer)."""
-    with errors_to_exit(as_json), open_cli_registry(registry) as reg:
+    with errors_to_exit(as_json), open_cli_registry(registry, as_of=as_of) as reg:
         from ..rasters import RASTER_CATALOGUE
 
         path = reg.export(layer, output, crs=crs)
@@ -253,13 +254,46 @@ def upgrade(registry: RegistryOpt = None, as_json: JsonOpt = False) -> None:
             say(out, "{}", note)
 
 
+#: The batches table's counts, as the table view heads them: what each load changed.
+CHANGE_COLUMNS = {"rows_inserted": "新增 added", "rows_updated": "修改 modified",
+                  "rows_deleted": "删除 removed", "rows_unchanged": "未变 unchanged"}
+
+
+def change_counts(record: dict[str, Any]) -> list[int]:
+    """Added, modified, removed and unchanged features of a load (a batch or LoadResult
+    record; a missing count, as an older registry's ``rows_unchanged``, is 0)."""
+    import pandas as pd
+
+    return [0 if pd.isna(record.get(c)) else int(record[c]) for c in CHANGE_COLUMNS]
+
+
 def batches(registry: RegistryOpt = None, as_json: JsonOpt = False) -> None:
-    """Every recorded load (source, checksum, counts, mode, time, user)."""
+    """Every recorded load: layer, mode, source, what it changed (added, modified, removed,
+    unchanged features), time and user. ``--json`` gives every column of the batches table."""
     with errors_to_exit(as_json), open_cli_registry(registry) as reg:
+        import pandas as pd
+
+        from ..io.types import TIMEZONE
+
         table = reg.batches()
         if as_json:
             print_json(table.to_dict(orient="records"))
             return
-        say(out, "{}", table.to_string(index=False))
+        t = Table(title=plain(reg.target))
+        heads = ["批次 batch", "图层 layer", "方式 mode", "来源 source", "读入 read",
+                 *CHANGE_COLUMNS.values(), "时间 loaded", "用户 user"]
+        for h in heads:
+            t.add_column(h, justify="right" if h.split()[-1] in (
+                "batch", "read", "added", "modified", "removed", "unchanged") else "left")
+        for r in table.to_dict(orient="records"):
+            when = pd.Timestamp(r["loaded_at"])
+            when = (when.tz_convert(TIMEZONE) if when.tzinfo else when).strftime("%Y-%m-%d %H:%M")
+            t.add_row(plain(r["batch_id"]), plain(r["layer"]), plain(r["mode"]),
+                      plain(r["source"]), plain(f"{int(r['rows_read']):,}"),
+                      *(plain(f"{n:,}") for n in change_counts(r)), plain(when),
+                      plain(r["os_user"]))
+        out.print(t)
+        if not len(table):
+            say(out, "no loads recorded yet")
 
 

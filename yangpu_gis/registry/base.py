@@ -8,6 +8,7 @@ a raster's tiles) and the batch's counts, all or nothing, serialised per layer.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Sequence
@@ -566,7 +567,11 @@ class Registry(ABC):
         batches = self.batches()
         row = batches[pd.to_numeric(batches["batch_id"]) == int(batch_id)]
         if not len(row):
-            resolve_as_of(batches, int(batch_id))  # raises: no such batch
+            ids = pd.to_numeric(batches["batch_id"])
+            raise RegistryError(f"the registry has no batch {batch_id}", source=self.target,
+                                hint="yangpu-gis batches lists the batches" + (
+                                    f" (1 to {int(ids.max())})" if len(ids) else
+                                    " (there are none yet)"))
         layer = str(row["layer"].iloc[0])
         if layer not in CATALOGUE:
             raise RegistryError(f"batch {batch_id} loaded the raster {layer}: rasters keep no "
@@ -602,8 +607,13 @@ class Registry(ABC):
         now = self.read(layer)
         wanted = pd.concat([now[~now[idc].isin(ids)], before[before[idc].isin(ids)]],
                            ignore_index=True).drop(columns="batch_id")
-        prepared = prepare(from_frame(wanted, f"revert of batch {batch_id}",
+        # reverting a layer's first load leaves it empty: validate one row of what it holds
+        # now (the loader refuses a source without features) and keep none of them
+        source = wanted if len(wanted) else now.head(1).drop(columns="batch_id")
+        prepared = prepare(from_frame(source, f"revert of batch {batch_id}",
                                       need_geometry=spec.has_geometry), spec)
+        if not len(wanted):
+            prepared = dataclasses.replace(prepared, frame=prepared.frame.iloc[0:0])
         with self.transaction(layer, prepared=prepared) as tx:
             if tx.latest_batch(layer) != seen:
                 raise RegistryError(f"layer {layer} was loaded again while batch {batch_id} "

@@ -1,6 +1,8 @@
 """Write a registry layer to a file that loads back into the same layer.
 
-One function, :func:`export_layer`, behind ``Registry.export`` and ``yangpu-gis export``:
+One function, :func:`export_layer`, behind ``Registry.export`` and ``yangpu-gis export``
+(and :func:`export_frame`, the same writer for a frame derived from the registry, such as
+``yangpu-gis diff -o changes.gpkg``):
 
 * the format follows the extension: ``.gpkg``, ``.geojson``/``.json``, ``.shp`` (with a
   UTF-8 ``.cpg``), ``.csv`` (geometry as WKT in a ``wkt`` column, the CRS in a ``.prj`` beside
@@ -34,7 +36,7 @@ from ..catalogue import CATALOGUE, get_layer
 from ..errors import ValidationError, YangpuGisError
 from ..output import write_error
 
-__all__ = ["VECTOR_FORMATS", "RASTER_FORMATS", "export_layer"]
+__all__ = ["VECTOR_FORMATS", "RASTER_FORMATS", "export_frame", "export_layer"]
 
 #: Extension -> description of the vector formats.
 VECTOR_FORMATS = {".gpkg": "GeoPackage", ".geojson": "GeoJSON", ".json": "GeoJSON",
@@ -99,19 +101,61 @@ def export_layer(reg, layer: str, out: str | Path, *, crs: str | None = None) ->
         return _atomic(out, parts, lambda tmp: data.write(tmp, cog=True))
     if not spec.has_geometry:
         frame = reg.read(layer)
-        return _atomic(out, parts, lambda tmp: frame.to_csv(tmp, index=False,
-                                                            encoding="utf-8-sig"))
+        return _atomic(out, parts, lambda tmp: _to_csv(frame, tmp))
     gdf = reg.read(layer, crs=crs)
-    return _atomic(out, parts, lambda tmp: _write_vector(gdf, tmp, layer, suffix))
+    datetimes = [c.name for c in CATALOGUE[layer].columns if c.type == "datetime"]
+    return _atomic(out, parts, lambda tmp: _write_vector(gdf, tmp, layer, suffix, datetimes))
+
+
+def export_frame(reg, frame, out: str | Path, *, name: str,
+                 formats: tuple[str, ...] = (".gpkg", ".csv")) -> Path:
+    """Write a frame derived from ``reg`` (e.g. :meth:`.history.LayerDiff.to_frame`) the way
+    :func:`export_layer` writes a layer: the same formats, checks and atomic write.
+
+    Parameters
+    ----------
+    reg : Registry
+        The registry it came from (its own files are never overwritten).
+    frame : GeoDataFrame or DataFrame
+        What to write; a frame without geometry is written as CSV only.
+    out : str or Path
+        The output file; its extension gives the format.
+    name : str
+        The GeoPackage layer name, and the name used in refusals.
+    formats : tuple of str
+        The extensions allowed (a subset of :data:`VECTOR_FORMATS`).
+
+    Returns
+    -------
+    Path
+        ``out``.
+
+    Examples
+    --------
+    >>> export_frame(reg, reg.diff("roads").to_frame(), "changes.gpkg", name="roads_changes")  # doctest: +SKIP
+    PosixPath('changes.gpkg')
+    """
+    import geopandas as gpd
+
+    out = Path(out)
+    has_geometry = isinstance(frame, gpd.GeoDataFrame)
+    suffix = _check_output(out, name, raster=False, has_geometry=has_geometry, crs=None,
+                           formats={k: v for k, v in VECTOR_FORMATS.items() if k in formats})
+    parts = _output_parts(out, suffix, raster=False, has_geometry=has_geometry)
+    _refuse_registry_files(reg, parts)
+    if not has_geometry:
+        return _atomic(out, parts, lambda tmp: _to_csv(pd.DataFrame(frame), tmp))
+    return _atomic(out, parts, lambda tmp: _write_vector(frame, tmp, name, suffix, []))
 
 
 def _check_output(out: Path, layer: str, *, raster: bool, has_geometry: bool,
-                  crs: str | None) -> str:
+                  crs: str | None, formats: dict[str, str] | None = None) -> str:
     suffix = out.suffix.lower()
     if out.exists() and out.is_dir() or str(out).endswith(os.sep):
         raise ValidationError("the output is a folder", source=str(out),
                               hint="name a file, e.g. " + str(out / f"{layer}.gpkg"))
-    formats = RASTER_FORMATS if raster else (VECTOR_FORMATS if has_geometry else {".csv": "CSV"})
+    formats = formats if formats is not None else VECTOR_FORMATS
+    formats = RASTER_FORMATS if raster else (formats if has_geometry else {".csv": "CSV"})
     listed = ", ".join(dict.fromkeys(formats))
     if not suffix:
         raise ValidationError("the output has no extension, so no format", source=str(out),
@@ -258,7 +302,7 @@ def _os_error(exc: OSError, out: Path) -> YangpuGisError:
                        hint="choose a writable folder with free space; nothing was written")
 
 
-def _write_vector(gdf, tmp: Path, layer: str, suffix: str) -> None:
+def _write_vector(gdf, tmp: Path, layer: str, suffix: str, datetimes: list[str]) -> None:
     import pyogrio
 
     frame = _exportable(gdf)
@@ -266,7 +310,6 @@ def _write_vector(gdf, tmp: Path, layer: str, suffix: str) -> None:
         _write_csv(frame, tmp)
         return
     kwargs: dict[str, Any] = {}
-    datetimes = [c.name for c in CATALOGUE[layer].columns if c.type == "datetime"]
     if suffix == ".gpkg":
         kwargs["layer"] = layer
         for name in datetimes:  # GeoPackage DATETIME is UTC (Req. 5)
@@ -329,9 +372,16 @@ def _write_csv(gdf, tmp: Path) -> None:
     decimals = WKT_DECIMALS_DEGREES if geographic else WKT_DECIMALS_METRES
     frame = pd.DataFrame(gdf.drop(columns=gdf.geometry.name))
     frame["wkt"] = shapely.to_wkt(gdf.geometry.values, rounding_precision=decimals, trim=True)
-    frame.to_csv(tmp, index=False, encoding="utf-8-sig")
+    _to_csv(frame, tmp)
     if gdf.crs is not None:
         tmp.with_suffix(".prj").write_text(gdf.crs.to_wkt("WKT1_ESRI"), encoding="utf-8")
+
+
+def _to_csv(frame: pd.DataFrame, tmp: Path) -> None:
+    """UTF-8 with BOM (Excel reads the Chinese names), CRLF line ends (RFC 4180): with them
+    the csv module quotes a value holding a carriage return, which a ``\\n`` line end leaves
+    bare, so a reader split the row there."""
+    frame.to_csv(tmp, index=False, encoding="utf-8-sig", lineterminator="\r\n")
 
 
 def _exportable(gdf):

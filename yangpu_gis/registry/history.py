@@ -90,6 +90,8 @@ def resolve_as_of(batches: pd.DataFrame, as_of: AsOf | None) -> int | None:
     ...     ["2024-05-01T10:00:00+08:00", "2025-05-01T10:00:00+08:00"])})
     >>> resolve_as_of(b, "2024-12-31"), resolve_as_of(b, 2), resolve_as_of(b, "2020-01-01")
     (1, 2, 0)
+    >>> resolve_as_of(b, 0)
+    0
     """
     if as_of is None:
         return None
@@ -103,6 +105,8 @@ def resolve_as_of(batches: pd.DataFrame, as_of: AsOf | None) -> int | None:
         ) from None
     ids = pd.to_numeric(batches["batch_id"]).astype("int64")
     if isinstance(wanted, int):
+        if wanted == 0:  # the empty registry before any load (diff of a first delivery)
+            return 0
         if wanted not in set(ids.tolist()):
             raise RegistryError(
                 f"the registry has no batch {wanted}",

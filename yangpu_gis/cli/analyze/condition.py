@@ -9,8 +9,10 @@ from typing import Annotated
 import typer
 
 from ... import runs
+from ...errors import ValidationError
 from ...terminal import say
 from ..common import (
+    AsOfOpt,
     JsonOpt,
     OfflineOpt,
     RegistryOpt,
@@ -34,6 +36,7 @@ TARGET_RATE = 0.95
 def waterlogging(
     out_dir: Annotated[Path | None, out_option("waterlogging")] = None,
     registry: RegistryOpt = None,
+    as_of: AsOfOpt = None,
     layer: Annotated[str, typer.Option(help="Elevation raster layer.")] = "dem",
     min_depth_m: Annotated[float, typer.Option("--min-depth-m", help="Fill depth (m) above which a cell is in a depression.")] = MIN_DEPTH_M,
     min_area_m2: Annotated[float, typer.Option("--min-area-m2", help="Smallest depression reported (m²).")] = MIN_AREA_M2,
@@ -42,7 +45,7 @@ def waterlogging(
 ) -> None:
     """积水风险: depressions of the DEM, and the roads and compounds in them."""
     with errors_to_exit(as_json):
-        with open_cli_registry(registry) as reg:
+        with open_cli_registry(registry, as_of=as_of) as reg:
             run = runs.run_waterlogging(reg, out_dir, layer=layer, min_depth_m=min_depth_m,
                                         min_area_m2=min_area_m2, offline=offline)
         if as_json:
@@ -58,6 +61,7 @@ def water_quality(
     samples: Annotated[Path | None, typer.Option(help="water_samples table (CSV/XLSX) [default: the registry's water_samples].")] = None,
     out_dir: Annotated[Path | None, out_option("water_quality")] = None,
     registry: RegistryOpt = None,
+    as_of: AsOfOpt = None,
     period: Annotated[str | None, typer.Option(help="Year (2025) or START/END dates [default: last calendar year].")] = None,
     target_class: Annotated[str, typer.Option(help="Target class where stations have no target_class column.")] = TARGET_CLASS,
     offline: OfflineOpt = True,
@@ -70,7 +74,11 @@ def water_quality(
     """
     with errors_to_exit(as_json):
         needed = runs.water_quality_needs_registry(stations, samples)
-        with open_cli_registry(registry) if needed else nullcontext() as reg:
+        if as_of is not None and not needed:
+            raise ValidationError("--as-of reads the registry, but --stations and --samples "
+                                  "name plain tables: nothing is read from the registry",
+                                  hint="leave out --as-of, or one of --stations / --samples")
+        with open_cli_registry(registry, as_of=as_of) if needed else nullcontext() as reg:
             run = runs.run_water_quality(reg, out_dir, stations=stations, samples=samples,
                                          period=period, target_class=target_class,
                                          offline=offline)
@@ -85,6 +93,7 @@ def water_quality(
 def road_condition(
     out_dir: Annotated[Path | None, out_option("road_condition")] = None,
     registry: RegistryOpt = None,
+    as_of: AsOfOpt = None,
     target: Annotated[float, typer.Option(help="Target good-road rate (0–1).")] = TARGET_RATE,
     grades: Annotated[Path | None, typer.Option(help="CSV road_class,excellent,good,fair overriding the PCI grade table.")] = None,
     offline: OfflineOpt = True,
@@ -92,7 +101,7 @@ def road_condition(
 ) -> None:
     """好路率: PCI grades by road class, good-road rate by subdistrict and district."""
     with errors_to_exit(as_json):
-        with open_cli_registry(registry) as reg:
+        with open_cli_registry(registry, as_of=as_of) as reg:
             run = runs.run_road_condition(reg, out_dir, target=target, grades=grades,
                                           offline=offline)
         if as_json:

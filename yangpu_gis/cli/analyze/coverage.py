@@ -10,6 +10,7 @@ import typer
 from ... import runs
 from ...terminal import say
 from ..common import (
+    AsOfOpt,
     JsonOpt,
     OfflineOpt,
     RegistryOpt,
@@ -43,6 +44,7 @@ def _report_outputs(run) -> dict[str, dict[str, str]]:
 def coverage(
     out_dir: Annotated[Path | None, out_option("coverage")] = None,
     registry: RegistryOpt = None,
+    as_of: AsOfOpt = None,
     preset: Annotated[str | None, typer.Option(help="beautiful-streets | parking-reach | grid-completeness | river-monitoring | all [default: all, unless --targets is given].")] = None,
     distance: Annotated[str | None, typer.Option(help="euclidean | network (along roads; along rivers for river-monitoring) [default: the preset's own: network for parking-reach, else euclidean].")] = None,
     targets: Annotated[str | None, typer.Option(help="General form: target layer (any catalogue layer).")] = None,
@@ -55,7 +57,7 @@ def coverage(
 ) -> None:
     """Coverage gaps: streets, compounds, grid cells and river stretches no service reaches."""
     with errors_to_exit(as_json):
-        with open_cli_registry(registry) as reg:
+        with open_cli_registry(registry, as_of=as_of) as reg:
             run = runs.run_coverage(reg, out_dir, preset=preset, distance=distance,
                                     targets=targets, providers=providers, service_m=service_m,
                                     service_column=service_column, stations=stations,

@@ -19,6 +19,7 @@ from ... import runs
 from ...analysis.excavation.defaults import EXCAVATION_DEFAULTS
 from ...terminal import say
 from ..common import (
+    AsOfOpt,
     JsonOpt,
     OfflineOpt,
     RegistryOpt,
@@ -62,6 +63,7 @@ def _thresholds(include_revoked: bool, **given: Any) -> dict[str, Any]:
 def excavation(
     out_dir: Annotated[Path | None, out_option("excavation")] = None,
     registry: RegistryOpt = None,
+    as_of: AsOfOpt = None,
     distance_m: DistanceOpt = EXCAVATION_DEFAULTS.distance_m,
     repeat_days: RepeatOpt = EXCAVATION_DEFAULTS.repeat_days,
     new_road_years: NewRoadOpt = EXCAVATION_DEFAULTS.new_road_years,
@@ -79,7 +81,7 @@ def excavation(
                      new_road_years=new_road_years, major_repair_years=major_repair_years,
                      clearance_m=clearance_m, gas_clearance_m=gas_clearance_m)
     with errors_to_exit(as_json):
-        with open_cli_registry(registry) as reg:
+        with open_cli_registry(registry, as_of=as_of) as reg:
             run = runs.run_excavation(reg, out_dir, use_sql=sql, offline=offline, **kw)
         if as_json:
             print_json(run.summary())
@@ -100,6 +102,7 @@ def check_permit(
     application: Annotated[Path, typer.Argument(help="The proposed permit (GeoJSON): a "
                                                 "footprint with planned_start, planned_end.")],
     registry: RegistryOpt = None,
+    as_of: AsOfOpt = None,
     crs: Annotated[str | None, typer.Option(
         help="CRS of a file without one (default WGS84); gcj02 / bd09 for Amap / Baidu.")
     ] = None,
@@ -126,7 +129,7 @@ def check_permit(
 
         # the file first: a missing application is named before the registry is opened
         app = read_application(application, crs)
-        with open_cli_registry(registry) as reg:
+        with open_cli_registry(registry, as_of=as_of) as reg:
             result = check_application(reg, app, source=str(application), **kw)
         seconds = time.perf_counter() - started
         if as_json:
