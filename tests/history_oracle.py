@@ -177,8 +177,9 @@ def fresh_registry(backend: str, folder, pg_database: str | None):
         finally:
             reg.close()
         return
-    import psycopg
     from urllib.parse import urlsplit
+
+    import psycopg
 
     from .conftest import ADMIN_URL, _with_db
 

@@ -29,8 +29,17 @@ from hypothesis import strategies as st
 
 from yangpu_gis.errors import RegistryError
 
-from .history_oracle import FIELDS, X0, Y0, Replay, Road, expected_diff, frame_of, \
-    fresh_registry, roads_of
+from .history_oracle import (
+    FIELDS,
+    X0,
+    Y0,
+    Replay,
+    Road,
+    expected_diff,
+    frame_of,
+    fresh_registry,
+    roads_of,
+)
 
 NAMES = ["国权路", "政通路", "黄兴路", "控江路", "'; DROP TABLE roads; --", "<script>x</script>"]
 CLASSES = ["arterial", "secondary", "branch", "alley"]
