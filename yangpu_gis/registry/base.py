@@ -602,8 +602,11 @@ class Registry(ABC):
         now = self.read(layer)
         wanted = pd.concat([now[~now[idc].isin(ids)], before[before[idc].isin(ids)]],
                            ignore_index=True).drop(columns="batch_id")
-        prepared = prepare(from_frame(wanted, f"revert of batch {batch_id}",
-                                      need_geometry=spec.has_geometry), spec)
+        raw = from_frame(wanted, f"revert of batch {batch_id}", need_geometry=spec.has_geometry)
+        if len(wanted):
+            prepared = prepare(raw, spec)
+        else:  # the batch loaded every feature the layer holds: reverting it empties the layer
+            prepared = Prepared(spec, wanted, raw, source_crs=settings.working_crs)
         with self.transaction(layer, prepared=prepared) as tx:
             if tx.latest_batch(layer) != seen:
                 raise RegistryError(f"layer {layer} was loaded again while batch {batch_id} "
