@@ -24,7 +24,7 @@ from datetime import date
 
 import pandas as pd
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from yangpu_gis.errors import RegistryError
@@ -244,6 +244,12 @@ def test_history_equals_the_replay(backend, tmp_path_factory, plan, pairs):
         # (e) revert
         touched = replay.touched(revert_k)
         later = any(touched & replay.touched(j) for j in range(revert_k + 1, n + 1))
+        for s in replay.steps:
+            event(f"mode {s.mode}")
+            event("re-delivered unchanged" if s.batch > 1 and not replay.touched(s.batch)
+                  else "changed")
+        event("revert: " + ("no-op, refused" if not touched else "later changes, refused"
+                            if later and not force else "forced" if later else "clean"))
         if not touched or (later and not force):
             before = state(reg)
             with pytest.raises(RegistryError, match="nothing to revert" if not touched
