@@ -11,7 +11,7 @@ from ...io.types import TIMEZONE
 from ..batches import BATCH_FIELDS
 from ..tables import BATCHES_TABLE
 
-__all__ = ["finish_batch", "insert_batch", "read_batches"]
+__all__ = ["finish_batch", "insert_batch", "latest_batch", "read_batches"]
 
 
 def insert_batch(conn, batch: dict[str, Any]) -> int:
@@ -28,9 +28,10 @@ def insert_batch(conn, batch: dict[str, Any]) -> int:
 def finish_batch(conn, batch_id: int, counts: dict[str, int]) -> None:
     """Write the counts of a load into its batch row."""
     conn.execute(
-        sql.SQL("UPDATE {} SET rows_inserted = %s, rows_updated = %s, "
-                "rows_deleted = %s WHERE batch_id = %s").format(sql.Identifier(BATCHES_TABLE)),
-        [counts["inserted"], counts.get("updated", 0), counts["deleted"], batch_id])
+        sql.SQL("UPDATE {} SET rows_inserted = %s, rows_updated = %s, rows_deleted = %s, "
+                "rows_unchanged = %s WHERE batch_id = %s").format(sql.Identifier(BATCHES_TABLE)),
+        [counts["inserted"], counts.get("updated", 0), counts["deleted"],
+         counts.get("unchanged", 0), batch_id])
 
 
 def read_batches(conn) -> pd.DataFrame:
@@ -42,3 +43,9 @@ def read_batches(conn) -> pd.DataFrame:
     df = pd.DataFrame(rows, columns=list(BATCH_FIELDS))
     df["loaded_at"] = pd.to_datetime(df["loaded_at"], utc=True).dt.tz_convert(TIMEZONE)
     return df
+
+
+def latest_batch(conn, layer: str) -> int | None:
+    """The id of the last batch of ``layer`` (None if it was never loaded)."""
+    return conn.execute(sql.SQL("SELECT max(batch_id) FROM {} WHERE layer = %s").format(
+        sql.Identifier(BATCHES_TABLE)), [layer]).fetchone()[0]

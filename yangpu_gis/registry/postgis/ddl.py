@@ -11,10 +11,12 @@ from __future__ import annotations
 from psycopg import sql
 
 from ...catalogue import BATCH_COLUMN, Column, Layer
+from ..history import ENDED_COLUMN
 from ..storage import GEOMETRY_COLUMN
-from ..tables import BATCHES_TABLE
+from ..tables import BATCHES_TABLE, history_table
 
-__all__ = ["BATCHES_DDL", "comment_ddl", "create_table", "index_ddl", "keys_ddl", "layer_ddl"]
+__all__ = ["BATCHES_DDL", "batches_upgrade", "comment_ddl", "create_table", "history_ddl",
+           "index_ddl", "keys_ddl", "layer_ddl"]
 
 _PG_TYPES = {
     "str": "text",
@@ -92,13 +94,73 @@ def comment_ddl(spec: Layer) -> sql.Composed:
                                                        sql.Literal(spec.label))
 
 
+def history_ddl(spec: Layer) -> list[sql.Composed]:
+    """The layer's history table (its columns, types and NOT NULLs, plus ``ended_batch``) and
+    its indexes: by id (``history``), by batch (as-of reads) and by geometry (``bbox``)."""
+    table = history_table(spec.name)
+    ident = sql.Identifier(table)
+    out = [
+        sql.SQL("CREATE TABLE IF NOT EXISTS {} (LIKE {}, {} integer NOT NULL REFERENCES {} "
+                "(batch_id))").format(ident, sql.Identifier(spec.name),
+                                      sql.Identifier(ENDED_COLUMN),
+                                      sql.Identifier(BATCHES_TABLE)),
+        sql.SQL("CREATE INDEX IF NOT EXISTS {} ON {} ({}, {})").format(
+            sql.Identifier(f"{table}_id_idx"), ident, sql.Identifier(spec.id_column),
+            sql.Identifier(BATCH_COLUMN)),
+        sql.SQL("CREATE INDEX IF NOT EXISTS {} ON {} ({}, {})").format(
+            sql.Identifier(f"{table}_batch_idx"), ident, sql.Identifier(BATCH_COLUMN),
+            sql.Identifier(ENDED_COLUMN)),
+        sql.SQL("COMMENT ON TABLE {} IS {}").format(ident, sql.Literal(
+            f"{spec.label}（历史版本）")),
+    ]
+    if spec.has_geometry:
+        out.append(sql.SQL("CREATE INDEX IF NOT EXISTS {} ON {} USING gist ({})").format(
+            sql.Identifier(f"{table}_{GEOMETRY_COLUMN}_gist"), ident,
+            sql.Identifier(GEOMETRY_COLUMN)))
+    return out
+
+
+#: Modes a batch may record.
+BATCH_MODES = ("append", "replace", "upsert", "revert")
+
 BATCHES_DDL = sql.SQL("""
 CREATE TABLE IF NOT EXISTS {} (
     batch_id serial PRIMARY KEY,
-    layer text NOT NULL, mode text NOT NULL CHECK (mode IN ('append', 'replace', 'upsert')),
+    layer text NOT NULL,
+    mode text NOT NULL CONSTRAINT yangpu_batches_mode_check CHECK (mode IN ({})),
     source text NOT NULL, source_sha256 text,
     rows_read integer, rows_inserted integer, rows_updated integer, rows_deleted integer,
-    encoding text, source_crs text, repaired_rows integer, os_user text, tool_version text,
+    rows_unchanged integer, encoding text, source_crs text, repaired_rows integer, os_user text, tool_version text,
     loaded_at timestamptz NOT NULL DEFAULT now()
-)""").format(sql.Identifier(BATCHES_TABLE))
+)""").format(sql.Identifier(BATCHES_TABLE),
+                 sql.SQL(", ").join(sql.Literal(m) for m in BATCH_MODES))
+
+
+def batches_upgrade(conn) -> None:
+    """Bring a batches table written before history was kept up to date: the
+    ``rows_unchanged`` column and the ``revert`` mode (only when missing: an ``ALTER`` takes
+    an exclusive lock)."""
+    has_column = conn.execute(
+        "SELECT EXISTS (SELECT 1 FROM information_schema.columns WHERE table_schema = "
+        "current_schema() AND table_name = %s AND column_name = 'rows_unchanged')",
+        [BATCHES_TABLE]).fetchone()[0]
+    if not has_column:
+        conn.execute(sql.SQL("ALTER TABLE {} ADD COLUMN rows_unchanged integer").format(
+            sql.Identifier(BATCHES_TABLE)))
+    check = conn.execute(
+        "SELECT pg_get_constraintdef(c.oid) FROM pg_constraint c WHERE c.conrelid = "
+        "to_regclass(%s) AND c.contype = 'c' AND pg_get_constraintdef(c.oid) LIKE '%%mode%%'",
+        [BATCHES_TABLE]).fetchall()
+    if not any("revert" in r[0] for r in check):
+        names = conn.execute(
+            "SELECT conname FROM pg_constraint c WHERE c.conrelid = to_regclass(%s) AND "
+            "c.contype = 'c' AND pg_get_constraintdef(c.oid) LIKE '%%mode%%'",
+            [BATCHES_TABLE]).fetchall()
+        for (name,) in names:
+            conn.execute(sql.SQL("ALTER TABLE {} DROP CONSTRAINT {}").format(
+                sql.Identifier(BATCHES_TABLE), sql.Identifier(name)))
+        conn.execute(sql.SQL("ALTER TABLE {} ADD CONSTRAINT yangpu_batches_mode_check "
+                             "CHECK (mode IN ({}))").format(
+            sql.Identifier(BATCHES_TABLE),
+            sql.SQL(", ").join(sql.Literal(m) for m in BATCH_MODES)))
 

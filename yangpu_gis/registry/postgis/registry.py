@@ -28,9 +28,9 @@ from ..storage import empty_layers_table
 from ..tables import SCHEMA_LOCK, layer_lock
 from . import queries, vectors
 from . import rasters as pg_rasters
-from .batches import finish_batch, insert_batch, read_batches
+from .batches import finish_batch, insert_batch, latest_batch, read_batches
 from .connection import connect, mask, one_line
-from .ddl import BATCHES_DDL
+from .ddl import BATCHES_DDL, batches_upgrade
 
 __all__ = ["PostGISRegistry", "PostGISTransaction"]
 
@@ -46,6 +46,10 @@ class PostGISTransaction:
     def record_batch(self, batch: dict[str, Any]) -> int:
         """Record the load in the batches table; its ``batch_id`` (counts come later)."""
         return insert_batch(self.conn, batch)
+
+    def latest_batch(self, layer: str) -> int | None:
+        """The last batch of ``layer`` (under the layer's lock: no load can add one)."""
+        return latest_batch(self.conn, layer)
 
     def write_rows(self, prepared: Prepared, mode: str, batch_id: int) -> dict[str, int]:
         """COPY the prepared rows of a vector load as ``mode`` says; the counts."""
@@ -96,6 +100,7 @@ class PostGISRegistry(Registry):
         with self.conn.transaction():
             self.conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [SCHEMA_LOCK])
             self.conn.execute(BATCHES_DDL)
+            batches_upgrade(self.conn)
 
     def close(self) -> None:
         self.conn.close()
@@ -115,11 +120,17 @@ class PostGISRegistry(Registry):
                 sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(name))).fetchone()[0]
         return empty_layers_table(counts)
 
-    def read(self, layer, *, bbox=None, bbox_crs=None, columns=None, crs=None) -> gpd.GeoDataFrame:
-
+    def read(self, layer, *, bbox=None, bbox_crs=None, columns=None, crs=None,
+             as_of=None) -> gpd.GeoDataFrame:
         spec, cols = self.read_plan(layer, columns, bbox)
+        batch = self.as_of_batch(as_of)
         working = None if bbox is None else bbox_in_working(bbox, bbox_crs or crs)
-        return vectors.read_layer(self.conn, spec, cols, working, crs, self._tables())
+        return vectors.read_layer(self.conn, spec, cols, working, crs, self._tables(),
+                                  as_of=batch)
+
+    def versions(self, layer: str, ids: list[str] | None = None, *,
+                 columns: list[str] | None = None) -> pd.DataFrame:
+        return vectors.read_versions(self.conn, get_layer(layer), ids, columns, self._tables())
 
     def batches(self) -> pd.DataFrame:
         return read_batches(self.conn)

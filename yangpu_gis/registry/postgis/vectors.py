@@ -8,6 +8,7 @@ rows are in.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from typing import Any
 
@@ -18,12 +19,14 @@ from psycopg import sql
 
 from ...catalogue import BATCH_COLUMN, Layer
 from ...io import Prepared
-from ..storage import GEOMETRY_COLUMN, empty_frame, from_storage, to_storage
+from ..history import ENDED_COLUMN
+from ..storage import GEOMETRY_COLUMN, empty_frame, from_storage, select_columns, to_storage
+from ..tables import history_table
 from . import copy as pg_copy
 from .connection import srid
-from .ddl import comment_ddl, create_table, index_ddl, keys_ddl, layer_ddl
+from .ddl import comment_ddl, create_table, history_ddl, index_ddl, keys_ddl, layer_ddl
 
-__all__ = ["existing_ids", "read_layer", "write_rows"]
+__all__ = ["existing_ids", "read_layer", "read_versions", "write_rows"]
 
 
 def existing_ids(conn, spec: Layer, ids: list[str]) -> set[str]:
@@ -37,28 +40,18 @@ def existing_ids(conn, spec: Layer, ids: list[str]) -> set[str]:
     return {r[0] for r in rows}
 
 
-def read_layer(conn, spec: Layer, cols: list[str],
-               bbox: tuple[float, float, float, float] | None, crs: Any,
-               tables: set[str]) -> gpd.GeoDataFrame | pd.DataFrame:
-    """Rows of a layer (``bbox`` in the working CRS), ordered by id, as catalogue frames."""
-    layer = spec.name
-    if layer not in tables:
-        return empty_frame(spec, cols, crs)
-    selected = sql.SQL(", ").join(sql.Identifier(c) for c in cols)
+def _select(spec: Layer, cols: list[str], source: str, *, extra: sql.Composable | None = None
+            ) -> sql.Composed:
+    selected = [sql.Identifier(c) for c in cols]
+    if extra is not None:
+        selected.append(extra)
     if spec.has_geometry:
-        query = sql.SQL("SELECT {}, ST_AsBinary({}) FROM {}").format(
-            selected, sql.Identifier(GEOMETRY_COLUMN), sql.Identifier(layer))
-    else:
-        query = sql.SQL("SELECT {} FROM {}").format(selected, sql.Identifier(layer))
-    params: list[Any] = []
-    if bbox is not None:
-        query += sql.SQL(" WHERE {} && ST_MakeEnvelope(%s, %s, %s, %s, %s)").format(
-            sql.Identifier(GEOMETRY_COLUMN))
-        params = [*bbox, srid()]
-    query += sql.SQL(" ORDER BY {}").format(sql.Identifier(spec.id_column))
-    with conn.cursor(binary=True) as cur:
-        cur.execute(query, params)
-        rows = cur.fetchall()
+        selected.append(sql.SQL("ST_AsBinary({})").format(sql.Identifier(GEOMETRY_COLUMN)))
+    return sql.SQL("SELECT {} FROM {}").format(sql.SQL(", ").join(selected),
+                                               sql.Identifier(source))
+
+
+def _frame(rows: list, spec: Layer, cols: list[str], crs: Any) -> gpd.GeoDataFrame | pd.DataFrame:
     if not spec.has_geometry:
         return from_storage(pd.DataFrame(rows, columns=cols), None, spec, cols, crs)
     df = pd.DataFrame([r[:-1] for r in rows], columns=cols)
@@ -66,10 +59,81 @@ def read_layer(conn, spec: Layer, cols: list[str],
     return from_storage(df, geoms, spec, cols, crs)
 
 
+def read_layer(conn, spec: Layer, cols: list[str],
+               bbox: tuple[float, float, float, float] | None, crs: Any,
+               tables: set[str], as_of: int | None = None) -> gpd.GeoDataFrame | pd.DataFrame:
+    """Rows of a layer (``bbox`` in the working CRS), ordered by id, as catalogue frames;
+    ``as_of`` a batch id: the versions live after that batch (:mod:`..history`)."""
+    layer = spec.name
+    if layer not in tables:
+        return empty_frame(spec, cols, crs)
+    where: list[sql.Composable] = []
+    params: list[Any] = []
+    if bbox is not None:
+        where.append(sql.SQL("{} && ST_MakeEnvelope(%s, %s, %s, %s, %s)").format(
+            sql.Identifier(GEOMETRY_COLUMN)))
+        params += [*bbox, srid()]
+    if as_of is not None:
+        parts = [(_select(spec, cols, layer),
+                  [sql.SQL("{} <= %s").format(sql.Identifier(BATCH_COLUMN))], [as_of])]
+        if history_table(layer) in tables:
+            parts.append((_select(spec, cols, history_table(layer)),
+                          [sql.SQL("{} <= %s AND {} > %s").format(
+                              sql.Identifier(BATCH_COLUMN), sql.Identifier(ENDED_COLUMN))],
+                          [as_of, as_of]))
+    else:
+        parts = [(_select(spec, cols, layer), [], [])]
+    queries, all_params = [], []
+    for select, conditions, values in parts:
+        conds = [*conditions, *where]
+        queries.append(select + (sql.SQL(" WHERE ") + sql.SQL(" AND ").join(conds)
+                                 if conds else sql.SQL("")))
+        all_params += [*values, *params]
+    query = sql.SQL(" UNION ALL ").join(queries) + sql.SQL(" ORDER BY {}").format(
+        sql.Identifier(spec.id_column))
+    with conn.cursor(binary=True) as cur:
+        cur.execute(query, all_params)
+        rows = cur.fetchall()
+    return _frame(rows, spec, cols, crs)
+
+
+def read_versions(conn, spec: Layer, ids: list[str] | None, columns: list[str] | None,
+                  tables: set[str]) -> gpd.GeoDataFrame | pd.DataFrame:
+    """Every version (live and ended) of ``spec``'s features, or of ``ids``."""
+    cols = select_columns(spec, columns)
+    if BATCH_COLUMN not in cols:
+        cols = [*cols, BATCH_COLUMN]
+    view = spec if columns is None else dataclasses.replace(spec, geometry=())
+    queries = []
+    for name, ended in ((spec.name, sql.SQL("NULL::integer")),
+                        (history_table(spec.name), sql.Identifier(ENDED_COLUMN))):
+        if name in tables:
+            query = _select(view, cols, name, extra=ended)
+            if ids is not None:
+                query += sql.SQL(" WHERE {} = ANY(%s)").format(sql.Identifier(spec.id_column))
+            queries.append(query)
+    if not queries:
+        out = empty_frame(view, cols, None)
+        out.insert(len(cols), ENDED_COLUMN, pd.array([], dtype="Int64"))
+        return out
+    query = sql.SQL(" UNION ALL ").join(queries) + sql.SQL(" ORDER BY {}, {}").format(
+        sql.Identifier(spec.id_column), sql.Identifier(BATCH_COLUMN))
+    with conn.cursor(binary=True) as cur:
+        cur.execute(query, [list(ids)] * len(queries) if ids is not None else [])
+        rows = cur.fetchall()
+    n = len(cols)
+    ended_values = pd.array([r[n] for r in rows], dtype="Int64")
+    trimmed = [(*r[:n], *r[n + 1:]) for r in rows]
+    out = _frame(trimmed, view, cols, None)
+    out.insert(n, ENDED_COLUMN, ended_values)
+    return out
+
+
 def write_rows(conn, prepared: Prepared, mode: str, batch_id: int, *,
                refuse_existing: Callable[[Prepared, Layer, set[str]], None],
                after_chunk: Callable[[int], None] | None = None) -> dict[str, int]:
-    """Write a load's rows in the open transaction (layer lock held); the counts.
+    """Write a load's rows in the open transaction (layer lock held), keeping history; the
+    counts (see :meth:`~yangpu_gis.registry.backend.LoadTransaction.write_rows`).
 
     ``refuse_existing`` re-checks an append's ids under the lock.
     """
@@ -81,55 +145,72 @@ def write_rows(conn, prepared: Prepared, mode: str, batch_id: int, *,
         "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_class "
         "WHERE relname = %s AND relnamespace = current_schema()::regnamespace)",
         [spec.name]).fetchone()[0]
-    # A table created by this load gets its keys and indexes after the rows are in: one bulk
-    # build (and one foreign-key check) instead of one per row. Same transaction, so still
-    # all or nothing; upsert needs the key for ON CONFLICT.
-    after: list[sql.Composed] = []
-    if new_table and mode != "upsert":
-        create = [create_table(spec, srid(), keys=False), comment_ddl(spec)]
-        after = [keys_ddl(spec), *index_ddl(spec)]
-    else:
-        create = layer_ddl(spec, srid())
-    for stmt in create:
+    stored = to_storage(prepared.frame, spec, batch_id)
+    columns = [*spec.column_names, BATCH_COLUMN,
+               *([GEOMETRY_COLUMN] if spec.has_geometry else [])]
+    if new_table:
+        # A table created by this load gets its keys and indexes after the rows are in: one
+        # bulk build (and one foreign-key check) instead of one per row. Same transaction,
+        # so still all or nothing.
+        for stmt in (create_table(spec, srid(), keys=False), comment_ddl(spec)):
+            conn.execute(stmt)
+        pg_copy.copy_rows(conn, table, columns, stored, spec, after_chunk)
+        for stmt in (keys_ddl(spec), *index_ddl(spec)):
+            conn.execute(stmt)
+        return {"inserted": len(stored), "updated": 0, "unchanged": 0, "deleted": 0}
+    for stmt in layer_ddl(spec, srid()):
         conn.execute(stmt)
     if mode == "append":  # re-checked under the lock
         clash = existing_ids(conn, spec, prepared.frame[spec.id_column].tolist())
         refuse_existing(prepared, spec, clash)
-    stored = to_storage(prepared.frame, spec, batch_id)
-    counts = {"inserted": len(stored), "updated": 0, "unchanged": 0, "deleted": 0}
-    columns = [*spec.column_names, BATCH_COLUMN,
-               *([GEOMETRY_COLUMN] if spec.has_geometry else [])]
-    if mode == "replace":
-        counts["deleted"] = conn.execute(sql.SQL("DELETE FROM {}").format(table)).rowcount
-    if mode == "upsert":
-        stage = sql.Identifier(f"_stage_{spec.name}")
-        conn.execute(sql.SQL(
-            "CREATE TEMP TABLE {} (LIKE {} INCLUDING DEFAULTS) ON COMMIT DROP"
-        ).format(stage, table))
-        pg_copy.copy_rows(conn, stage, columns, stored, spec, after_chunk)
-        updates = sql.SQL(", ").join(
-            sql.SQL("{0} = EXCLUDED.{0}").format(sql.Identifier(c))
-            for c in columns if c != spec.id_column)
-        # a stored row equal in every attribute and its geometry (PostGIS "=": same
-        # coordinates in the same order) is left as it is, with its batch
-        compared = [c for c in columns if c not in (spec.id_column, BATCH_COLUMN)]
-        changed = sql.SQL("({}) IS DISTINCT FROM ({})").format(
-            sql.SQL(", ").join(sql.SQL("{}.{}").format(table, sql.Identifier(c))
-                               for c in compared),
-            sql.SQL(", ").join(sql.SQL("EXCLUDED.{}").format(sql.Identifier(c))
-                               for c in compared))
-        flags = conn.execute(sql.SQL(
-            "INSERT INTO {t} ({cols}) SELECT {cols} FROM {s} "
-            "ON CONFLICT ({id}) DO UPDATE SET {upd} WHERE {changed} "
-            "RETURNING (xmax = 0)"
-        ).format(t=table, s=stage, id=sql.Identifier(spec.id_column), upd=updates,
-                 changed=changed, cols=sql.SQL(", ").join(sql.Identifier(c) for c in columns))
-        ).fetchall()
-        counts["inserted"] = sum(1 for f in flags if f[0])
-        counts["updated"] = len(flags) - counts["inserted"]
-        counts["unchanged"] = len(stored) - len(flags)
-    else:
         pg_copy.copy_rows(conn, table, columns, stored, spec, after_chunk)
-    for stmt in after:
+        return {"inserted": len(stored), "updated": 0, "unchanged": 0, "deleted": 0}
+    return _write_versions(conn, spec, mode, batch_id, stored, columns, after_chunk)
+
+
+def _write_versions(conn, spec: Layer, mode: str, batch_id: int, stored: pd.DataFrame,
+                    columns: list[str], after_chunk: Callable[[int], None] | None
+                    ) -> dict[str, int]:
+    """replace / upsert / revert into an existing table: stage the delivery, move every
+    stored version that differs (or, but for upsert, that the delivery lacks) to the history
+    table with ``ended_batch``, insert the new versions; equal rows stay as they are."""
+    table = sql.Identifier(spec.name)
+    idc = sql.Identifier(spec.id_column)
+    stage = sql.Identifier(f"_stage_{spec.name}")
+    for stmt in history_ddl(spec):
         conn.execute(stmt)
-    return counts
+    conn.execute(sql.SQL(
+        "CREATE TEMP TABLE {} (LIKE {} INCLUDING DEFAULTS) ON COMMIT DROP"
+    ).format(stage, table))
+    pg_copy.copy_rows(conn, stage, columns, stored, spec, after_chunk)
+    conn.execute(sql.SQL("CREATE INDEX ON {} ({})").format(stage, idc))
+    conn.execute(sql.SQL("ANALYZE {}").format(stage))
+    # a stored row equal in every attribute and its geometry (PostGIS "=": same coordinates
+    # in the same order) is left as it is, with its batch
+    compared = [c for c in columns if c not in (spec.id_column, BATCH_COLUMN)]
+
+    def row(alias: str) -> sql.Composed:
+        return sql.SQL("({})").format(sql.SQL(", ").join(
+            sql.SQL("{}.{}").format(sql.Identifier(alias), sql.Identifier(c)) for c in compared))
+
+    differs = sql.SQL("EXISTS (SELECT 1 FROM {s} s WHERE s.{id} = t.{id} AND {a} IS DISTINCT "
+                      "FROM {b})").format(s=stage, id=idc, a=row("t"), b=row("s"))
+    if mode != "upsert":
+        differs = sql.SQL("({}) OR NOT EXISTS (SELECT 1 FROM {} s WHERE s.{} = t.{})").format(
+            differs, stage, idc, idc)
+    cols = sql.SQL(", ").join(sql.Identifier(c) for c in columns)
+    ended, modified = conn.execute(sql.SQL(
+        "WITH ended AS (DELETE FROM {t} t WHERE {differs} RETURNING t.*), "
+        "moved AS (INSERT INTO {h} ({cols}, {end}) SELECT {cols}, %s FROM ended "
+        "RETURNING {id}) "
+        "SELECT count(*), count(*) FILTER (WHERE EXISTS (SELECT 1 FROM {s} s "
+        "WHERE s.{id} = moved.{id})) FROM moved"
+    ).format(t=table, differs=differs, h=sql.Identifier(history_table(spec.name)), cols=cols,
+             end=sql.Identifier(ENDED_COLUMN), id=idc, s=stage), [batch_id]).fetchone()
+    new_versions = conn.execute(sql.SQL(
+        "INSERT INTO {t} ({cols}) SELECT {cols} FROM {s} s "
+        "WHERE NOT EXISTS (SELECT 1 FROM {t} t WHERE t.{id} = s.{id})"
+    ).format(t=table, cols=cols, s=stage, id=idc)).rowcount
+    conn.execute(sql.SQL("DROP TABLE {}").format(stage))
+    return {"inserted": new_versions - modified, "updated": modified,
+            "unchanged": len(stored) - new_versions, "deleted": ended - modified}
