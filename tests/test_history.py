@@ -436,3 +436,28 @@ def test_an_old_registry_reads_and_accepts_a_replace(registry_target):
     assert reg.diff("roads").counts == {"added": 1, "removed": 2, "modified": 4,
                                         "unchanged": 0}
     reg.close()
+
+
+@pytest.mark.postgis
+def test_postgis_revert_after_a_rolled_back_load(pg_url, monkeypatch):
+    """A rolled-back load still uses up its batch id (a PostgreSQL sequence is not rolled
+    back), so batch ids can have gaps: reverting the batch after the gap must restore the
+    batch before it, not look for the missing id."""
+    import yangpu_gis.registry.postgis as pgmod
+
+    reg = open_registry(pg_url)
+    load(reg, roads(3))
+
+    def lost(self, rows):
+        raise psycopg.OperationalError("connection lost")
+
+    monkeypatch.setattr(pgmod.PostGISRegistry, "_after_chunk", lost)
+    with pytest.raises(RegistryError, match="rolled back"):
+        load(reg, roads(3, name="失败"), "replace")
+    monkeypatch.undo()
+    third = load(reg, roads(3, name="国权北路"), "replace")
+    assert reg.batches()["batch_id"].astype(int).tolist() == [1, third.batch_id]
+    result = reg.revert(third.batch_id)
+    assert result.rows_updated == 3
+    assert roads_of(reg.read("roads")) == roads(3)
+    reg.close()
