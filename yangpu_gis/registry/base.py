@@ -598,7 +598,9 @@ class Registry(ABC):
                 hint="revert the later batches first, or give --force to put these features "
                 f"back as they were before batch {batch_id} as well")
         seen = self.layer_batches(layer)[-1]
-        before = self.read(layer, as_of=batch_id - 1)
+        # the batch before it (PostGIS batch ids have gaps where a load was rolled back)
+        ids_before = [int(b) for b in pd.to_numeric(batches["batch_id"]) if b < batch_id]
+        before = self.read(layer, as_of=max(ids_before, default=0))
         now = self.read(layer)
         wanted = pd.concat([now[~now[idc].isin(ids)], before[before[idc].isin(ids)]],
                            ignore_index=True).drop(columns="batch_id")
