@@ -461,3 +461,31 @@ def test_postgis_revert_after_a_rolled_back_load(pg_url, monkeypatch):
     assert result.rows_updated == 3
     assert roads_of(reg.read("roads")) == roads(3)
     reg.close()
+
+
+def test_a_layer_with_datetimes_keeps_its_history(registry_target):
+    """Complaints (two datetime columns): re-delivered unchanged they stay unchanged, an
+    edited ``closed_at`` is one modified field, and the first delivery reads back as of 1."""
+    from .conftest import FIXTURES
+
+    reg = open_registry(registry_target, create=True)
+    src = FIXTURES / "complaints_baidu.csv"
+    first = reg.load(src, "complaints", crs="bd09")
+    assert first.rows_inserted == 3
+    stored = reg.read("complaints")
+    assert sorted(stored["complaint_id"]) == ["GD20250001", "GD20250002", "GD20250003"]
+    again = reg.load(src, "complaints", crs="bd09", mode="replace")
+    assert (again.rows_unchanged, again.rows_updated, again.rows_inserted) == (3, 0, 0)
+    assert len(reg.versions("complaints", columns=[])) == 3
+    edited = stored.drop(columns="batch_id")
+    closed = pd.Timestamp("2025-03-02 17:30", tz="Asia/Shanghai")
+    edited.loc[0, "closed_at"] = closed
+    third = reg.load(edited, "complaints", mode="replace")
+    assert (third.rows_unchanged, third.rows_updated) == (2, 1)
+    d = reg.diff("complaints")
+    assert d.modified["complaint_id"].tolist() == [stored["complaint_id"].iloc[0]]
+    (fields,) = d.modified["fields"]
+    assert list(fields) == ["closed_at"]
+    assert pd.isna(fields["closed_at"]["old"]) and pd.Timestamp(fields["closed_at"]["new"]) == closed
+    pd.testing.assert_frame_equal(reg.read("complaints", as_of=1), stored)
+    reg.close()
