@@ -39,7 +39,7 @@ def write_layer(path: Path, stored: gpd.GeoDataFrame | pd.DataFrame, spec, *,
     ``table`` writes another table of the same columns (a history table, whose id column
     is indexed but not unique) instead of the layer's own.
     """
-    name = table or spec.name
+    target = table or spec.name
     geometry_type = {None: None, "Geometry": "Unknown"}.get(spec.storage_geometry,
                                                              spec.storage_geometry)
     datetimes = [c.name for c in spec.columns if c.type == "datetime"]
@@ -50,7 +50,7 @@ def write_layer(path: Path, stored: gpd.GeoDataFrame | pd.DataFrame, spec, *,
     pyogrio.write_dataframe(
         stored,
         path,
-        layer=name,
+        layer=target,
         driver="GPKG",
         **({"geometry_type": geometry_type} if geometry_type else {}),
         append=append,
@@ -64,12 +64,12 @@ def write_layer(path: Path, stored: gpd.GeoDataFrame | pd.DataFrame, spec, *,
     with sqlite3.connect(path) as con:
         if not append:
             con.execute(
-                f'CREATE {unique}INDEX IF NOT EXISTS "{name}_{spec.id_column}_{suffix}" '
-                f'ON "{name}" ("{spec.id_column}")'
+                f'CREATE {unique}INDEX IF NOT EXISTS "{target}_{spec.id_column}_{suffix}" '
+                f'ON "{target}" ("{spec.id_column}")'
             )
     con.close()
     if datetimes:
-        gpkg_datetimes_to_standard(path, name, datetimes)
+        gpkg_datetimes_to_standard(path, target, datetimes)
 
 
 def gpkg_datetimes_to_standard(path: Path, table: str, columns: list[str]) -> None:
