@@ -15,6 +15,7 @@ from datetime import date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 import psycopg
@@ -488,4 +489,27 @@ def test_a_layer_with_datetimes_keeps_its_history(registry_target):
     assert list(fields) == ["closed_at"]
     assert pd.isna(fields["closed_at"]["old"]) and pd.Timestamp(fields["closed_at"]["new"]) == closed
     pd.testing.assert_frame_equal(reg.read("complaints", as_of=1), stored)
+    reg.close()
+
+
+def test_redelivering_sub_millisecond_times_adds_no_version(registry_target):
+    """A GeoPackage stores datetimes to the millisecond (GeoPackage 1.3 Req. 5) and PostGIS
+    to the microsecond: re-delivering the same file must be unchanged on both, or storage
+    grows with every delivery instead of with changes."""
+    from shapely import Point
+
+    frame = gpd.GeoDataFrame(
+        {"complaint_id": ["C1", "C2"],
+         "received_at": ["2025-03-01 08:15:00.123956", "2025-03-01 08:15:00"],
+         "category": "道路", "closed_at": [None, "2025-03-02T10:00:00.0004+08:00"]},
+        geometry=[Point(X0, Y0), Point(X0 + 5, Y0)], crs="EPSG:4549")
+    reg = open_registry(registry_target, create=True)
+    reg.load(frame, "complaints")
+    for _ in range(2):
+        again = reg.load(frame, "complaints", mode="replace")
+        assert (again.rows_unchanged, again.rows_updated) == (2, 0)
+    assert len(reg.versions("complaints", columns=[])) == 2
+    # a real change (a whole millisecond and more) is still seen
+    moved = frame.assign(received_at=["2025-03-01 08:15:00.126", "2025-03-01 08:15:00"])
+    assert reg.load(moved, "complaints", mode="replace").rows_updated == 1
     reg.close()
