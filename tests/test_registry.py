@@ -95,8 +95,12 @@ def test_modes_and_batches(registry):
     assert got.loc["R0001", "batch_id"] == 2 and got.loc["R0003", "batch_id"] == 1
     r = registry.load(gpd.GeoDataFrame(extra.drop(columns="batch_id"), crs=gdf.crs), "roads",
                       mode="replace")
-    assert (r.rows_inserted, r.rows_deleted) == (1, 7)
+    # R0099 is delivered as stored (unchanged, keeps batch 2); the six others are ended
+    assert (r.rows_inserted, r.rows_updated, r.rows_deleted, r.rows_unchanged) == (0, 0, 6, 1)
     assert registry.read("roads")["road_id"].tolist() == ["R0099"]
+    assert registry.read("roads")["batch_id"].tolist() == [2]
+    # nothing is erased: 6 originals, 2 of them with a second version, and R0099
+    assert len(registry.versions("roads", columns=[])) == 9
 
     batches = registry.batches()
     assert batches["batch_id"].tolist() == [1, 2, 3]

@@ -24,6 +24,7 @@ from zoneinfo import ZoneInfo
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 
 from ..catalogue import BATCH_COLUMN, Layer
 from ..errors import RegistryError
@@ -135,8 +136,6 @@ def changed_fields(old: pd.DataFrame, new: pd.DataFrame, spec: Layer) -> dict[st
     coordinates are exactly equal, in the same order (``shapely.equals_exact``, tolerance
     0), as PostGIS's ``=`` compares them.
     """
-    import shapely
-
     out: dict[str, np.ndarray] = {}
     for name in spec.column_names:
         if name != spec.id_column:
@@ -273,8 +272,6 @@ def describe_fields(fields: dict[str, dict[str, Any]], labels: dict[str, str] | 
 
 
 def _measures(old: gpd.GeoSeries, new: gpd.GeoSeries) -> dict[str, np.ndarray]:
-    import shapely
-
     a = np.asarray(old.values, dtype=object)
     b = np.asarray(new.values, dtype=object)
     haus = np.asarray(shapely.hausdorff_distance(a, b), dtype=float)
@@ -315,7 +312,7 @@ def diff_frames(old: pd.DataFrame, new: pd.DataFrame, spec: Layer, *, from_batch
     both = sorted(set(old_ids) & set(new_ids))
     o = old.set_index(idc).loc[both].reset_index()
     n = new.set_index(idc).loc[both].reset_index()
-    changed = changed_fields(o, n, spec) if both else {}
+    changed = changed_fields(o, n, spec)
     any_change = np.logical_or.reduce(list(changed.values())) if changed else \
         np.zeros(len(both), dtype=bool)
     rows = np.flatnonzero(any_change)

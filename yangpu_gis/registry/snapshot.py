@@ -93,10 +93,7 @@ class RegistrySnapshot:
 
     def read_raster(self, layer: str = "dem", **kwargs: Any) -> RasterData:
         """:meth:`Registry.read_raster`, refused if the raster was loaded after the batch."""
-        if self.raster_meta(layer) is None:
-            from .base import never_loaded
-
-            raise never_loaded(self, layer)
+        self.raster_meta(layer)  # refuses a raster loaded after the batch
         return self.registry.read_raster(layer, **kwargs)
 
     def raster_layers(self) -> pd.DataFrame:

@@ -20,7 +20,7 @@ from ...io import Prepared
 from ..history import ENDED_COLUMN, same_rows
 from ..storage import from_storage, select_columns, to_storage
 from ..tables import history_table
-from .vectors import geoms_of, write_layer
+from . import vectors
 
 __all__ = ["read_as_of", "read_versions", "write_versions"]
 
@@ -91,7 +91,7 @@ def write_versions(tmp: Path, prepared: Prepared, mode: str, batch_id: int,
     raw = pyogrio.read_dataframe(tmp, layer=spec.name, columns=cols, use_arrow=True,
                                  read_geometry=spec.has_geometry, fid_as_index=True)
     fids = raw.index.to_numpy()
-    old = from_storage(raw.reset_index(drop=True), geoms_of(raw, spec), spec, cols, None)
+    old = from_storage(raw.reset_index(drop=True), vectors.geoms_of(raw, spec), spec, cols, None)
     same = same_rows(old, new, spec)
     changed_ids = new.loc[~same, idc]
     modified = old[idc].isin(changed_ids).to_numpy()
@@ -105,12 +105,12 @@ def write_versions(tmp: Path, prepared: Prepared, mode: str, batch_id: int,
         gone.insert(list(gone.columns).index(BATCH_COLUMN) + 1, ENDED_COLUMN,
                     pd.Series(batch_id, index=gone.index, dtype="int64"))
         table = history_table(spec.name)
-        write_layer(tmp, gone, spec, append=table in names, table=table)
+        vectors.write_layer(tmp, gone, spec, append=table in names, table=table)
         with sqlite3.connect(tmp) as con:
             # the layer name is a catalogue identifier; the fids are bound parameters
             con.executemany(f'DELETE FROM "{spec.name}" WHERE fid = ?',  # noqa: S608
                             [(int(f),) for f in fids[ended]])
         con.close()
     if (~same).any():
-        write_layer(tmp, to_storage(new[~same], spec, batch_id), spec, append=True)
+        vectors.write_layer(tmp, to_storage(new[~same], spec, batch_id), spec, append=True)
     return counts
