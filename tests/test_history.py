@@ -291,14 +291,14 @@ def test_a_load_failing_after_its_rows_leaves_layer_history_and_batches(registry
 def test_geopackage_failing_mid_history_write_leaves_file_identical(tmp_path, monkeypatch):
     """The ended versions reach the history table, then the disk fills while the new ones
     are written."""
-    import yangpu_gis.registry.geopackage.history as gh
+    import yangpu_gis.registry.geopackage.vectors as gv
 
     path = tmp_path / "reg.gpkg"
     reg = open_registry(str(path), create=True)
     base = roads(20)
     load(reg, base)
     before = path.read_bytes(), *state(reg)
-    original, calls = gh.write_layer, []
+    original, calls = gv.write_layer, []
 
     def write_then_fail(*args, **kwargs):
         original(*args, **kwargs)
@@ -306,7 +306,7 @@ def test_geopackage_failing_mid_history_write_leaves_file_identical(tmp_path, mo
         if len(calls) == 2:
             raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(gh, "write_layer", write_then_fail)
+    monkeypatch.setattr(gv, "write_layer", write_then_fail)
     with pytest.raises(RegistryError, match="disk is full"):
         load(reg, {**roads(10, name="新名"), "R0100": road(100)}, "replace")
     assert calls == ["yangpu_history_roads", None]  # history written, then the layer
