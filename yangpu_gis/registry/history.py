@@ -29,6 +29,7 @@ import shapely
 from ..catalogue import BATCH_COLUMN, Layer
 from ..errors import RegistryError
 from ..io.types import TIMEZONE
+from ..terminal import jsonable
 
 __all__ = ["ENDED_COLUMN", "AsOf", "LayerDiff", "changed_fields", "diff_frames",
            "resolve_as_of", "same_rows"]
@@ -211,8 +212,6 @@ class LayerDiff:
     def as_dict(self) -> dict[str, Any]:
         """The ``diff --json`` object: ``layer, from, to, added, removed, modified,
         unchanged`` (values as JSON: dates as ISO text, missing values as null)."""
-        from ..terminal import jsonable
-
         idc = self.id_column
         modified = []
         for row in self.modified.itertuples(index=False):
