@@ -81,6 +81,16 @@ def pg_url(pg_database):
         conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
 
 
+@pytest.fixture(autouse=True)
+def _catalogue_as_built():
+    """Every test ends with the catalogue as it started: a layer definition a test's
+    registry registered (per process) never leaks into the next test's ``CATALOGUE``."""
+    from yangpu_gis.catalogue import catalogue_restored
+
+    with catalogue_restored():
+        yield
+
+
 def load_layers(target: str, layers: dict, folder: Path) -> str:
     """Load ``{layer name: GeoDataFrame}`` into the registry ``target`` as GeoPackage files.
 

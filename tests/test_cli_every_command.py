@@ -146,6 +146,33 @@ def _check_analysis(data, ctx):
     _outputs_exist(data["outputs"] if "outputs" in data else data["files"])
 
 
+def _check_catalogue_add(data, ctx):
+    # the copy now holds the shipped definition, stored in the registry itself
+    from yangpu_gis.layer_definitions import read_definition, shipped_definitions
+
+    assert data["layer"] == "overhead_lines" and data["added"] is True
+    with sqlite3.connect(data["registry"]) as con:
+        stored = con.execute("SELECT definition FROM yangpu_layer_definitions WHERE name = ?",
+                             ("overhead_lines",)).fetchone()[0]
+    assert stored == read_definition(shipped_definitions()["overhead_lines"]).text
+
+
+def _check_catalogue_list(data, ctx):
+    from yangpu_gis.catalogue import BUILTIN_LAYERS
+    from yangpu_gis.layer_definitions import shipped_definitions
+
+    origins = {r["layer"]: r["origin"] for r in data}
+    assert {n for n, o in origins.items() if o == "built-in"} == set(BUILTIN_LAYERS)
+    assert {n for n, o in origins.items() if o != "built-in"} == set(shipped_definitions())
+
+
+def _check_catalogue_show(data, ctx):
+    from yangpu_gis.catalogue import get_layer
+
+    assert data["origin"] == "built-in" and data["id"] == "road_id"
+    assert [c["name"] for c in data["columns"]] == get_layer("roads").column_names
+
+
 CASES = {
     ("load",): (["load", DEMO / "beautiful_blocks.geojson", "-l", "beautiful_blocks", "-r",
                  "{copy}", "--mode", "upsert"], True, _check_load),
@@ -162,6 +189,11 @@ CASES = {
                        _check_load_raster),
     ("check-permit",): (["check-permit", "{app}", "-r", "{reg}"], False, _check_permit),
     ("upgrade",): (["upgrade", "-r", "{copy}"], True, _check_upgrade),
+    ("catalogue", "add"): (["catalogue", "add", "overhead_lines", "-r", "{copy}"], True,
+                           _check_catalogue_add),
+    ("catalogue", "list"): (["catalogue", "list", "-r", "{reg}"], False, _check_catalogue_list),
+    ("catalogue", "show"): (["catalogue", "show", "roads", "-r", "{reg}"], False,
+                            _check_catalogue_show),
     ("analyze", "excavation"): (["analyze", "excavation", "-o", "{tmp}/out", "-r", "{reg}"],
                                 False, _check_analysis),
     ("analyze", "parking"): (["analyze", "parking", "-o", "{tmp}/out", "-r", "{reg}"], False,

@@ -13,12 +13,14 @@ import geopandas as gpd
 import pytest
 import shapely
 
-from yangpu_gis.catalogue import CATALOGUE
+from yangpu_gis.catalogue import BUILTIN_LAYERS, CATALOGUE, catalogue_restored, register_layer
+from yangpu_gis.layer_definitions import read_definition, shipped_definitions
 from yangpu_gis.maps.overview import overview_map
 from yangpu_gis.maps.styles import DRAW_ORDER, STYLES, get_style
 
-DRAWN = [name for name, layer in CATALOGUE.items() if layer.has_geometry]
-TABLES = [name for name, layer in CATALOGUE.items() if not layer.has_geometry]
+BUILT_IN = {name: CATALOGUE[name] for name in CATALOGUE if name in BUILTIN_LAYERS}
+DRAWN = [name for name, layer in BUILT_IN.items() if layer.has_geometry]
+TABLES = [name for name, layer in BUILT_IN.items() if not layer.has_geometry]
 CJK = re.compile(r"[\u4e00-\u9fff]")
 GENERIC = get_style(None)
 
@@ -88,3 +90,41 @@ def test_drawn_map_shows_the_layers_own_legend(name):
     for label in expected:
         assert label in html, (name, label)
     assert GENERIC.default.label not in html, name
+
+
+# ------------------------------------------------------------------ layers the district defines
+@pytest.mark.parametrize("name", sorted(shipped_definitions()))
+def test_a_defined_layer_is_drawn_with_its_toml_style_and_chinese_legend(name):
+    layer = read_definition(shipped_definitions()[name]).layer
+    with catalogue_restored():
+        register_layer(layer)
+        style = get_style(name)
+        assert style is not GENERIC and name not in STYLES
+        assert style.default.label == layer.label and CJK.search(style.default.label)
+        assert style.default.color == layer.style["color"]
+        for key, value in layer.style.items():
+            assert getattr(style.default, key) == value
+        geom = {"Point": shapely.Point(121.52, 31.29),
+                "LineString": shapely.LineString([(121.51, 31.28), (121.53, 31.30)]),
+                "Polygon": shapely.box(121.51, 31.28, 121.53, 31.30)}[layer.geometry[0]]
+        gdf = gpd.GeoDataFrame({c: [f"{c}-0"] for c in layer.column_names}, geometry=[geom],
+                               crs="EPSG:4326")
+        html = overview_map({name: gdf}, basemap="none", hidden=()).get_root().render()
+    assert layer.label in html and layer.style["color"] in html
+    assert GENERIC.default.label not in html
+
+
+def test_a_defined_layer_without_a_style_gets_the_family_default():
+    from yangpu_gis.maps.styles import DEFINED_DEFAULTS
+
+    layer = read_definition(shipped_definitions()["railways"]).layer
+    from dataclasses import replace
+
+    bare = replace(layer, style=None)
+    with catalogue_restored():
+        register_layer(bare)
+        style = get_style("railways").default
+    assert style.label == "铁路"
+    assert (style.color, style.weight) == (DEFINED_DEFAULTS["LineString"]["color"],
+                                           DEFINED_DEFAULTS["LineString"]["weight"])
+    assert get_style("railways") is GENERIC  # once unregistered: not a layer any more

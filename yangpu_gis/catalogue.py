@@ -22,17 +22,24 @@ coordinates, stored without a geometry column and read back as a plain ``pandas.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import Any
 
 from .errors import ValidationError
 
 __all__ = [
     "BATCH_COLUMN",
+    "BUILTIN_LAYERS",
     "CATALOGUE",
     "Column",
     "Layer",
+    "catalogue_restored",
     "get_layer",
     "layer_names",
+    "register_layer",
+    "unregister_layer",
 ]
 
 #: Column every stored row carries: the id of the load (batch) that wrote it.
@@ -112,6 +119,10 @@ class Layer:
         Primary key column.
     columns : tuple of Column
         Attributes, the id column first.
+    style : dict, optional
+        Map style of a layer the district defined (:mod:`yangpu_gis.layer_definitions`):
+        ``color``, ``weight``, ``fill_color``, ``fill_opacity``, ``opacity``, ``dash``,
+        ``radius``; None for the built-in layers, whose styles live in ``maps/styles.py``.
     """
 
     name: str
@@ -119,6 +130,7 @@ class Layer:
     geometry: tuple[str, ...]
     id_column: str
     columns: tuple[Column, ...]
+    style: dict[str, Any] | None = None
 
     @property
     def storage_geometry(self) -> str | None:
@@ -452,6 +464,86 @@ CATALOGUE: dict[str, Layer] = {
         )),
     ]
 }
+
+
+#: The layers this module defines; :func:`register_layer` adds the district's own beside them
+#: and never replaces one of these.
+BUILTIN_LAYERS: frozenset[str] = frozenset(CATALOGUE)
+
+
+def register_layer(layer: Layer) -> Layer:
+    """Add a layer the district defined to :data:`CATALOGUE` (this process only).
+
+    Idempotent: registering an equal definition again returns the one registered. A layer
+    the catalogue holds from then on is validated, stored, read, exported and drawn like a
+    built-in one.
+
+    Parameters
+    ----------
+    layer : Layer
+        Usually from :func:`yangpu_gis.layer_definitions.parse_definition`.
+
+    Returns
+    -------
+    Layer
+        The registered layer.
+
+    Raises
+    ------
+    ValidationError
+        For the name of a built-in layer, or a different definition of a name already
+        registered in this process.
+
+    Examples
+    --------
+    >>> from yangpu_gis.catalogue import Column, Layer
+    >>> spec = Layer("bike_docks", "单车桩", ("Point",), "dock_id",
+    ...              (Column("dock_id", "str", "编号", required=True),))
+    >>> with catalogue_restored():
+    ...     register_layer(spec) is register_layer(spec)
+    True
+    """
+    if layer.name in BUILTIN_LAYERS:
+        raise ValidationError(
+            f"layer {layer.name!r} is a built-in layer; a definition cannot replace it",
+            hint="give the layer another name")
+    known = CATALOGUE.get(layer.name)
+    if known is not None:
+        if known == layer:
+            return known
+        raise ValidationError(
+            f"a different definition of layer {layer.name!r} is already registered",
+            hint="give the new definition another name, or keep the one registered "
+            "(yangpu-gis catalogue show " + layer.name + ")")
+    CATALOGUE[layer.name] = layer
+    return layer
+
+
+def unregister_layer(name: str) -> None:
+    """Remove a layer :func:`register_layer` added (nothing if it is not registered).
+
+    Raises
+    ------
+    ValidationError
+        For a built-in layer.
+    """
+    if name in BUILTIN_LAYERS:
+        raise ValidationError(f"layer {name!r} is built in and cannot be removed")
+    CATALOGUE.pop(name, None)
+
+
+@contextmanager
+def catalogue_restored() -> Iterator[dict[str, Layer]]:
+    """Within the block, register layers freely; afterwards the catalogue is as it was.
+
+    For tests and notebooks that open several registries, each with its own definitions.
+    """
+    saved = dict(CATALOGUE)
+    try:
+        yield CATALOGUE
+    finally:
+        CATALOGUE.clear()
+        CATALOGUE.update(saved)
 
 
 def layer_names() -> list[str]:

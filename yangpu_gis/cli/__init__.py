@@ -1,8 +1,8 @@
 """``yangpu-gis``: the command line. Thin: parses options, calls the library, formats output.
 
 One module per command group: :mod:`.registry` (load, validate, layers, export, info,
-upgrade, batches), :mod:`.maps` (map), :mod:`.demo` (demo) and :mod:`.analyze` (one
-``analyze <topic>`` command per analysis, each calling its ``run_<topic>``); the options they
+upgrade, batches), :mod:`.maps` (map), :mod:`.catalogue` (catalogue add, list, show),
+:mod:`.demo` (demo) and :mod:`.analyze` (one ``analyze <topic>`` command per analysis, each calling its ``run_<topic>``); the options they
 share are defined once in :mod:`.common`, and :mod:`.app` binds them all.
 """
 

@@ -10,10 +10,10 @@ from typing import Annotated
 
 import typer
 
-from . import analyze, demo, maps, registry
+from . import analyze, catalogue, demo, maps, registry
 from .common import capture_warnings, state
 
-__all__ = ["analyze_app", "app", "main"]
+__all__ = ["analyze_app", "app", "catalogue_app", "main"]
 
 app = typer.Typer(
     help="杨浦区城市资产登记与空间分析 — Yangpu urban-asset registry and GIS toolkit.",
@@ -24,6 +24,12 @@ app = typer.Typer(
 )
 analyze_app = typer.Typer(
     help="Analyses on a registry; results as CSV, GeoPackage and HTML maps in --out.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+)
+
+catalogue_app = typer.Typer(
+    help="The layer catalogue: built-in layers, and the layers the district defines itself.",
     no_args_is_help=True,
     rich_markup_mode=None,
 )
@@ -46,6 +52,10 @@ for _name, _command in analyze.TOP_LEVEL.items():
 app.add_typer(analyze_app, name="analyze")
 for _name, _command in analyze.COMMANDS.items():
     analyze_app.command(_name)(_command)
+app.add_typer(catalogue_app, name="catalogue")
+catalogue_app.command("add")(catalogue.add)
+catalogue_app.command("list")(catalogue.list_layers)
+catalogue_app.command("show")(catalogue.show)
 
 
 def main() -> None:

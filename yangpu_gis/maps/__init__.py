@@ -6,6 +6,7 @@ return :class:`folium.Map` objects:
 * :func:`layer_map` — one layer with its default style, Chinese popups and legend;
 * :func:`overview_map` — several layers, each an overlay in the layer switcher;
 * :func:`choropleth_map` — a numeric column classified with ``mapclassify``;
+* :func:`changes_map` — what a delivery changed (a ``Registry.diff``), per subdistrict;
 * :func:`save` — write one HTML file; with ``offline=True`` it needs no network at all;
 * :func:`static_map` — a PNG with a CJK font, north arrow and scale bar.
 """
@@ -20,6 +21,7 @@ from .static import static_map
 
 __all__ = [
     "AMAP_TILES",
+    "changes_map",
     "complaints_map",
     "coverage_map",
     "excavation_map",
@@ -36,7 +38,7 @@ def __getattr__(name: str):
     # topic maps import their analysis modules: load them on first use
     import importlib
 
-    topics = {"complaints_map": "complaints", "coverage_map": "coverage",
+    topics = {"changes_map": "changes", "complaints_map": "complaints", "coverage_map": "coverage",
               "excavation_map": "excavation", "parking_map": "parking"}
     if name in topics:
         return getattr(importlib.import_module(f".{topics[name]}", __name__), name)

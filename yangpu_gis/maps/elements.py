@@ -38,6 +38,12 @@ MAP_CSS = """
 .yp-popup th{text-align:left;color:#555;font-weight:400;padding:1px 8px 1px 0;white-space:nowrap}
 .yp-popup td{padding:1px 0;word-break:break-all}
 .yp-popup-title{font-weight:700;margin-bottom:4px}
+.yp-table{border-collapse:collapse;font-size:12px;font-variant-numeric:tabular-nums}
+.yp-table th,.yp-table td{padding:1px 5px;text-align:right;white-space:nowrap}
+.yp-table th:first-child,.yp-table td:first-child{text-align:left;padding-left:0}
+.yp-table thead th{border-bottom:1px solid #999;font-weight:700}
+.yp-table tfoot td{border-top:1px solid #999;font-weight:700}
+.yp-table .yp-zero{color:#aaa}
 .yp-label{background:transparent;border:none;box-shadow:none;font-weight:700;font-size:13px;
  color:#333;text-shadow:0 0 3px #fff,0 0 3px #fff,0 0 3px #fff}
 .yp-label::before{display:none}
@@ -127,22 +133,24 @@ class TitleBox(SafeMacroElement):
 
 
 class Legend(SafeMacroElement):
-    """A Chinese legend, as a Leaflet control at the bottom right.
+    """A Chinese legend, as a Leaflet control (bottom left unless told otherwise).
 
     Sections are added by each layer drawn; the HTML is in the page itself (not built by
-    script), so it reads without JavaScript and tests can find it in the string.
+    script), so it reads without JavaScript and tests can find it in the string. A second
+    one with another ``heading`` and ``position`` serves as a panel of tables (the change
+    map's summary per subdistrict).
     """
 
     _template = Template(
         """
         {% macro html(this, kwargs) %}
         <div class="yp-legend leaflet-control" id="{{ this.get_name() }}">
-        <h4>图例</h4>{{ this.body }}</div>
+        <h4>{{ this.heading }}</h4>{{ this.body }}</div>
         {% endmacro %}
         {% macro script(this, kwargs) %}
         (function () {
             var div = document.getElementById("{{ this.get_name() }}");
-            var ctl = L.control({position: "bottomleft"});
+            var ctl = L.control({position: "{{ this.position }}"});
             ctl.onAdd = function () {
                 L.DomEvent.disableClickPropagation(div);
                 L.DomEvent.disableScrollPropagation(div);
@@ -154,9 +162,16 @@ class Legend(SafeMacroElement):
         """
     )
 
-    def __init__(self) -> None:
+    #: Corners a Leaflet control can take.
+    POSITIONS = ("topleft", "topright", "bottomleft", "bottomright")
+
+    def __init__(self, heading: str = "图例", *, position: str = "bottomleft") -> None:
         super().__init__()
+        if position not in self.POSITIONS:
+            raise ValueError(f"not a Leaflet control position: {position!r}")
         self._name = "Legend"
+        self.heading = heading
+        self.position = position
         self.sections: list[str] = []
 
     @property

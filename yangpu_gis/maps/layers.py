@@ -80,6 +80,25 @@ def _radius(values: np.ndarray, style: LayerStyle) -> list[float]:
     return np.round(np.clip(r, rmin, rmax), 1).tolist()
 
 
+def label_points(geoms: np.ndarray) -> np.ndarray:
+    """Where a feature's name label goes: the pole of inaccessibility of a polygon's largest
+    part (the point farthest inside; ``shapely.ops.polylabel`` to 1/200 of its size), so
+    labels of narrow neighbours do not meet on their shared edge; the representative point
+    (``shapely.point_on_surface``) of anything else."""
+    from shapely.ops import polylabel
+
+    arr = np.asarray(geoms, dtype=object)
+    pts = shapely.point_on_surface(arr)
+    for i in np.flatnonzero(np.isin(shapely.get_type_id(arr), (3, 6))):
+        parts = shapely.get_parts(arr[i])
+        part = parts[int(np.argmax(shapely.area(parts)))]
+        x0, y0, x1, y1 = part.bounds
+        tolerance = max(x1 - x0, y1 - y0) / 200
+        if tolerance > 0 and part.is_valid:
+            pts[i] = polylabel(part, tolerance)
+    return pts
+
+
 def _legend_kind(types: str) -> str:
     counts = {k: types.count(k) for k in "PLA"}
     return {"P": "point", "L": "line", "A": "area"}[max(counts, key=counts.get)]
@@ -100,6 +119,7 @@ def build_payload(
     simplify_m: float,
     popup_columns: Sequence[str],
     cluster: bool,
+    tip_column: str | None = None,
 ) -> tuple[dict, list[float] | None, str]:
     """The compact payload of one layer, its lon/lat bounds and its geometry type string."""
     geoms = to_display_crs(gdf, shift=shift, simplify_m=simplify_m)
@@ -108,7 +128,7 @@ def build_payload(
     for c in popup_columns:
         values = [format_value(v) for v in gdf[c].tolist()]
         cols.append([_text(_label(cat, c)), values])
-    tip_col = "name" if "name" in popup_columns else (cat.id_column if cat else None)
+    tip_col = tip_column or ("name" if "name" in popup_columns else (cat.id_column if cat else None))
     tip = list(popup_columns).index(tip_col) if tip_col in popup_columns else -1
     payload: dict = {
         "name": name,
@@ -129,7 +149,7 @@ def build_payload(
     if style.size_column and style.size_column in gdf.columns:
         payload["r"] = _radius(gdf[style.size_column].to_numpy(), style)
     if style.label_column and style.label_column in gdf.columns and len(gdf):
-        pts = shapely.point_on_surface(geoms.values)
+        pts = label_points(geoms.values)
         xy = np.rint(shapely.get_coordinates(pts) * 10**precision).astype(np.int64) - origin
         texts = [format_value(v) for v in gdf[style.label_column].tolist()]
         payload["labels"] = [
@@ -158,11 +178,16 @@ def add_layer(
     legend_title: str | None = None,
     legend_items: list[str] | None = None,
     legend_attrs: str = "",
+    legend: bool = True,
+    tip_column: str | None = None,
 ) -> CompactLayer:
     """Add one GeoDataFrame to ``m`` as an overlay with a legend section.
 
     The lower-level twin of :func:`layer_map` (which see for the parameters); the extra
     ones let :func:`~yangpu_gis.maps.choropleth_map` supply its own classes and legend.
+    ``legend=False`` adds no legend section (the caller writes one for several layers,
+    as :func:`~yangpu_gis.maps.changes.changes_map` does); ``tip_column`` is the popup
+    column the tooltip shows (default ``name``, else the catalogue id column).
     """
     layer = layer or infer_layer(gdf)
     cat = CATALOGUE.get(layer) if layer else None
@@ -188,7 +213,7 @@ def add_layer(
         gdf, name=label, title=label, cat=cat, style=style, classes=classes,
         class_index=class_index, category_label=category_label, shift=st.shift,
         precision=precision, simplify_m=simplify_m, popup_columns=popup_columns,
-        cluster=cluster,
+        cluster=cluster, tip_column=tip_column,
     )
     element = CompactLayer(payload, name=label, show=show)
     m.add_child(element)
@@ -197,6 +222,8 @@ def add_layer(
     if bounds is not None:
         base.extend_bounds(m, bounds)
 
+    if not legend:
+        return element
     if legend_items is None:
         kind = _legend_kind(types) if n else "line"
         used = sorted(set(class_index.tolist())) if class_index is not None else [0]

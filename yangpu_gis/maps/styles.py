@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ..catalogue import get_layer
+from ..catalogue import BUILTIN_LAYERS, CATALOGUE, Layer, get_layer
 
 __all__ = [
     "DENSE_LAYERS",
@@ -23,6 +23,7 @@ __all__ = [
     "VALUE_LABELS",
     "ClassStyle",
     "LayerStyle",
+    "defined_style",
     "get_style",
     "value_label",
 ]
@@ -261,8 +262,42 @@ DRAW_ORDER: tuple[str, ...] = (
 _GENERIC = LayerStyle(default=ClassStyle("要素", "#3366cc", 2.0, fill_opacity=0.3))
 
 
+#: How a layer the district defined is drawn when its ``[style]`` leaves a key out, by the
+#: family of its first geometry.
+DEFINED_DEFAULTS: dict[str, dict[str, float | str]] = {
+    "Point": {"color": "#6a3d9a", "weight": 1.0, "fill_opacity": 0.85, "radius": 5.0},
+    "LineString": {"color": "#6a3d9a", "weight": 2.5},
+    "Polygon": {"color": "#6a3d9a", "weight": 1.5, "fill_opacity": 0.35},
+}
+
+
+def defined_style(layer: Layer) -> LayerStyle:
+    """The style of a layer the district defined: its ``[style]`` over the family default,
+    one class labelled with the layer's own (Chinese) label.
+
+    Examples
+    --------
+    >>> from yangpu_gis.catalogue import Column, Layer
+    >>> spec = Layer("railways", "铁路", ("LineString",), "railway_id",
+    ...              (Column("railway_id", "str", "铁路编号", required=True),),
+    ...              style={"color": "#8b4513"})
+    >>> s = defined_style(spec).default
+    >>> s.label, s.color, s.weight
+    ('铁路', '#8b4513', 2.5)
+    """
+    family = layer.geometry[0] if layer.geometry else "Point"
+    options = {**DEFINED_DEFAULTS[family], **(layer.style or {})}
+    return LayerStyle(default=ClassStyle(layer.label, **options))
+
+
 def get_style(layer: str | None) -> LayerStyle:
-    """Default style of a catalogue layer; a neutral blue style for anything else."""
+    """Default style of a catalogue layer (a layer the district defined: its ``[style]``,
+    see :func:`defined_style`); a neutral blue style for anything else."""
     if layer is None:
         return _GENERIC
-    return STYLES.get(layer, _GENERIC)
+    if layer in STYLES:
+        return STYLES[layer]
+    spec = CATALOGUE.get(layer)
+    if spec is not None and layer not in BUILTIN_LAYERS:
+        return defined_style(spec)
+    return _GENERIC

@@ -875,6 +875,31 @@ class Registry(ABC):
             "batches": len(self.batches()),
         }
 
+    def add_layer_definition(self, source: str | Path) -> Layer:
+        """Add a layer the district defines (a TOML file, a shipped name or TOML text) to
+        this registry, and register it in the catalogue; the layer.
+
+        The definition is stored in the registry itself (``yangpu_layer_definitions``) and
+        registered again whenever the registry is opened; from then on the layer is
+        validated, stored, read, exported and drawn like a built-in one. Adding the same
+        definition again changes nothing. See :mod:`yangpu_gis.layer_definitions`.
+
+        Raises
+        ------
+        ValidationError
+            For a definition that does not pass (every problem with its TOML key path and
+            a fix), or a different definition of a layer the registry already has.
+
+        Examples
+        --------
+        >>> reg.add_layer_definition("railways")             # doctest: +SKIP
+        >>> reg.load("railways.gpkg", "railways")             # doctest: +SKIP
+        """
+        from .definitions import add_definition
+
+        with self.creating():
+            return add_definition(self.definitions, self.target, source)
+
     def export(self, layer: str, out: str | Path, *, crs: str | None = None) -> Path:
         """Write a layer to a file that loads back into the same layer; the format follows
         the extension (.gpkg, .geojson, .shp with a UTF-8 ``.cpg``, .csv with WKT, .tif for a

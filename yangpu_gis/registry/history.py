@@ -125,7 +125,7 @@ def _values_equal(a: pd.Series, b: pd.Series) -> np.ndarray:
     if both.any():
         va = a[both].astype(object).to_numpy()
         vb = b[both].astype(object).to_numpy()
-        values[both] = [bool(x == y) for x, y in zip(va, vb, strict=True)]
+        values[both] = np.asarray(va == vb, dtype=bool)
     return (na_a & na_b) | values
 
 

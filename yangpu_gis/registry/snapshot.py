@@ -125,5 +125,5 @@ class RegistrySnapshot:
         return getattr(self.registry, name)  # the registry's own reads (path, versions …)
 
 
-_WRITES = frozenset({"load", "load_raster", "store", "revert", "upgrade", "transaction",
+_WRITES = frozenset({"add_layer_definition", "load", "load_raster", "store", "revert", "upgrade", "transaction",
                      "creating", "locked_copy"})

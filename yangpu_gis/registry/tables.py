@@ -6,8 +6,8 @@ them a registry holds the tables below.
 
 from __future__ import annotations
 
-__all__ = ["BATCHES_TABLE", "HISTORY_PREFIX", "RASTERS_TABLE", "SCHEMA_LOCK", "history_table",
-           "layer_lock", "pg_raster_table"]
+__all__ = ["BATCHES_TABLE", "DEFINITIONS_LOCK", "DEFINITIONS_TABLE", "HISTORY_PREFIX",
+           "RASTERS_TABLE", "SCHEMA_LOCK", "history_table", "layer_lock", "pg_raster_table"]
 
 #: One row per load (vector or raster): ``yangpu_batches``.
 BATCHES_TABLE = "yangpu_batches"
@@ -15,6 +15,11 @@ BATCHES_TABLE = "yangpu_batches"
 RASTERS_TABLE = "yangpu_rasters"
 #: Prefix of the history tables: ``yangpu_history_<layer>`` holds the ended versions.
 HISTORY_PREFIX = "yangpu_history_"
+#: The layers the district defined (one row per layer: name, TOML text, sha256, added_at,
+#: os_user): ``yangpu_layer_definitions``.
+DEFINITIONS_TABLE = "yangpu_layer_definitions"
+#: Name of the PostGIS advisory lock that serialises adding layer definitions.
+DEFINITIONS_LOCK = "yangpu_gis:definitions"
 #: Name of the PostGIS advisory lock taken while creating the registry's own tables.
 SCHEMA_LOCK = "yangpu_gis:schema"
 

@@ -11,8 +11,9 @@ import pandas as pd
 
 from ..batches import BATCH_FIELDS
 from ..tables import BATCHES_TABLE
+from .file import working_connection
 
-__all__ = ["finish_batch", "insert_batch", "read_batches"]
+__all__ = ["ensure_batches_table", "finish_batch", "insert_batch", "read_batches"]
 
 _BATCH_INSERT_FIELDS = BATCH_FIELDS[1:]
 # constant SQL: the table and column names are fixed here, never user input
@@ -47,9 +48,14 @@ def _ensure_batches(con: sqlite3.Connection) -> None:
     )
 
 
+def ensure_batches_table(con: sqlite3.Connection) -> None:
+    """Create the batches table (and its gpkg_contents row) if the GeoPackage lacks it."""
+    _ensure_batches(con)
+
+
 def insert_batch(path: Path, batch: dict[str, Any]) -> int:
     """Record a load in the GeoPackage at ``path`` (its counts come later); its ``batch_id``."""
-    with sqlite3.connect(path) as con:
+    with working_connection(path) as con, con:
         _ensure_batches(con)
         row = {**batch, "loaded_at": batch["loaded_at"].isoformat()}
         cur = con.execute(_INSERT_BATCH, [row.get(n) for n in _BATCH_INSERT_FIELDS])
@@ -58,7 +64,7 @@ def insert_batch(path: Path, batch: dict[str, Any]) -> int:
 
 def finish_batch(path: Path, batch_id: int, counts: dict[str, int]) -> None:
     """Write the counts of a load into its batch row."""
-    with sqlite3.connect(path) as con:
+    with working_connection(path) as con, con:
         con.execute(_FINISH_BATCH, (counts["inserted"], counts["updated"], counts["deleted"],
                                     counts.get("unchanged", 0), batch_id))
 

@@ -275,6 +275,27 @@ def _fsync_dir(folder: Path) -> None:
             os.close(fd)
 
 
+def working_connection(path: Path) -> contextlib.closing[sqlite3.Connection]:
+    """A connection to a working copy, without an fsync per commit: the copy is fsynced once
+    before it replaces the registry (:func:`locked_copy`), and a crash leaves only the copy,
+    which is discarded. Use as ``with working_connection(tmp) as con, con:``."""
+    con = sqlite3.connect(path)
+    con.execute("PRAGMA synchronous = OFF")
+    return contextlib.closing(con)
+
+
+@contextmanager
+def unsynced_gdal() -> Iterator[None]:
+    """GDAL writes into a working copy without an fsync per commit (as
+    :func:`working_connection`); the previous setting is restored afterwards."""
+    before = pyogrio.get_gdal_config_option("OGR_SQLITE_SYNCHRONOUS")
+    pyogrio.set_gdal_config_options({"OGR_SQLITE_SYNCHRONOUS": "OFF"})
+    try:
+        yield
+    finally:
+        pyogrio.set_gdal_config_options({"OGR_SQLITE_SYNCHRONOUS": before})
+
+
 @contextmanager
 def locked_copy(path: Path, target: str, needed: int = 0) -> Iterator[Path]:
     """Exclusive lock, then a working copy of ``path`` that replaces it only on success.

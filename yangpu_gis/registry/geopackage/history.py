@@ -8,7 +8,6 @@ the load's working copy, so they are all or nothing with the rest of the load.
 from __future__ import annotations
 
 import dataclasses
-import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +20,7 @@ from ..history import ENDED_COLUMN, same_rows
 from ..storage import from_storage, select_columns, to_storage
 from ..tables import history_table
 from . import vectors
+from .file import working_connection
 
 __all__ = ["read_as_of", "read_versions", "write_versions"]
 
@@ -119,11 +119,10 @@ def write_versions(tmp: Path, prepared: Prepared, mode: str, batch_id: int,
                     pd.Series(batch_id, index=gone.index, dtype="int64"))
         table = history_table(spec.name)
         vectors.write_layer(tmp, gone, spec, append=table in names, table=table)
-        with sqlite3.connect(tmp) as con:
+        with working_connection(tmp) as con, con:
             # the layer name is a catalogue identifier; the fids are bound parameters
             con.executemany(f'DELETE FROM "{spec.name}" WHERE fid = ?',  # noqa: S608
                             [(int(f),) for f in fids[ended]])
-        con.close()
     if (~same).any():
         vectors.write_layer(tmp, to_storage(new[~same], spec, batch_id), spec, append=True)
     return counts

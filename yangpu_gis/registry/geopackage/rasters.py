@@ -29,6 +29,7 @@ from ...errors import RegistryError
 from ...rasters import NODATA, RASTER_CATALOGUE
 from ...rasters.records import RECORD_FIELDS, raster_record, values_sha256
 from ..tables import RASTERS_TABLE
+from .file import working_connection
 
 __all__ = ["GPKG_TILE", "STORAGE_COG", "STORAGE_GPKG", "gpkg_tiles_sha256", "init_geopackage",
            "open_gpkg_raster", "put_in_gpkg", "raster_rows", "read_gpkg_window", "rows_of",
@@ -101,14 +102,6 @@ def rows_of(con: sqlite3.Connection) -> dict[str, dict[str, Any]]:
     return {row[0]: dict(zip(names, row, strict=True)) for row in cur.fetchall()}
 
 
-def _working(path: Path) -> contextlib.closing[sqlite3.Connection]:
-    """A connection to a working copy, without an fsync per commit: the copy is fsynced once
-    before it replaces the registry, and a crash leaves only the copy, which is discarded."""
-    con = sqlite3.connect(path)
-    con.execute("PRAGMA synchronous = OFF")
-    return contextlib.closing(con)
-
-
 def _quoted(name: str) -> str:
     """An SQLite identifier (raster layer names come from the catalogue; quoted anyway)."""
     return '"' + name.replace('"', '""') + '"'
@@ -116,7 +109,7 @@ def _quoted(name: str) -> str:
 
 def _drop_gpkg_raster(path: Path, table: str) -> None:
     """Remove tile table ``table`` and its rows in the GeoPackage metadata tables."""
-    with _working(path) as con, con:
+    with working_connection(path) as con, con:
         tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")}
         for meta_table, column in (("gpkg_2d_gridded_tile_ancillary", "tpudt_name"),
                                    ("gpkg_2d_gridded_coverage_ancillary", "tile_matrix_set_name"),
@@ -155,7 +148,7 @@ def write_gpkg_raster(path: Path, table: str, values: np.ndarray, transform: Aff
             dst.crs = crs_obj
             dst.transform = transform
             dst.write(data, 1)
-    with _working(path) as con, con:
+    with working_connection(path) as con, con:
         con.execute("UPDATE gpkg_2d_gridded_coverage_ancillary SET data_null = ? "
                     "WHERE tile_matrix_set_name = ?", (NODATA, table))
 
@@ -220,7 +213,7 @@ def put_in_gpkg(tmp: Path, layer: str, values: np.ndarray, transform: Affine, cr
 
 
 def write_meta(tmp: Path, meta: dict[str, Any]) -> None:
-    with _working(tmp) as con, con:
+    with working_connection(tmp) as con, con:
         con.execute(_RASTERS_DDL)
         con.execute(
             "INSERT OR IGNORE INTO gpkg_contents (table_name, data_type, identifier, "

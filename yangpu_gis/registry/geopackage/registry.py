@@ -41,6 +41,7 @@ from . import rasters as gpkg_rasters
 from . import upgrade as gpkg_upgrade
 from . import vectors
 from .batches import finish_batch, insert_batch, read_batches
+from .definitions import GeoPackageDefinitions
 from .file import check_registry_file, damage, locked_copy, space_needed
 
 __all__ = ["GeoPackageRegistry", "GeoPackageTransaction"]
@@ -141,6 +142,7 @@ class GeoPackageRegistry(Registry):
                                 hint="name a .gpkg file")
         if self.path.exists():
             check_registry_file(self.path, self.target)
+        self.definitions = GeoPackageDefinitions(self)  # registers the district's layers
 
     @contextmanager
     def creating(self) -> Iterator[None]:

@@ -15,6 +15,7 @@ import pandas as pd
 import pyogrio
 
 from ..storage import ids_in
+from .file import unsynced_gdal, working_connection
 
 __all__ = ["geoms_of", "gpkg_datetimes_to_standard", "stored_ids", "write_layer"]
 
@@ -47,27 +48,27 @@ def write_layer(path: Path, stored: gpd.GeoDataFrame | pd.DataFrame, spec, *,
         stored = stored.copy()
         for name in datetimes:
             stored[name] = pd.to_datetime(stored[name], utc=True)
-    pyogrio.write_dataframe(
-        stored,
-        path,
-        layer=target,
-        driver="GPKG",
-        **({"geometry_type": geometry_type} if geometry_type else {}),
-        append=append,
-        use_arrow=True,
-        layer_options={"FID": "fid", "DESCRIPTION": spec.label if table is None
-                       else f"{spec.label}（历史版本）"},
-    )
+    with unsynced_gdal():  # a working copy (see .file.locked_copy)
+        pyogrio.write_dataframe(
+            stored,
+            path,
+            layer=target,
+            driver="GPKG",
+            **({"geometry_type": geometry_type} if geometry_type else {}),
+            append=append,
+            use_arrow=True,
+            layer_options={"FID": "fid", "DESCRIPTION": spec.label if table is None
+                           else f"{spec.label}（历史版本）"},
+        )
     # names are catalogue identifiers (checked when the layer was defined), never data
     unique = "UNIQUE " if table is None else ""
     suffix = "key" if table is None else "idx"
-    with sqlite3.connect(path) as con:
-        if not append:
+    if not append:
+        with working_connection(path) as con, con:
             con.execute(
                 f'CREATE {unique}INDEX IF NOT EXISTS "{target}_{spec.id_column}_{suffix}" '
                 f'ON "{target}" ("{spec.id_column}")'
             )
-    con.close()
     if datetimes:
         gpkg_datetimes_to_standard(path, target, datetimes)
 
@@ -79,7 +80,7 @@ def gpkg_datetimes_to_standard(path: Path, table: str, columns: list[str]) -> No
     them. Values must already be UTC (written from UTC timestamps). ``table`` and
     ``columns`` are catalogue names (constant identifiers), never data.
     """
-    with sqlite3.connect(path) as con:
+    with working_connection(path) as con, con:
         _refuse_geometry_functions(con)
         for name in columns:
             con.execute(

@@ -31,6 +31,7 @@ from . import rasters as pg_rasters
 from .batches import finish_batch, insert_batch, latest_batch, read_batches
 from .connection import connect, mask, one_line
 from .ddl import BATCHES_DDL, batches_upgrade
+from .definitions import PostGISDefinitions
 
 __all__ = ["PostGISRegistry", "PostGISTransaction"]
 
@@ -101,6 +102,7 @@ class PostGISRegistry(Registry):
             self.conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [SCHEMA_LOCK])
             self.conn.execute(BATCHES_DDL)
             batches_upgrade(self.conn)
+        self.definitions = PostGISDefinitions(self)  # registers the district's layers
 
     def close(self) -> None:
         self.conn.close()
