@@ -748,16 +748,23 @@ live one), when, and its values. Below: the re-surveyed segment and the removed 
 h = reg.history("roads", MOVED)
 h.assign(length_m=h.geometry.length.round(2))[cols + ["length_m"]]"""),
     ("code", """reg.history("roads", REMOVED)[cols]"""),
-    ("md", """## 变化地图 — The changes on a map
+    ("md", """## 变化地图 — The change map
 
-把新增、撤销和修改的路段画在一张离线地图上，弹出框中是变化类型和改动的字段，便于发给建管委
-核对。
+`maps.changes_map` 把这次交付的变化画在一张离线地图上，发给建管委核对：新增为绿色，撤销为
+红色虚线，修改为橙色（线形移动过的路段，原位置是一条灰色虚线）；弹出框逐项列出改动的字段
+（原值 → 新值）和几何移动的距离；各街道的变化数列在一张表里。街道边界取自演示数据。
 
-The added, removed and modified segments on one offline map; the popups give the kind of
-change and the changed fields, for the roads bureau to check."""),
-    ("code", """m = maps.layer_map(d.to_frame(), "roads", title="2025 年道路交付的变化",
-                   popup_columns=["change", "road_id", "changed_fields", "hausdorff_m"],
-                   offline=True)
+Added green, removed red (dashed), modified orange (a moved segment's former alignment a
+thin grey dashed line); popups list each changed field old → new and how far the geometry
+moved; a panel counts the changes per subdistrict (outlines from the demo data)."""),
+    ("code", """from yangpu_gis.maps.changes import changes_by_subdistrict
+
+reg.load(get_path("demo/subdistricts.geojson"), "subdistricts", mode="replace")
+subdistricts = reg.read("subdistricts")
+by_subdistrict = changes_by_subdistrict(d, subdistricts)
+by_subdistrict[by_subdistrict["total"] > 0]"""),
+    ("code", """m = maps.changes_map(d, subdistricts, context=reg.read("roads", as_of=d.to_batch),
+                     title="杨浦区道路 2025 年交付的变化", offline=True)
 maps.save(m, f"{OUTPUT}/05_road_changes.html")
 m"""),
 ]
