@@ -18,7 +18,6 @@ import pytest
 import shapely
 
 from yangpu_gis.layer_definitions import shipped_definitions
-from yangpu_gis.registry.postgis import PostGISRegistry
 
 from .cli_run import REPO, crashed, run_cli
 from .conftest import SHARED_REAL
@@ -27,15 +26,10 @@ from .layer_definition_samples import EXAMPLE
 OSM_GPKG = SHARED_REAL / "osm_derived" / "yangpu_nw_osm_layers.gpkg"
 #: The path of the issue's command, relative to the repository (where the CLI runs).
 OSM_RELATIVE = os.path.relpath(OSM_GPKG, REPO)
-PG_INCOMPLETE = bool(PostGISRegistry.__abstractmethods__)
 
 
 @pytest.fixture
-def target(registry_target, request):
-    if registry_target.startswith("postgresql") and PG_INCOMPLETE:
-        request.applymarker(pytest.mark.xfail(
-            reason="PostGISRegistry is abstract on this branch (history not yet on main)",
-            strict=True))
+def target(registry_target):
     return registry_target
 
 

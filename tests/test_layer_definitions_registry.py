@@ -21,24 +21,16 @@ from yangpu_gis import open_registry
 from yangpu_gis.catalogue import CATALOGUE, unregister_layer
 from yangpu_gis.errors import ValidationError
 from yangpu_gis.layer_definitions import parse_definition, read_definition, shipped_definitions
-from yangpu_gis.registry.postgis import PostGISRegistry
 
 from .conftest import SHARED_REAL
 from .layer_definition_samples import EXAMPLE
 
 OSM_GPKG = SHARED_REAL / "osm_derived" / "yangpu_nw_osm_layers.gpkg"
 needs_real = pytest.mark.skipif(not OSM_GPKG.exists(), reason="shared real data not present")
-#: The PostGIS backend of this branch lacks the history methods main is adding (it cannot be
-#: instantiated); its tests must fail until then, and pass once it can.
-PG_INCOMPLETE = bool(PostGISRegistry.__abstractmethods__)
 
 
 @pytest.fixture
-def target(registry_target, request):
-    if registry_target.startswith("postgresql") and PG_INCOMPLETE:
-        request.applymarker(pytest.mark.xfail(
-            reason="PostGISRegistry is abstract on this branch (history not yet on main)",
-            strict=True))
+def target(registry_target):
     return registry_target
 
 
