@@ -8,7 +8,6 @@ a raster's tiles) and the batch's counts, all or nothing, serialised per layer.
 
 from __future__ import annotations
 
-import dataclasses
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Sequence
@@ -603,17 +602,17 @@ class Registry(ABC):
                 hint="revert the later batches first, or give --force to put these features "
                 f"back as they were before batch {batch_id} as well")
         seen = self.layer_batches(layer)[-1]
-        before = self.read(layer, as_of=batch_id - 1)
+        # the batch before it (PostGIS batch ids have gaps where a load was rolled back)
+        ids_before = [int(b) for b in pd.to_numeric(batches["batch_id"]) if b < batch_id]
+        before = self.read(layer, as_of=max(ids_before, default=0))
         now = self.read(layer)
         wanted = pd.concat([now[~now[idc].isin(ids)], before[before[idc].isin(ids)]],
                            ignore_index=True).drop(columns="batch_id")
-        # reverting a layer's first load leaves it empty: validate one row of what it holds
-        # now (the loader refuses a source without features) and keep none of them
-        source = wanted if len(wanted) else now.head(1).drop(columns="batch_id")
-        prepared = prepare(from_frame(source, f"revert of batch {batch_id}",
-                                      need_geometry=spec.has_geometry), spec)
-        if not len(wanted):
-            prepared = dataclasses.replace(prepared, frame=prepared.frame.iloc[0:0])
+        raw = from_frame(wanted, f"revert of batch {batch_id}", need_geometry=spec.has_geometry)
+        if len(wanted):
+            prepared = prepare(raw, spec)
+        else:  # the batch loaded every feature the layer holds: reverting it empties the layer
+            prepared = Prepared(spec, wanted, raw, source_crs=settings.working_crs)
         with self.transaction(layer, prepared=prepared) as tx:
             if tx.latest_batch(layer) != seen:
                 raise RegistryError(f"layer {layer} was loaded again while batch {batch_id} "

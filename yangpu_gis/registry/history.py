@@ -90,7 +90,7 @@ def resolve_as_of(batches: pd.DataFrame, as_of: AsOf | None) -> int | None:
     ...     ["2024-05-01T10:00:00+08:00", "2025-05-01T10:00:00+08:00"])})
     >>> resolve_as_of(b, "2024-12-31"), resolve_as_of(b, 2), resolve_as_of(b, "2020-01-01")
     (1, 2, 0)
-    >>> resolve_as_of(b, 0)
+    >>> resolve_as_of(b, 0)      # before any load
     0
     """
     if as_of is None:
@@ -105,7 +105,7 @@ def resolve_as_of(batches: pd.DataFrame, as_of: AsOf | None) -> int | None:
         ) from None
     ids = pd.to_numeric(batches["batch_id"]).astype("int64")
     if isinstance(wanted, int):
-        if wanted == 0:  # the empty registry before any load (diff of a first delivery)
+        if wanted == 0:  # before any load: the empty registry
             return 0
         if wanted not in set(ids.tolist()):
             raise RegistryError(
@@ -321,7 +321,8 @@ def diff_frames(old: pd.DataFrame, new: pd.DataFrame, spec: Layer, *, from_batch
                for c in attrs if changed[c][r]} for i, r in enumerate(rows)]
     modified = pd.DataFrame({idc: n_mod[idc].to_numpy(), "fields": fields})
     if spec.has_geometry:
-        geometry_changed = changed["geometry"][rows]
+        # no feature in both snapshots (e.g. from the empty layer, batch 0): nothing moved
+        geometry_changed = changed.get("geometry", np.zeros(len(both), dtype=bool))[rows]
         measures = _measures(o_mod.geometry, n_mod.geometry) if len(rows) else {
             k: np.array([], dtype=float)
             for k in ("hausdorff_m", "length_change_m", "area_change_m2")}
@@ -333,9 +334,9 @@ def diff_frames(old: pd.DataFrame, new: pd.DataFrame, spec: Layer, *, from_batch
         modified["geometry_changed"] = False
         for name in ("hausdorff_m", "length_change_m", "area_change_m2"):
             modified[name] = np.nan
-    for frame in (added, removed, o_mod, n_mod):
-        if BATCH_COLUMN in frame:
-            frame.drop(columns=BATCH_COLUMN, inplace=True)
+    added, removed, o_mod, n_mod = (
+        frame.drop(columns=BATCH_COLUMN) if BATCH_COLUMN in frame else frame
+        for frame in (added, removed, o_mod, n_mod))
     return LayerDiff(spec.name, idc, from_batch, to_batch, added, removed, modified, o_mod,
                      n_mod, int(len(both) - len(rows)), labels=spec.labels())
 

@@ -77,6 +77,19 @@ def read_versions(path: Path, spec: Layer, ids: list[str] | None, columns: list[
     return out
 
 
+def _as_stored(frame: pd.DataFrame, spec: Layer) -> pd.DataFrame:
+    """``frame`` at the precision the GeoPackage keeps, to compare with what it holds:
+    datetimes to the millisecond (GeoPackage 1.3 Req. 5; GDAL rounds), so re-delivering a
+    time with microseconds is not a change every time."""
+    names = [c.name for c in spec.columns if c.type == "datetime" and c.name in frame]
+    if not names:
+        return frame
+    out = frame.copy()
+    for name in names:
+        out[name] = pd.to_datetime(out[name]).dt.round("ms")
+    return out
+
+
 def write_versions(tmp: Path, prepared: Prepared, mode: str, batch_id: int,
                    names: list[str]) -> dict[str, int]:
     """Write a ``replace``/``upsert``/``revert`` into an existing layer, keeping history.
@@ -92,7 +105,7 @@ def write_versions(tmp: Path, prepared: Prepared, mode: str, batch_id: int,
                                  read_geometry=spec.has_geometry, fid_as_index=True)
     fids = raw.index.to_numpy()
     old = from_storage(raw.reset_index(drop=True), vectors.geoms_of(raw, spec), spec, cols, None)
-    same = same_rows(old, new, spec)
+    same = same_rows(old, _as_stored(new, spec), spec)
     changed_ids = new.loc[~same, idc]
     modified = old[idc].isin(changed_ids).to_numpy()
     ended = modified.copy()
