@@ -712,7 +712,7 @@ For every modified segment, each changed field with its old and new value."""),
     ("code", """changes = pd.DataFrame([
     {"road_id": rid, "字段 field": d.labels.get(col, col), "原值 old": v["old"],
      "新值 new": v["new"]}
-    for rid, fields in zip(d.modified["road_id"], d.modified["fields"])
+    for rid, fields in zip(d.modified["road_id"], d.modified["fields"], strict=True)
     for col, v in fields.items()])
 changes"""),
     ("md", """### 几何变化 — How far the geometry moved
