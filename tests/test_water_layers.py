@@ -90,7 +90,9 @@ def test_samples_load_without_coordinates_and_read_back(registry, tmp_path, suff
     # (the same rows again: unchanged, not "updated", issue 13)
     again = registry.load(src, "water_samples", mode="upsert")
     assert (again.rows_updated, again.rows_unchanged) == (0, 5)
-    assert registry.load(src, "water_samples", mode="replace").rows_deleted == 5
+    # a replace with the same rows ends nothing and keeps every version (history, issue 15)
+    replaced = registry.load(src, "water_samples", mode="replace")
+    assert (replaced.rows_inserted, replaced.rows_deleted, replaced.rows_unchanged) == (0, 0, 5)
     assert len(registry.read("water_samples")) == 5
     table = registry.layers().set_index("layer")
     assert table.loc["water_samples", "features"] == 5
