@@ -178,9 +178,13 @@ def _error(exc: OSError, path: Path, what: str) -> YangpuGisError:
     return write_error(exc, path, what)
 
 
-def check_target(path: str | PathLike, suffixes: tuple[str, ...] | None = None) -> Path:
+def check_target(path: str | PathLike, suffixes: tuple[str, ...] | None = None, *,
+                 what: str = "map", example: str = "map.html") -> Path:
     """Refuse an output path that is a folder (or of another kind than ``suffixes``), before
     any work is done; return it.
+
+    ``what`` names the output in the refusal (``map``, ``change list``) and ``example`` is
+    the file name its hint suggests inside a folder.
 
     Raises
     ------
@@ -189,11 +193,11 @@ def check_target(path: str | PathLike, suffixes: tuple[str, ...] | None = None) 
     """
     path = Path(path)
     if path.is_dir():
-        raise ValidationError("the map's output path is a folder", source=str(path),
-                              hint=f"give a file name, e.g. -o {path / 'map.html'}")
+        raise ValidationError(f"the {what}'s output path is a folder", source=str(path),
+                              hint=f"give a file name, e.g. -o {path / example}")
     if suffixes is not None and path.suffix.lower() not in suffixes:
         raise ValidationError(
-            f"a map is written as {' or '.join(suffixes)}, not {path.suffix or 'a file without extension'}",
+            f"a {what} is written as {' or '.join(suffixes)}, not {path.suffix or 'a file without extension'}",
             source=str(path), hint=f"e.g. -o {path.with_suffix(suffixes[0]).name}")
     return path
 

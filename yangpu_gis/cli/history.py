@@ -15,7 +15,7 @@ import typer
 from rich.table import Table
 
 from ..catalogue import get_layer
-from ..errors import ValidationError
+from ..output import check_target
 from ..terminal import plain, say
 from .common import (
     JsonOpt,
@@ -43,20 +43,6 @@ def _text(value: Any) -> str:
     if value is None or (not isinstance(value, list | dict) and pd.isna(value)):
         return "（空）"
     return value.isoformat() if hasattr(value, "isoformat") else str(value)
-
-
-def _check_output(output: Path) -> str:
-    suffix = output.suffix.lower()
-    if output.is_dir():
-        raise ValidationError("the output is a folder", source=str(output),
-                              hint="name a file, e.g. -o " + str(output / "changes.html"))
-    if suffix not in DIFF_FORMATS:
-        raise ValidationError(
-            f"diff writes {', '.join(dict.fromkeys(DIFF_FORMATS))}, not "
-            f"{suffix or 'a file without extension'}", source=str(output),
-            hint="-o changes.html (the change map), changes.gpkg or changes.csv (one row "
-            "per change)")
-    return suffix
 
 
 def _write_changes(reg, d, output: Path, suffix: str, offline: bool) -> None:
@@ -100,7 +86,9 @@ def diff(
     """What changed in a layer between two deliveries: added, removed and modified features,
     the changed fields (old → new) and how far geometries moved."""
     with errors_to_exit(as_json):
-        suffix = _check_output(output) if output is not None else None
+        suffix = None if output is None else check_target(
+            output, tuple(DIFF_FORMATS), what="change list",
+            example="changes.html").suffix.lower()
         with open_cli_registry(registry) as reg:
             d = reg.diff(layer, from_batch, to_batch)
             if output is not None:
