@@ -513,3 +513,33 @@ def test_redelivering_sub_millisecond_times_adds_no_version(registry_target):
     moved = frame.assign(received_at=["2025-03-01 08:15:00.126", "2025-03-01 08:15:00"])
     assert reg.load(moved, "complaints", mode="replace").rows_updated == 1
     reg.close()
+
+
+_COLUMNS = {
+    "str": lambda r, n: pd.Series(r.choice(["a", "b", "三门路", ""], n), dtype=object),
+    "int": lambda r, n: pd.Series(r.integers(0, 3, n), dtype="Int64"),
+    "float": lambda r, n: pd.Series(r.choice([0.1, 0.2, 1.0, -0.0, 0.0], n)),
+    "bool": lambda r, n: pd.Series(r.choice([True, False], n), dtype="boolean"),
+    "date": lambda r, n: pd.Series(pd.to_datetime("2024-01-01")
+                                   + pd.to_timedelta(r.integers(0, 3, n), unit="D")),
+    "datetime": lambda r, n: pd.Series(pd.to_datetime("2024-01-01 08:00:00.123")
+                                       + pd.to_timedelta(r.integers(0, 3, n), unit="ms")),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(_COLUMNS))
+def test_column_comparison_equals_comparing_python_values(kind):
+    """The vectorised comparison a delivery uses equals the plain oracle: both missing, or
+    both present and equal as Python values — on random columns with missing values."""
+    from yangpu_gis.registry.history import _values_equal
+
+    r = np.random.default_rng(7)
+    for _ in range(20):
+        n = int(r.integers(1, 40))
+        a, b = _COLUMNS[kind](r, n), _COLUMNS[kind](r, n)
+        a[r.random(n) < 0.2] = None
+        b[r.random(n) < 0.2] = None
+        oracle = [(x is None or x is pd.NA or x != x) and (y is None or y is pd.NA or y != y)
+                  or (not pd.isna(x) and not pd.isna(y) and x == y)
+                  for x, y in zip(a.astype(object), b.astype(object), strict=True)]
+        assert _values_equal(a, b).tolist() == oracle

@@ -119,14 +119,16 @@ def resolve_as_of(batches: pd.DataFrame, as_of: AsOf | None) -> int | None:
 
 
 def _values_equal(a: pd.Series, b: pd.Series) -> np.ndarray:
+    """Row-wise equality of two aligned columns; two missing values are equal."""
     na_a, na_b = a.isna().to_numpy(), b.isna().to_numpy()
-    both = ~na_a & ~na_b
-    values = np.zeros(len(a), dtype=bool)
-    if both.any():
-        va = a[both].astype(object).to_numpy()
-        vb = b[both].astype(object).to_numpy()
-        values[both] = np.asarray(va == vb, dtype=bool)
-    return (na_a & na_b) | values
+    try:  # vectorised in the columns' own dtypes (no boxing to Python objects)
+        values = a.eq(b).to_numpy(dtype=bool, na_value=False)
+    except TypeError:  # dtypes pandas cannot compare directly: compare the Python values
+        both = ~na_a & ~na_b
+        values = np.zeros(len(a), dtype=bool)
+        values[both] = np.asarray(a[both].astype(object).to_numpy()
+                                  == b[both].astype(object).to_numpy(), dtype=bool)
+    return (na_a & na_b) | (values & ~na_a & ~na_b)
 
 
 def changed_fields(old: pd.DataFrame, new: pd.DataFrame, spec: Layer) -> dict[str, np.ndarray]:
