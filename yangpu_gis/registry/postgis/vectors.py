@@ -129,6 +129,21 @@ def read_versions(conn, spec: Layer, ids: list[str] | None, columns: list[str] |
     return out
 
 
+#: A stage table this large is analysed before the comparing DELETE; below it the planner's
+#: estimate from the table's pages is enough, and ANALYZE cost more than it saved (about
+#: 0.02 s of a 0.14 s re-delivery of the 2,356 demo roads).
+ANALYZE_ROWS = 20_000
+
+
+def _exists(conn, name: str) -> bool:
+    # pg_class read with this statement's snapshot, so a table another load committed while
+    # this one waited for the lock is seen (to_regclass could answer from a stale cache)
+    return conn.execute(
+        "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_class "
+        "WHERE relname = %s AND relnamespace = current_schema()::regnamespace)",
+        [name]).fetchone()[0]
+
+
 def write_rows(conn, prepared: Prepared, mode: str, batch_id: int, *,
                refuse_existing: Callable[[Prepared, Layer, set[str]], None],
                after_chunk: Callable[[int], None] | None = None) -> dict[str, int]:
@@ -139,12 +154,7 @@ def write_rows(conn, prepared: Prepared, mode: str, batch_id: int, *,
     """
     spec = prepared.layer
     table = sql.Identifier(spec.name)
-    # pg_class read with this statement's snapshot, so a table another load committed while
-    # this one waited for the lock is seen (to_regclass could answer from a stale cache)
-    new_table = not conn.execute(
-        "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_class "
-        "WHERE relname = %s AND relnamespace = current_schema()::regnamespace)",
-        [spec.name]).fetchone()[0]
+    new_table = not _exists(conn, spec.name)
     stored = to_storage(prepared.frame, spec, batch_id)
     columns = [*spec.column_names, BATCH_COLUMN,
                *([GEOMETRY_COLUMN] if spec.has_geometry else [])]
@@ -177,14 +187,16 @@ def _write_versions(conn, spec: Layer, mode: str, batch_id: int, stored: pd.Data
     table = sql.Identifier(spec.name)
     idc = sql.Identifier(spec.id_column)
     stage = sql.Identifier(f"_stage_{spec.name}")
-    for stmt in history_ddl(spec):
-        conn.execute(stmt)
+    if not _exists(conn, history_table(spec.name)):  # made once, by the first re-delivery
+        for stmt in history_ddl(spec):
+            conn.execute(stmt)
     conn.execute(sql.SQL(
         "CREATE TEMP TABLE {} (LIKE {} INCLUDING DEFAULTS) ON COMMIT DROP"
     ).format(stage, table))
     pg_copy.copy_rows(conn, stage, columns, stored, spec, after_chunk)
     conn.execute(sql.SQL("CREATE INDEX ON {} ({})").format(stage, idc))
-    conn.execute(sql.SQL("ANALYZE {}").format(stage))
+    if len(stored) >= ANALYZE_ROWS:
+        conn.execute(sql.SQL("ANALYZE {}").format(stage))
     # a stored row equal in every attribute and its geometry (PostGIS "=": same coordinates
     # in the same order) is left as it is, with its batch
     compared = [c for c in columns if c not in (spec.id_column, BATCH_COLUMN)]
