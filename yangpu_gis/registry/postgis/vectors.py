@@ -130,8 +130,9 @@ def read_versions(conn, spec: Layer, ids: list[str] | None, columns: list[str] |
 
 
 #: A stage table this large is analysed before the comparing DELETE; below it the planner's
-#: estimate from the table's pages is enough, and ANALYZE cost more than it saved (about
-#: 0.02 s of a 0.14 s re-delivery of the 2,356 demo roads).
+#: estimate from the table's pages is enough, and ANALYZE cost more than it saved (0.020 s
+#: of the 0.150 s of SQL in a re-delivery of the 2,356 demo roads, in the statement timings
+#: of benchmarks/README_history.md). The bound itself is a judgement, not a measurement.
 ANALYZE_ROWS = 20_000
 
 
