@@ -224,6 +224,8 @@ CASES = {
                              _check_analysis),
     ("analyze", "complaints"): (["analyze", "complaints", "-o", "{tmp}/out", "-r", "{reg}",
                                  "--permutations", "99"], False, _check_analysis),
+    ("analyze", "causes"): (["analyze", "causes", "-o", "{tmp}/out", "-r", "{reg}"], False,
+                            _check_analysis),
     ("analyze", "coverage"): (["analyze", "coverage", "-o", "{tmp}/out", "-r", "{reg}"], False,
                               _check_analysis),
     ("analyze", "waterlogging"): (["analyze", "waterlogging", "-o", "{tmp}/out", "-r", "{reg}"],

@@ -294,6 +294,7 @@ ANALYSES = {
     "excavation": ["excavation"],
     "parking": ["parking"],
     "complaints": ["complaints", "--permutations", "99"],
+    "causes": ["causes"],
     "waterlogging": ["waterlogging"],
     "water-quality": ["water-quality"],
     "road-condition": ["road-condition"],

@@ -29,6 +29,8 @@ _API = {
     "ComplaintsResult": "analysis.complaints",
     "merge_duplicates": "analysis.complaints",
     "hot_spots": "analysis.complaints",
+    "analyze_causes": "analysis.causes",
+    "CausesResult": "analysis.causes",
     "analyze_waterlogging": "analysis.waterlogging",
     "WaterloggingResult": "analysis.waterlogging",
     "analyze_water_quality": "analysis.water_quality",
@@ -37,7 +39,7 @@ _API = {
     "RoadConditionResult": "analysis.road_condition",
     "walking_graph": "analysis.network",
     **{f"run_{topic}": "runs" for topic in (
-        "excavation", "parking", "coverage", "complaints", "waterlogging", "water_quality",
+        "excavation", "parking", "coverage", "complaints", "causes", "waterlogging", "water_quality",
         "road_condition")},
     "ensure_demo": "demo",
 }

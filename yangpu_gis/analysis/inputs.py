@@ -6,11 +6,16 @@ CRS, is refused with :class:`~yangpu_gis.errors.CRSError` (never reprojected sil
 caller decides), and so are frames in different CRSs. A missing column is refused with
 :class:`~yangpu_gis.errors.ValidationError` naming what is missing, what is needed and what
 is there. Every topic words these refusals the same way because they come from here.
+:func:`read_toml` reads a topic's override file (category table, cause rules) the same way.
 """
 
 from __future__ import annotations
 
+import tomllib
 from collections.abc import Iterable
+from os import PathLike
+from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import pandas as pd
@@ -19,7 +24,38 @@ import pyproj
 from .. import settings
 from ..errors import CRSError, Problem, ValidationError
 
-__all__ = ["common_metric_crs", "metric", "require_columns"]
+__all__ = ["common_metric_crs", "metric", "read_toml", "require_columns"]
+
+
+def read_toml(path: str | PathLike[str], example: str) -> dict[str, Any]:
+    """The contents of a UTF-8 TOML override file, or a refusal naming the file and line.
+
+    Parameters
+    ----------
+    path : str or path-like
+    example : str
+        A valid line, shown in the hint of a syntax error.
+
+    Raises
+    ------
+    ValidationError
+        A missing or unreadable file, bytes that are not UTF-8, invalid TOML.
+    """
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+        return tomllib.loads(text)
+    except FileNotFoundError:
+        raise ValidationError("no such file", source=str(p),
+                              hint="give the path of a TOML file") from None
+    except UnicodeDecodeError as exc:
+        raise ValidationError(f"not UTF-8 text (byte {exc.start})", source=str(p),
+                              hint="save the file as UTF-8") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ValidationError(f"not valid TOML: {exc}", source=str(p),
+                              hint=f"quote Chinese keys, e.g. {example}") from None
+    except OSError as exc:
+        raise ValidationError(f"cannot be read: {exc.strerror}", source=str(p)) from None
 
 
 def require_columns(frame: pd.DataFrame, columns: Iterable[str], what: str) -> None:

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from ..lazy import lazy_exports
 
-__all__ = ["RUNS", "Run", "run_complaints", "run_coverage", "run_excavation", "run_parking",
+__all__ = ["RUNS", "Run", "run_causes", "run_complaints", "run_coverage", "run_excavation", "run_parking",
            "run_road_condition", "run_water_quality", "run_waterlogging",
            "water_quality_needs_registry", "write_result"]
 
 #: ``run_<topic>`` (and its helpers) -> module that defines it (imported on first use).
 RUNS = {
+    "run_causes": "causes",
     "run_complaints": "complaints",
     "run_coverage": "coverage",
     "run_excavation": "excavation",

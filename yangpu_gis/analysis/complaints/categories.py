@@ -49,7 +49,6 @@ TOML, one table per category or a flat table::
 from __future__ import annotations
 
 import csv
-import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from os import PathLike
@@ -58,6 +57,7 @@ from pathlib import Path
 import pandas as pd
 
 from ...errors import ValidationError
+from ..inputs import read_toml
 
 __all__ = [
     "DEFAULT_CATEGORY_TABLE",
@@ -165,8 +165,7 @@ def load_category_table(
             )
         entries = [(r["category"], r.get("department"), r.get("label")) for r in rows]
     elif suffix == ".toml":
-        with path.open("rb") as fh:
-            data = tomllib.load(fh)
+        data = read_toml(path, '"道路破损" = "建管委/道路养护"')
         table = data.get("categories", data)
         entries = []
         for cat, value in table.items():

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from . import complaints, condition, coverage, excavation, parking
+from . import causes, complaints, condition, coverage, excavation, parking
 
 __all__ = ["COMMANDS", "TOP_LEVEL"]
 
@@ -20,6 +20,7 @@ COMMANDS: dict[str, Callable[..., Any]] = {
     "parking": parking.parking,
     "coverage": coverage.coverage,
     "complaints": complaints.complaints,
+    "causes": causes.causes,
     "waterlogging": condition.waterlogging,
     "water-quality": condition.water_quality,
     "road-condition": condition.road_condition,

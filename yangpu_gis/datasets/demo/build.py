@@ -35,7 +35,7 @@ from .parking import parking_layer
 from .permits import permits_layer
 from .pipelines import pipelines_layer
 from .pois import Addresser, pois_layer
-from .raster import write_demo_dem
+from .raster import road_pits, write_demo_dem
 from .roads import (
     RoadLine,
     access_roads,
@@ -116,7 +116,7 @@ def generate(
     rivers = rivers_layer(base)
     stations = water_stations_layer(rivers)
     layers = {
-        "districts": districts_layer(base),
+        "districts": (districts := districts_layer(base)),
         "subdistricts": subs,
         "grid_cells": grid,
         "roads": roads,
@@ -126,13 +126,15 @@ def generate(
         "beautiful_blocks": beautiful_blocks_layer(base, roads, rng),
         "residential_compounds": compounds,
         "pois": pois,
-        "excavation_permits": permits_layer(roads, runs, rng),
-        "complaints": complaints_layer(roads, base, address, compounds, rng),
+        "excavation_permits": (permits := permits_layer(roads, runs, rng)),
+        "complaints": complaints_layer(roads, base, address, compounds, rng, permits=permits,
+                                       pits=road_pits(districts, roads)),
         "water_stations": stations,
         "water_samples": water_samples_table(stations, seed),
     }
     out = _conform(layers)
-    out["complaints"].attrs["unlocated"] = layers["complaints"].attrs["unlocated"]
+    for key in ("unlocated", "planted_causes"):
+        out["complaints"].attrs[key] = layers["complaints"].attrs[key]
     return out
 
 

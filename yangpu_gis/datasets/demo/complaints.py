@@ -36,6 +36,7 @@ from shapely.geometry import Point
 from ... import settings
 from ...io.geocode import locate_on_roads, match_road_names
 from .base import Base
+from .caused import pit_orders, works_orders
 from .common import work_point
 from .places import HOSPITALS, METRO_STATIONS, SCHOOLS
 from .pois import Addresser
@@ -194,15 +195,17 @@ class _Orders:
     t: np.ndarray  # seconds since 2025-01-01 00:00 (Asia/Shanghai)
     cat: np.ndarray
     text: np.ndarray  # template index, -1 = any general one
+    #: Known cause (``road:<id>``, ``permit:<id>``, ``pit:<k>``) or None (:mod:`.caused`).
+    cause: np.ndarray | None = None
+
+    def causes(self) -> np.ndarray:
+        return self.cause if self.cause is not None else np.full(self.t.size, None, object)
 
     @classmethod
     def join(cls, parts: Sequence[_Orders]) -> _Orders:
-        return cls(
-            *(
-                np.concatenate([getattr(p, f) for p in parts])
-                for f in ("x", "y", "t", "cat", "text")
-            )
-        )
+        cols = [np.concatenate([getattr(p, f) for p in parts])
+                for f in ("x", "y", "t", "cat", "text")]
+        return cls(*cols, np.concatenate([p.causes() for p in parts]))
 
 
 def _street_lines(roads: gpd.GeoDataFrame) -> tuple[np.ndarray, shapely.STRtree]:
@@ -282,6 +285,8 @@ def _background_orders(
     )
     x, y = _jitter(base, shapely.get_x(pts), shapely.get_y(pts), 4.0, rng)
     orders = _with_times(rng, x, y, cat)
+    orders.cause = np.where(bad, np.char.add("road:", roads["road_id"].to_numpy(dtype=str)[road_idx]),
+                            None).astype(object)
     # illegal parking at hospital, school and metro entrances, on weekdays
     lines, tree = _street_lines(roads)
     places = [(lon, lat, 1) for _n, lon, lat, *_ in HOSPITALS]
@@ -406,12 +411,19 @@ def complaints_layer(
     address: Addresser,
     compounds: gpd.GeoDataFrame,
     rng: np.random.Generator,
+    *,
+    permits: gpd.GeoDataFrame | None = None,
+    pits: Sequence[tuple[float, float, float, float]] = (),
 ) -> gpd.GeoDataFrame:
     """A year of 12345 work orders (see the module notes).
 
     Returns the orders the registry holds after loading (orders placed on a road by their
     address at the point the loader gives them, ``location_precision = road``); the orders
-    that cannot be located are in ``attrs["unlocated"]`` (rows of the CSV only).
+    that cannot be located are in ``attrs["unlocated"]`` (rows of the CSV only). With
+    ``permits`` and ``pits``, orders with a known cause are added (:mod:`.caused`), drawn
+    from a child of ``rng`` so that every other order stays as it was;
+    ``attrs["planted_causes"]`` lists ``(complaint_id, cause)`` of the orders with a known
+    cause (bad roads included) whose point the loader keeps.
     """
     orders = _Orders.join(
         [
@@ -437,15 +449,30 @@ def complaints_layer(
     pts[road_only] = placed
     precision = np.where(road_only, "road", "point").astype(object)
     precision[unlocated] = None
+    cause = orders.causes()
+    cause[road_only | (precision == None)] = None  # noqa: E711 - moved by the loader
+    child = rng.spawn(1)[0]  # planted orders: their own stream (the others stay unchanged)
+    planted = _planted(permits, pits, base, child)
+    if planted.t.size:
+        orders = _Orders.join([orders, planted])
+        ppts = shapely.points(planted.x, planted.y)
+        pts = np.concatenate([pts, ppts])
+        addrs = np.concatenate([addrs, np.array(address(list(ppts)), dtype=object)])
+        precision = np.concatenate([precision, np.full(planted.t.size, "point", object)])
+        cause = np.concatenate([cause, planted.cause])
+    n_all = orders.t.size
     # texts, statuses, ids
-    text = np.empty(n, dtype=object)
+    text = np.empty(n_all, dtype=object)
     for i, (cat, k, a) in enumerate(zip(orders.cat, orders.text, addrs, strict=True)):
         templates = _COMPLAINT_TEXT[cat]
         if k < 0:
             general = [j for j in range(len(templates)) if j not in _SPECIAL_TEXT.get(cat, ())]
             k = general[int(rng.integers(0, len(general)))]
         text[i] = templates[k].format(a=a)
-    status, closed = _complaint_status(orders.t, orders.cat, rng)
+    status, closed = _complaint_status(orders.t[:n], orders.cat[:n], rng)
+    if n_all > n:
+        ps, pc = _complaint_status(orders.t[n:], orders.cat[n:], child)
+        status, closed = np.concatenate([status, ps]), np.concatenate([closed, pc])
     order = np.lexsort((orders.x, addrs.astype(str), orders.t))
     t = orders.t[order]
     day = t // 86400
@@ -469,10 +496,28 @@ def complaints_layer(
     out = gpd.GeoDataFrame(
         frame[keep].reset_index(drop=True), geometry=geoms[keep], crs=settings.working_crs
     )
+    known = cause[order][keep]
+    out.attrs["planted_causes"] = tuple(
+        (cid, c) for cid, c in zip(out["complaint_id"], known, strict=True) if c is not None)
     out.attrs["unlocated"] = tuple(
         tuple(r) for r in frame[~keep].drop(columns="location_precision").itertuples(index=False)
     )
     return out
+
+
+def _planted(permits: gpd.GeoDataFrame | None, pits, base: Base,
+             rng: np.random.Generator) -> _Orders:
+    """Orders with a known cause (:mod:`.caused`): works' complaints and flooded pits."""
+    parts = []
+    if permits is not None and len(permits):
+        parts.append(works_orders(permits, base.outline, rng))
+    if len(pits):
+        parts.append(pit_orders(pits, _STORMS, rng))
+    if not parts:
+        return _Orders(*(np.zeros(0, dtype=d) for d in (float, float, np.int64, object,
+                                                         np.int64)), np.zeros(0, object))
+    cols = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
+    return _Orders(cols["x"], cols["y"], cols["t"], cols["cat"], cols["text"], cols["cause"])
 
 
 def _complaint_status(

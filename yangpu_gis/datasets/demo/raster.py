@@ -31,7 +31,7 @@ from scipy import ndimage
 from ... import settings
 from ...rasters import RasterData
 
-__all__ = ["DEMO_DEM_RESOLUTION_M", "demo_dem", "write_demo_dem"]
+__all__ = ["DEMO_DEM_RESOLUTION_M", "demo_dem", "road_pits", "write_demo_dem"]
 
 #: Cell size of the demo DEM (m).
 DEMO_DEM_RESOLUTION_M = 10.0
@@ -45,6 +45,42 @@ def _burn(geoms, shape, transform, value=1.0, all_touched=True) -> np.ndarray:
         return np.zeros(shape, dtype=np.float32)
     return rasterize(((g, value) for g in geoms), out_shape=shape, transform=transform,
                      fill=0, all_touched=all_touched, dtype="float32")
+
+
+def _grid(bounds: tuple[float, float, float, float], r: float
+          ) -> tuple[Affine, tuple[int, int]]:
+    """Transform and shape of the DEM around the district's bounds."""
+    minx, miny, maxx, maxy = bounds
+    left = np.floor((minx - _MARGIN_M) / r) * r
+    top = np.ceil((maxy + _MARGIN_M) / r) * r
+    w = int(np.ceil((maxx + _MARGIN_M - left) / r))
+    h = int(np.ceil((top - (miny - _MARGIN_M)) / r))
+    return Affine(r, 0, left, 0, -r, top), (h, w)
+
+
+def _pits(rng: np.random.Generator, roads: gpd.GeoDataFrame
+          ) -> list[tuple[float, float, float, float]]:
+    """Road low points: ``(x, y, radius, depth)`` at the middle of 30 random roads."""
+    pick = rng.choice(len(roads), size=min(30, len(roads)), replace=False)
+    out = []
+    for i in np.sort(pick):
+        p = roads.geometry.iloc[i].interpolate(0.5, normalized=True)
+        out.append((p.x, p.y, rng.uniform(12, 25), rng.uniform(0.4, 0.9)))
+    return out
+
+
+def road_pits(districts: gpd.GeoDataFrame, roads: gpd.GeoDataFrame, *,
+              resolution_m: float = DEMO_DEM_RESOLUTION_M, seed: int = _SEED
+              ) -> list[tuple[float, float, float, float]]:
+    """The road low points :func:`demo_dem` digs, ``(x, y, radius, depth)``, without the DEM.
+
+    The demo's 积水 orders on storm days are planted there (:mod:`.caused`); the random
+    stream is replayed as :func:`demo_dem` draws it, so both see the same pits.
+    """
+    rng = np.random.default_rng(seed)
+    _t, shape = _grid(districts.geometry.union_all().bounds, resolution_m)
+    rng.normal(0, 1, shape)  # the undulation's draw, as in demo_dem
+    return _pits(rng, roads)
 
 
 def demo_dem(layers: dict[str, gpd.GeoDataFrame], *,
@@ -69,12 +105,9 @@ def demo_dem(layers: dict[str, gpd.GeoDataFrame], *,
     district = layers["districts"].geometry.union_all()
     minx, miny, maxx, maxy = district.bounds
     r = resolution_m
-    left = np.floor((minx - _MARGIN_M) / r) * r
-    top = np.ceil((maxy + _MARGIN_M) / r) * r
-    w = int(np.ceil((maxx + _MARGIN_M - left) / r))
-    h = int(np.ceil((top - (miny - _MARGIN_M)) / r))
-    t = Affine(r, 0, left, 0, -r, top)
-    shape = (h, w)
+    t, shape = _grid(district.bounds, r)
+    h, w = shape
+    left, top = t.c, t.f
     cols, rows = np.meshgrid(np.arange(w), np.arange(h))
     x = left + (cols + 0.5) * r
     y = top - (rows + 0.5) * r
@@ -86,13 +119,8 @@ def demo_dem(layers: dict[str, gpd.GeoDataFrame], *,
     ground += 0.04 * noise / (noise.std() or 1)
 
     # depressions at road low points and old compounds
-    roads = layers["roads"]
-    pick = rng.choice(len(roads), size=min(30, len(roads)), replace=False)
-    for i in np.sort(pick):
-        p = roads.geometry.iloc[i].interpolate(0.5, normalized=True)
-        radius = rng.uniform(12, 25)
-        depth = rng.uniform(0.4, 0.9)
-        d2 = (x - p.x) ** 2 + (y - p.y) ** 2
+    for px, py, radius, depth in _pits(rng, layers["roads"]):
+        d2 = (x - px) ** 2 + (y - py) ** 2
         ground -= depth * np.exp(-d2 / (2 * radius**2)) * (d2 < (3 * radius) ** 2)
     comps = layers["residential_compounds"]
     old = comps[comps["built_year"].fillna(2000) < 1990] if "built_year" in comps else comps
