@@ -770,6 +770,109 @@ m"""),
 ]
 
 
+NOTEBOOKS["06_complaints_causes"] = [
+    ("md", """# 06 · 12345 工单：归并成案件，再找成因 — 12345 cases and their root causes
+
+规划要求对热线工单“排除冗余数据、分析有效数据，找到问题根源和症结”。本笔记本分两步：
+
+1. **甄别归并**：同一类别、相距 50 米以内、72 小时以内的工单是同一个案件，按街道、网格和
+   责任部门派单；
+2. **找成因**：把每张工单与最可能引起它的原因相连——旁边正在施工的掘路许可、它所在的 DEM
+   洼地、或它所在的路况差（PCI 中/差）的道路，并统计每个许可、每个申请单位、每条道路、每个洼地
+   引起了多少诉求。
+
+Merge duplicate work orders into cases and dispatch them (1), then link each order to what most
+likely caused it — the excavation works beside it, the DEM depression it lies in, or the road in
+poor condition it is on — and count what each permit, applicant, road and depression explains (2).
+
+**换成 PostGIS 只需改下面一行 / To use PostGIS, change the one line below.**"""),
+    ("code", """REGISTRY = "yangpu_demo.gpkg"   # or "postgresql://postgres@127.0.0.1:5432/yangpu"
+OUTPUT = "output"   # HTML maps to send to the bureaus"""),
+    ("code", """from pathlib import Path
+
+from yangpu_gis.analysis.causes import CAUSES_DEFAULTS, DEFAULT_CAUSE_RULES, analyze_causes
+from yangpu_gis.analysis.complaints import merge_duplicates, route_cases
+from yangpu_gis.analysis.waterlogging import find_depressions
+from yangpu_gis.demo import ensure_demo
+from yangpu_gis.maps import save
+from yangpu_gis.maps.causes import causes_map
+
+Path(OUTPUT).mkdir(exist_ok=True)
+reg = ensure_demo(REGISTRY)
+DATA_DATE = reg.data_date()   # 数据日期，写在每张地图的标题下 / shown under every map title
+layers = reg.read_layers("complaints", "subdistricts", "grid_cells", "roads",
+                         "excavation_permits")
+CAUSES_DEFAULTS.table()   # 每个默认值及其来源 / every default and its source"""),
+    ("md", """## 1 · 甄别归并与派单 — Merge and dispatch
+
+`n_orders` 为一个案件归并的工单数。靠近街道界线（15 米内）或只按地址定位到道路的案件转人工派单。
+`n_orders` is how many orders a case merges; cases near a subdistrict border (15 m) or placed
+only by their address go to manual dispatch."""),
+    ("code", """merged = merge_duplicates(layers["complaints"], subdistricts=layers["subdistricts"],
+                          grid_cells=layers["grid_cells"])
+cases = merged.cases
+print(f"{len(layers['complaints']):,} 张工单 / orders → {len(cases):,} 个案件 / cases")
+cases.groupby("category")["n_orders"].agg(["size", "sum", "max"]).sort_values("sum",
+                                                                              ascending=False)"""),
+    ("code", """routing = route_cases(cases, subdistricts=layers["subdistricts"],
+                      grid_cells=layers["grid_cells"])
+routing.groupby(["department", "dispatch"]).size().unstack(fill_value=0)"""),
+    ("md", """## 2 · 成因 — Root causes
+
+规则（可用 TOML 文件覆盖）：每个类别依次尝试的成因类型，第一个有候选的类型胜出，同类型中取最近的。
+The rules (a TOML file overrides them): the cause kinds tried for each category, in order; the
+first kind with a candidate wins, then the nearest cause of that kind."""),
+    ("code", """DEFAULT_CAUSE_RULES"""),
+    ("md", """洼地来自登记库中的 DEM（与 `analyze waterlogging` 同一个填洼算法）。
+The depressions come from the registry's DEM (the same fill as `analyze waterlogging`)."""),
+    ("code", """dem = reg.read_raster("dem")
+depressions = find_depressions(dem.values, dem.transform, catchments=False,
+                               crs=dem.crs).polygons()
+res = analyze_causes(layers["complaints"], permits=layers["excavation_permits"],
+                     depressions=depressions, roads=layers["roads"],
+                     subdistricts=layers["subdistricts"], cases=merged.orders)
+s = res.summary()
+print(f"{s['linked']:,} / {s['orders_with_rule']:,} 张有规则的工单找到成因 / orders linked "
+      f"({s['cases_linked']:,} 个案件 / cases): {s['by_kind']}")
+res.causes.head()"""),
+    ("md", """### 各类别被解释的比例 — Share explained, per subdistrict
+
+`share` = 找到成因的工单 ÷ 该类别工单数。行为街道，列为类别。
+`share` = orders explained ÷ orders of the category; rows are subdistricts."""),
+    ("code", """share = res.explained_share.pivot(index="subdistrict_id", columns="category", values="share")
+share.round(3)"""),
+    ("md", """### 哪些施工单位的工程引起的诉求最多 — Which applicants' works draw the most calls
+
+给建管委掘路管理：`complaints_per_permit` 高的单位，施工围挡、夜间施工和路面恢复需要重点督查。
+For the excavation office: applicants with a high `complaints_per_permit` need closer
+supervision of hoarding, night works and reinstatement."""),
+    ("code", """res.applicant_complaints.head(10)"""),
+    ("code", """res.permit_complaints.head(10)"""),
+    ("md", """### 路况差的道路与积水洼地 — Bad roads and flooding depressions
+
+引起破损诉求最多的道路，优先列入大中修计划；引起积水诉求最多的洼地，优先排查雨水口与泵站。
+The roads with the most damage calls go first into the repair plan; the depressions with the
+most flooding calls first into gully and pump checks."""),
+    ("code", """res.road_complaints.head(10)"""),
+    ("code", """res.depression_complaints.head(10)"""),
+    ("md", """### 成因地图 — The map
+
+工单按成因着色，细线连向其成因；点击许可、道路、洼地可看到它引起的工单数和案件数。
+Orders coloured by cause with a thin line to it; click a permit, road or depression for the
+orders and cases it explains."""),
+    ("code", """m = causes_map(res, subdistricts=layers["subdistricts"], data_date=DATA_DATE, offline=True)
+save(m, f"{OUTPUT}/06_causes.html")
+m"""),
+    ("md", """## 全区成果文件 — The full package to send
+
+与命令 `yangpu-gis analyze causes` 相同的文件（同一个函数 `run_causes`）。
+The same files as the command (it calls the same `run_causes`)."""),
+    ("code", """from yangpu_gis.runs import run_causes
+
+run = run_causes(reg, f"{OUTPUT}/06_causes", offline=True)
+sorted(run.outputs)"""),
+]
+
 def _same_cells(path: Path, nb) -> bool:
     """Whether the notebook at ``path`` already has exactly these cells (ids aside)."""
     if not path.exists():
