@@ -226,6 +226,8 @@ CASES = {
                                  "--permutations", "99"], False, _check_analysis),
     ("analyze", "causes"): (["analyze", "causes", "-o", "{tmp}/out", "-r", "{reg}"], False,
                             _check_analysis),
+    ("analyze", "pipelines"): (["analyze", "pipelines", "-o", "{tmp}/out", "-r", "{reg}"],
+                               False, _check_analysis),
     ("analyze", "coverage"): (["analyze", "coverage", "-o", "{tmp}/out", "-r", "{reg}"], False,
                               _check_analysis),
     ("analyze", "waterlogging"): (["analyze", "waterlogging", "-o", "{tmp}/out", "-r", "{reg}"],

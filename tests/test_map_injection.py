@@ -295,6 +295,7 @@ ANALYSES = {
     "parking": ["parking"],
     "complaints": ["complaints", "--permutations", "99"],
     "causes": ["causes"],
+    "pipelines": ["pipelines"],
     "waterlogging": ["waterlogging"],
     "water-quality": ["water-quality"],
     "road-condition": ["road-condition"],

@@ -31,6 +31,8 @@ _API = {
     "hot_spots": "analysis.complaints",
     "analyze_causes": "analysis.causes",
     "CausesResult": "analysis.causes",
+    "analyze_pipelines": "analysis.pipelines",
+    "PipelinesResult": "analysis.pipelines",
     "analyze_waterlogging": "analysis.waterlogging",
     "WaterloggingResult": "analysis.waterlogging",
     "analyze_water_quality": "analysis.water_quality",
@@ -39,8 +41,8 @@ _API = {
     "RoadConditionResult": "analysis.road_condition",
     "walking_graph": "analysis.network",
     **{f"run_{topic}": "runs" for topic in (
-        "excavation", "parking", "coverage", "complaints", "causes", "waterlogging", "water_quality",
-        "road_condition")},
+        "excavation", "parking", "coverage", "complaints", "causes", "pipelines",
+        "waterlogging", "water_quality", "road_condition")},
     "ensure_demo": "demo",
 }
 

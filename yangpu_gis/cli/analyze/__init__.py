@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from . import causes, complaints, condition, coverage, excavation, parking
+from . import causes, complaints, condition, coverage, excavation, parking, pipelines
 
 __all__ = ["COMMANDS", "TOP_LEVEL"]
 
@@ -21,6 +21,7 @@ COMMANDS: dict[str, Callable[..., Any]] = {
     "coverage": coverage.coverage,
     "complaints": complaints.complaints,
     "causes": causes.causes,
+    "pipelines": pipelines.pipelines,
     "waterlogging": condition.waterlogging,
     "water-quality": condition.water_quality,
     "road-condition": condition.road_condition,
