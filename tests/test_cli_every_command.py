@@ -228,6 +228,8 @@ CASES = {
                             _check_analysis),
     ("analyze", "pipelines"): (["analyze", "pipelines", "-o", "{tmp}/out", "-r", "{reg}"],
                                False, _check_analysis),
+    ("analyze", "homes"): (["analyze", "homes", "-o", "{tmp}/out", "-r", "{reg}"], False,
+                           _check_analysis),
     ("analyze", "coverage"): (["analyze", "coverage", "-o", "{tmp}/out", "-r", "{reg}"], False,
                               _check_analysis),
     ("analyze", "waterlogging"): (["analyze", "waterlogging", "-o", "{tmp}/out", "-r", "{reg}"],

@@ -296,6 +296,7 @@ ANALYSES = {
     "complaints": ["complaints", "--permutations", "99"],
     "causes": ["causes"],
     "pipelines": ["pipelines"],
+    "homes": ["homes"],
     "waterlogging": ["waterlogging"],
     "water-quality": ["water-quality"],
     "road-condition": ["road-condition"],

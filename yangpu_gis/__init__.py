@@ -31,6 +31,8 @@ _API = {
     "hot_spots": "analysis.complaints",
     "analyze_causes": "analysis.causes",
     "CausesResult": "analysis.causes",
+    "analyze_homes": "analysis.homes",
+    "HomesResult": "analysis.homes",
     "analyze_pipelines": "analysis.pipelines",
     "PipelinesResult": "analysis.pipelines",
     "analyze_waterlogging": "analysis.waterlogging",
@@ -42,7 +44,7 @@ _API = {
     "walking_graph": "analysis.network",
     **{f"run_{topic}": "runs" for topic in (
         "excavation", "parking", "coverage", "complaints", "causes", "pipelines",
-        "waterlogging", "water_quality", "road_condition")},
+        "homes", "waterlogging", "water_quality", "road_condition")},
     "ensure_demo": "demo",
 }
 

@@ -2,6 +2,9 @@
 
 Format (one ``[[load]]`` table per file; paths relative to the manifest)::
 
+    definitions = ["sewer_misconnections"]   # optional: layers the district defines that
+                                             # the files need (shipped names or .toml files)
+
     [[load]]
     file = "roads.shp"
     layer = "roads"
@@ -18,7 +21,9 @@ Format (one ``[[load]]`` table per file; paths relative to the manifest)::
     repair = false                  # optional
 
 Each entry is its own all-or-nothing load. The whole manifest is validated first (nothing is
-written if any file is refused), unless ``keep_going`` asks to load what is valid.
+written if any file is refused), unless ``keep_going`` asks to load what is valid. The layer
+definitions of ``definitions`` are checked with the manifest and stored in the registry (as
+``yangpu-gis catalogue add`` does) only when the loads begin.
 """
 
 from __future__ import annotations
@@ -57,19 +62,50 @@ def _is_raster(layer: str) -> bool:
     return layer in RASTER_CATALOGUE
 
 
+def _definitions(data: dict[str, Any], p: Path) -> list[str | Path]:
+    """The manifest's ``definitions``, checked and registered in this process's catalogue
+    (so the entries that need them validate); stored in a registry by :func:`load_manifest`."""
+    from .catalogue import register_layer
+    from .layer_definitions import resolve_definition, shipped_definitions
+
+    names = data.get("definitions", [])
+    if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+        raise ValidationError("definitions must be a list of names or .toml files",
+                              source=str(p), hint='definitions = ["sewer_misconnections"]')
+    out: list[str | Path] = []
+    for name in names:
+        # a shipped name, or a .toml file next to the manifest (anything else is refused
+        # with the list of shipped names)
+        src: str | Path = p.parent / name if name.endswith(".toml") \
+            and name not in shipped_definitions() else name
+        register_layer(resolve_definition(src).layer)
+        out.append(src)
+    return out
+
+
 def read_manifest(path: str | Path) -> list[ManifestEntry]:
     """Parse and check a manifest.
 
     Raises
     ------
     ValidationError
-        For TOML errors, unknown keys, unknown layers or modes, or missing files.
+        For TOML errors, unknown keys, unknown layers or modes, missing files, or layer
+        definitions that do not pass.
     """
+    return _read(path)[0]
+
+
+def _read(path: str | Path) -> tuple[list[ManifestEntry], list[str | Path]]:
     p = Path(path)
     try:
         data = tomllib.loads(p.read_text("utf-8"))
     except (OSError, tomllib.TOMLDecodeError) as exc:
         raise ValidationError(f"cannot read the manifest: {exc}", source=str(p)) from exc
+    unknown_top = set(data) - {"load", "definitions"}
+    if unknown_top:
+        raise ValidationError(f"unknown top-level keys {sorted(unknown_top)}", source=str(p),
+                              hint="a manifest has [[load]] tables and optional definitions")
+    definitions = _definitions(data, p)
     entries = []
     for i, item in enumerate(data.get("load", []), start=1):
         where = f"{p} [[load]] #{i}"
@@ -94,7 +130,7 @@ def read_manifest(path: str | Path) -> list[ManifestEntry]:
         entries.append(ManifestEntry(p.parent / item["file"], item["layer"], mode, options))
     if not entries:
         raise ValidationError("the manifest has no [[load]] entries", source=str(p))
-    return entries
+    return entries, definitions
 
 
 def load_manifest(
@@ -123,7 +159,7 @@ def load_manifest(
     results : list of LoadResult
     failures : list of (entry, error)
     """
-    entries = read_manifest(manifest)
+    entries, definitions = _read(manifest)
     failures: list[tuple[ManifestEntry, YangpuGisError]] = []
     roads = None  # roads validated earlier in this manifest, not yet in the registry
     for entry in entries:
@@ -151,6 +187,8 @@ def load_manifest(
             roads = new
     if dry_run or (failures and not keep_going):
         return [], failures
+    for source in definitions:  # stored only now that the files passed
+        registry.add_layer_definition(source)
     failed = {id(e) for e, _ in failures}
     results = []
     for entry in entries:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from . import causes, complaints, condition, coverage, excavation, parking, pipelines
+from . import causes, complaints, condition, coverage, excavation, homes, parking, pipelines
 
 __all__ = ["COMMANDS", "TOP_LEVEL"]
 
@@ -22,6 +22,7 @@ COMMANDS: dict[str, Callable[..., Any]] = {
     "complaints": complaints.complaints,
     "causes": causes.causes,
     "pipelines": pipelines.pipelines,
+    "homes": homes.homes,
     "waterlogging": condition.waterlogging,
     "water-quality": condition.water_quality,
     "road-condition": condition.road_condition,

@@ -31,6 +31,7 @@ from .files import (
     write_water_samples_xlsx,
     write_water_stations_geojson,
 )
+from .homes import elevators_layer, misconnections_layer
 from .parking import parking_layer
 from .permits import permits_layer
 from .pipelines import pipelines_layer
@@ -55,6 +56,8 @@ def _conform(layers: dict[str, gpd.GeoDataFrame]) -> dict[str, gpd.GeoDataFrame]
     """Order columns as the catalogue does, catalogue order of layers, fresh index."""
     out = {}
     for name, layer in CATALOGUE.items():
+        if name not in layers:  # a layer the district defined (registered in this process)
+            continue
         gdf = layers[name]
         if not layer.has_geometry:  # an attribute table: a plain DataFrame
             out[name] = pd.DataFrame(gdf[layer.column_names].reset_index(drop=True))
@@ -64,6 +67,23 @@ def _conform(layers: dict[str, gpd.GeoDataFrame]) -> dict[str, gpd.GeoDataFrame]
             geometry=gdf.geometry.reset_index(drop=True),
             crs=settings.working_crs,
         )
+    return out
+
+
+#: Layers the district defines (shipped definitions) that the demo holds.
+DEFINED_LAYERS = ("sewer_misconnections", "elevator_installations")
+
+
+def _conform_defined(layers: dict[str, gpd.GeoDataFrame]) -> dict[str, gpd.GeoDataFrame]:
+    """Layers of shipped definitions with the columns in their definition's order."""
+    from ...layer_definitions import resolve_definition
+
+    out = {}
+    for name, gdf in layers.items():
+        cols = resolve_definition(name).layer.column_names
+        out[name] = gpd.GeoDataFrame(gdf[list(cols)].reset_index(drop=True),
+                                     geometry=gdf.geometry.reset_index(drop=True),
+                                     crs=settings.working_crs)
     return out
 
 
@@ -133,6 +153,10 @@ def generate(
         "water_samples": water_samples_table(stations, seed),
     }
     out = _conform(layers)
+    homes = np.random.default_rng([seed, 2])  # their own stream: the other layers stay
+    out.update(_conform_defined({
+        "sewer_misconnections": misconnections_layer(compounds, homes),
+        "elevator_installations": elevators_layer(compounds, homes)}))
     for key in ("unlocated", "planted_causes"):
         out["complaints"].attrs[key] = layers["complaints"].attrs[key]
     return out
@@ -157,6 +181,9 @@ _MANIFEST: tuple[tuple[str, str, dict[str, str | bool]], ...] = (
         "complaints_12345.csv",
         {"crs": "gcj02", "x": "lon", "y": "lat", "skip_unlocated": True},
     ),
+    ("sewer_misconnections", "beautiful_homes.gpkg", {"source_layer": "sewer_misconnections"}),
+    ("elevator_installations", "beautiful_homes.gpkg",
+     {"source_layer": "elevator_installations"}),
 )
 
 
@@ -166,6 +193,9 @@ def _manifest_text(entries: Iterable[tuple[str, str, dict[str, str | bool]]]) ->
     lines = [
         "# Demo sources for Yangpu (杨浦区), written by yangpu_gis.demo_data.write_sources.",
         "# Load in this order with the registry's batch loader; paths are relative to this file.",
+        "",
+        "# layers the district defines (shipped definitions), added to the registry first",
+        "definitions = [" + ", ".join(f'"{n}"' for n in DEFINED_LAYERS) + "]",
         "",
     ]
     for layer, file, extra in entries:
@@ -229,6 +259,10 @@ def write_sources(layers: dict[str, gpd.GeoDataFrame], outdir: str | Path) -> Pa
     write_water_samples_xlsx(layers["water_samples"], out / "water_samples_2025.xlsx")
     write_parking_xlsx(layers["parking_facilities"], out / "parking_facilities.xlsx")
     write_complaints_csv(layers["complaints"], out / "complaints_12345.csv")
+    (out / "beautiful_homes.gpkg").unlink(missing_ok=True)
+    for i, name in enumerate(DEFINED_LAYERS):
+        write_vector(layers[name], out / "beautiful_homes.gpkg", driver="GPKG", layer=name,
+                     append=i > 0)
     write_demo_dem(out / "dem.tif", layers=layers)  # elevation raster, loaded last
     entries.append(("dem", "dem.tif", {}))
     manifest = out / "manifest.toml"
