@@ -227,7 +227,7 @@ def test_cache_is_generated_byte_identical_to_the_repository(tmp_path):
     cached = xdg / "yangpu_gis" / "demo"
     assert Path(path) == cached and loaded
     got, want = _digests(cached), _digests(REPO / "data" / "demo")
-    assert len(want) == 16 and "dem.tif" in want and "manifest.toml" in want
+    assert len(want) == 17 and "dem.tif" in want and "manifest.toml" in want
     assert got == want
     # a second process finds the cache and does not regenerate
     stamp = (cached / "manifest.toml").stat().st_mtime_ns

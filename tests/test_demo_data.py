@@ -66,7 +66,14 @@ def _date(v: object) -> dt.date:
 
 
 def test_every_catalogue_layer_with_exact_columns(layers):
-    assert list(layers) == list(CATALOGUE)
+    from yangpu_gis.datasets.demo.build import DEFINED_LAYERS
+    from yangpu_gis.layer_definitions import resolve_definition
+
+    assert list(layers) == [*CATALOGUE, *DEFINED_LAYERS]
+    for name in DEFINED_LAYERS:  # shipped definitions: their columns, in their order
+        columns = resolve_definition(name).layer.column_names
+        assert list(layers[name].columns) == [*columns, "geometry"], name
+        assert len(layers[name]) > 0, name
     for name, layer in CATALOGUE.items():
         gdf = layers[name]
         if not layer.has_geometry:  # an attribute table (water_samples): a plain DataFrame
@@ -495,9 +502,13 @@ def test_manifest_lists_every_layer_subdistricts_first(written):
     manifest = tomllib.loads((written / "manifest.toml").read_text("utf-8"))
     loads = manifest["load"]
     assert loads[0]["layer"] == "subdistricts"
+    from yangpu_gis.datasets.demo.build import DEFINED_LAYERS
     from yangpu_gis.rasters import RASTER_CATALOGUE
 
-    assert {e["layer"] for e in loads} == set(CATALOGUE) | set(RASTER_CATALOGUE)
+    assert {e["layer"] for e in loads} == set(CATALOGUE) | set(RASTER_CATALOGUE) | set(
+        DEFINED_LAYERS)
+    # the layers the district defines come with their definitions
+    assert manifest["definitions"] == list(DEFINED_LAYERS)
     assert loads[-1]["layer"] == "dem"  # the DEM goes in last, after the vector layers
     for e in loads:
         assert (written / e["file"]).exists(), e["file"]

@@ -36,7 +36,7 @@ from typing import Any
 
 import pandas as pd
 
-from .catalogue import get_layer
+from .catalogue import get_layer, register_layer
 from .errors import ValidationError, YangpuGisError
 from .registry import LOAD_MODES, LoadResult, Registry
 
@@ -65,7 +65,6 @@ def _is_raster(layer: str) -> bool:
 def _definitions(data: dict[str, Any], p: Path) -> list[str | Path]:
     """The manifest's ``definitions``, checked and registered in this process's catalogue
     (so the entries that need them validate); stored in a registry by :func:`load_manifest`."""
-    from .catalogue import register_layer
     from .layer_definitions import resolve_definition, shipped_definitions
 
     names = data.get("definitions", [])

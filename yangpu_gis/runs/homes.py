@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..analysis.homes import HOMES_DEFAULTS as D
-from ..analysis.homes import load_homes_targets
+from ..analysis.homes.defaults import HOMES_DEFAULTS as D
+from ..analysis.homes.defaults import load_homes_targets
 from ..catalogue import CATALOGUE
 from ..errors import ValidationError
 from .writer import Run, default_out, write_result
@@ -40,7 +40,7 @@ def run_homes(registry, out_dir: str | Path | None = None, *,
     -------
     Run
     """
-    from ..analysis.homes import analyze_homes
+    from ..analysis.homes.analyze import analyze_homes
 
     goal = load_homes_targets(targets) if isinstance(targets, str | Path) else targets
     frames = registry.read_layers("residential_compounds", "subdistricts")

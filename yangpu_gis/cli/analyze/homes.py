@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from ... import runs
-from ...analysis.homes import HOMES_DEFAULTS as D
+from ...analysis.homes.defaults import HOMES_DEFAULTS as D
 from ...terminal import say
 from ..common import (
     AsOfOpt,

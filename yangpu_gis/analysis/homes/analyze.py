@@ -1,19 +1,9 @@
-"""美丽家园 progress: compounds renovated, rain–sewage misconnections fixed, elevators added.
-
-The 13th five-year plan renovated 132 compounds (4.57 M m²), fixed 176 rain–sewage
-misconnection points in compounds and completed 26 added elevators (21 under way); the
-14th asks for no less ("推进实施规模不小于'十三五'"). :func:`analyze_homes` counts what the
-registry shows for a plan period against a target table, per year and per subdistrict,
-and what is left. Pure function; :func:`yangpu_gis.runs.run_homes` reads the registry
-(``residential_compounds``, and the district-defined ``sewer_misconnections`` and
-``elevator_installations`` when it has them) and writes the outputs.
-"""
+"""美丽家园 progress against the plan's targets: :func:`analyze_homes`."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from os import PathLike
 from typing import Any, ClassVar
 
 import geopandas as gpd
@@ -21,74 +11,18 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from ..errors import ValidationError
-from .complaints.common import first_container
-from .defaults import TopicDefaults
-from .inputs import common_metric_crs, read_toml, require_columns
-from .result import AnalysisResult
+from ...errors import ValidationError
+from ..complaints.common import first_container
+from ..inputs import common_metric_crs, require_columns
+from ..result import AnalysisResult
+from .defaults import HOMES_DEFAULTS, HOMES_TARGETS
 
-__all__ = ["HOMES_DEFAULTS", "HOMES_TARGETS", "HomesDefaults", "HomesResult",
-           "analyze_homes", "load_homes_targets"]
+__all__ = ["HomesResult", "analyze_homes"]
 
-_PLAN = "district plan: 十三五 achieved; 十四五 规模不小于十三五"
-
-#: Target item -> (label, 13th plan achieved, 14th plan target).
-HOMES_TARGETS: Mapping[str, tuple[str, float, float]] = {
-    "compounds": ("美丽家园改造小区（个）", 132, 132),
-    "floor_area_m2": ("改造建筑面积（m²）", 4_570_000, 4_570_000),
-    "misconnections_fixed": ("小区雨污混接改造点位（个）", 176, 176),
-    "elevators_completed": ("加装电梯竣工（台）", 26, 26),
-}
 _FIXED = ("fixed", "verified")
 _OPEN = ("found", "fixing")
 _DONE = ("completed", "in_service")
 _UNDER_WAY = ("approved", "under_construction")
-
-
-@dataclass(frozen=True)
-class HomesDefaults(TopicDefaults):
-    """The plan period and the floor-area estimate of the 美丽家园 progress."""
-
-    #: First and last year of the plan period.
-    first_year: int = field(default=2021, metadata={"unit": "year",
-                                                    "source": "十四五: 2021–2025"})
-    last_year: int = field(default=2025, metadata={"unit": "year", "source": "十四五: 2021–2025"})
-    #: Floor area per household where a compound has no ``floor_area_m2``.
-    floor_area_per_household_m2: float = field(default=70.0, metadata={
-        "unit": "m²", "source": "assumption (ours): a flat of an older Shanghai compound"})
-
-
-HOMES_DEFAULTS = HomesDefaults()
-
-
-def load_homes_targets(path: str | PathLike[str]) -> dict[str, float]:
-    """The 14th-plan targets, with a TOML file's ``[targets]`` replacing some of them::
-
-        [targets]
-        compounds = 150
-        elevators_completed = 60
-
-    Raises
-    ------
-    ValidationError
-        Broken TOML, no ``[targets]`` table, unknown items, values that are not numbers >= 0.
-    """
-    data = read_toml(path, "compounds = 150")
-    table = data.get("targets")
-    if not isinstance(table, dict):
-        raise ValidationError("no [targets] table", source=str(path),
-                              hint="[targets]\ncompounds = 150")
-    out = {k: v[2] for k, v in HOMES_TARGETS.items()}
-    for key, value in table.items():
-        if key not in HOMES_TARGETS:
-            raise ValidationError(f"unknown target {key!r}", source=str(path),
-                                  hint="targets: " + ", ".join(HOMES_TARGETS))
-        if isinstance(value, bool) or not isinstance(value, int | float) or not value >= 0:
-            raise ValidationError(f"target {key!r} = {value!r} is not a number >= 0",
-                                  source=str(path))
-        out[key] = float(value)
-    return out
-
 
 @dataclass
 class HomesResult(AnalysisResult):
