@@ -243,7 +243,7 @@ class ComplaintsLayers(SafeMacroElement):
             var clusters = null;
             if (D.mode === "cluster" && L.markerClusterGroup) {
                 clusters = L.markerClusterGroup({chunkedLoading: true, showCoverageOnHover: false,
-                                                 maxClusterRadius: 50, disableClusteringAtZoom: 18});
+                                                 maxClusterRadius: 70, disableClusteringAtZoom: 18});
                 casesGroup.addLayer(clusters);
             }
             var cnt = new Int32Array(cellShapes.length);
@@ -291,7 +291,7 @@ class ComplaintsLayers(SafeMacroElement):
                     var k = b.length - 1;
                     while (k > 0 && cnt[j] < b[k][0]) { k -= 1; }
                     var poly = L.polygon(cellShapes[j], {renderer: aggRenderer, color: "#555", weight: 0.5,
-                        opacity: 0.6, fillColor: b[k][1], fillOpacity: 0.6});
+                        opacity: 0.6, fillColor: b[k][1], fillOpacity: 0.7});
                     poly._cell = j;
                     poly.bindPopup(function (l) { return cellPopup(l._cell); }, {maxWidth: 380});
                     poly.addTo(aggGroup);
