@@ -44,6 +44,7 @@ from yangpu_gis.maps import assets
 from yangpu_gis.maps.styles import UTILITY_COLOURS
 
 CHROMIUM = "/usr/bin/chromium"
+JQUERY = "/usr/share/javascript/jquery/jquery.min.js"
 CHROMIUM_ARGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
     "--disable-quic", "--no-first-run", "--disable-component-update", "--disable-sync",
@@ -178,6 +179,9 @@ def build_complaints_folium(result, path: Path) -> Path:
     b = wgs.total_bounds
     m.fit_bounds([[b[1], b[0]], [b[3], b[2]]])
     _inline_leaflet(m)
+    # folium's HTML popups are built with jQuery: inline Debian's copy (libjs-jquery)
+    jquery = Path(JQUERY).read_text(encoding="utf-8")
+    m.get_root().header.add_child(Element(f"<script>{jquery}</script>"), name="jquery_inline")
     m.save(str(path))
     return path
 
@@ -196,6 +200,11 @@ def measure(paths: dict[str, Path], timeout_s: float = 600, *,
     out: dict[str, dict] = {}
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        # warm up: the first page a fresh browser opens is slower, whatever it is
+        warm = browser.new_page()
+        warm.goto(next(iter(paths.values())).resolve().as_uri(), timeout=timeout_s * 1000)
+        warm.wait_for_function("window.__drawn === true", timeout=timeout_s * 1000, polling=100)
+        warm.close()
         for name, path in paths.items():
             ctx = browser.new_context(viewport={"width": 1400, "height": 1000})
             page = ctx.new_page()
