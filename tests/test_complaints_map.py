@@ -23,8 +23,13 @@ from scipy.ndimage import gaussian_filter
 
 from yangpu_gis import maps
 from yangpu_gis.analysis.complaints.result import ComplaintsResult
-from yangpu_gis.maps.aggregate import (cell_of_points, compact_ids, factorize, nice_breaks,
-                                       nice_number)
+from yangpu_gis.maps.aggregate import (
+    cell_of_points,
+    compact_ids,
+    factorize,
+    nice_breaks,
+    nice_number,
+)
 from yangpu_gis.maps.complaints import case_columns, cell_breaks, complaints_map
 from yangpu_gis.rasters.data import RasterData
 
