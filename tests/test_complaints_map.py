@@ -248,3 +248,21 @@ def test_page_counts_and_hostile_popups_in_chromium(tmp_path, browser):
     for p in HOSTILE:
         assert p in text  # shown literally, as text
     assert "案件编号C0" in text and "每格案件数" in seen["legend"] and "件" in seen["legend"]
+
+
+def test_cli_cases_option(tmp_path):
+    from .cli_run import crashed, run_cli
+    from .conftest import load_layers
+    from .test_complaints import _small_layers
+
+    subs, grid, orders = _small_layers()
+    reg = load_layers(str(tmp_path / "r.gpkg"),
+                      {"subdistricts": subs, "grid_cells": grid, "complaints": orders}, tmp_path)
+    r = run_cli("analyze", "complaints", "-r", reg, "-o", tmp_path / "out", "--permutations",
+                "99", "--cases", "none")
+    assert r.returncode == 0, r
+    d = page_data((tmp_path / "out" / "complaints_map.html").read_text(encoding="utf-8"))
+    assert d["mode"] == "none" and sum(d["cases"]["n"]) == 52
+    bad = run_cli("analyze", "complaints", "-r", reg, "-o", tmp_path / "x", "--cases", "dots")
+    assert bad.returncode == 2 and not crashed(bad.output), bad
+    assert "unknown --cases 'dots'" in bad.output and "cluster, all or none" in bad.output
