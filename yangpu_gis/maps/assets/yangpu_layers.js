@@ -29,8 +29,23 @@
   }
   global.yangpuUnpack = unpack;
 
+  /* A packed path straight to Leaflet LatLngs (no intermediate arrays: large layers). */
+  function decodePacked(str, o, s) {
+    var out = [], v = 0, f = 1, n = 0, x = 0, y = 0;
+    for (var i = 0; i < str.length; i++) {
+      var k = CODE[str.charCodeAt(i)];
+      v += (k & 31) * f;
+      if (k >= 32) { f *= 32; continue; }
+      var d = v % 2 ? -(v + 1) / 2 : v / 2;
+      v = 0; f = 1;
+      if (n % 2 === 0) { x += d; } else { y += d; out.push(new L.LatLng((y + o[1]) / s, (x + o[0]) / s)); }
+      n += 1;
+    }
+    return out;
+  }
+
   function nest(g, o, s) {
-    if (typeof g === "string") { return decodePath(unpack(g), o, s); }
+    if (typeof g === "string") { return decodePacked(g, o, s); }
     if (typeof g[0] === "number") { return decodePath(g, o, s); }
     var out = new Array(g.length);
     for (var i = 0; i < g.length; i++) { out[i] = nest(g[i], o, s); }
