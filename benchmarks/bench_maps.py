@@ -14,12 +14,21 @@ until Chromium has drawn the map (navigation start to two animation frames after
 and the number of paths drawn. Run::
 
     python benchmarks/bench_maps.py [--segments 100000] [--out benchmarks/_work]
+
+``--complaints [REGISTRY]`` benchmarks the 12345 complaints map of a year instead (the
+demo registry by default, built first if missing): :func:`yangpu_gis.maps.complaints_map`
+with its default clustered cases and with ``cases="all"``, against plain folium
+(a ``CircleMarker`` with an HTML ``Popup`` per case, canvas renderer). ``--extra
+NAME=FILE.html`` measures an existing file alongside (e.g. the map of an older version)::
+
+    python benchmarks/bench_maps.py --complaints yangpu.gpkg --extra before=old.html
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import re
 import tempfile
 import time
 from pathlib import Path
@@ -35,6 +44,7 @@ from yangpu_gis.maps import assets
 from yangpu_gis.maps.styles import UTILITY_COLOURS
 
 CHROMIUM = "/usr/bin/chromium"
+JQUERY = "/usr/share/javascript/jquery/jquery.min.js"
 CHROMIUM_ARGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
     "--disable-quic", "--no-first-run", "--disable-component-update", "--disable-sync",
@@ -114,19 +124,87 @@ def build_folium(gdf: gpd.GeoDataFrame, path: Path, *, canvas: bool) -> Path:
     return path
 
 
+# Markers and clusters on the map (complaints pages draw points, not paths).
+COUNT_POINTS_JS = """() => {
+  const map = Object.values(window).find(v => v instanceof L.Map);
+  let n = 0;
+  map.eachLayer(l => { if (l instanceof L.CircleMarker || (L.MarkerCluster && l instanceof L.MarkerCluster)) { n++; } });
+  return n;
+}"""
+
+
+def complaints_result(registry: str):
+    """The complaints analysis of ``registry`` (the demo registry is built when missing)."""
+    from yangpu_gis import open_registry
+    from yangpu_gis.runs.complaints import run_complaints
+
+    if not Path(registry).exists():
+        from yangpu_gis.demo import run_demo
+
+        run_demo(registry, map_path=None, analyses_dir=None)
+    with open_registry(registry) as reg, tempfile.TemporaryDirectory() as tmp:
+        run = run_complaints(reg, tmp, write_map=False)
+        return run.result, reg.read("subdistricts")
+
+
+def build_complaints_yangpu(result, subs, path: Path, *, cases: str) -> Path:
+    """yangpu_gis.maps.complaints_map, offline."""
+    from yangpu_gis.maps.complaints import complaints_map
+
+    return maps.save(complaints_map(result, subdistricts=subs, cases=cases, offline=True), path)
+
+
+def build_complaints_folium(result, path: Path) -> Path:
+    """Plain folium: one CircleMarker with an HTML Popup per case (canvas renderer)."""
+    from yangpu_gis.maps.complaints import CATEGORY_COLORS
+    from yangpu_gis.maps.safe import escape_html
+
+    cases = result.cases[result.cases.geometry.notna()]
+    wgs = cases.to_crs("EPSG:4326")
+    routing = result.routing.set_index("case_id")
+    m = folium.Map(location=[31.295, 121.53], zoom_start=13, tiles=None, prefer_canvas=True)
+    colours = {c: CATEGORY_COLORS[i % len(CATEGORY_COLORS)]
+               for i, c in enumerate(sorted(cases["category"].unique()))}
+    for cid, cat, n, first, geom in zip(cases["case_id"], cases["category"], cases["n_orders"],
+                                        cases["first_received_at"], wgs.geometry, strict=True):
+        r = routing.loc[cid]
+        rows = [("案件编号", cid), ("问题类别", cat), ("归并工单数", int(n)),
+                ("首次受理", first.strftime("%Y-%m-%d %H:%M")), ("街道", r["subdistrict_name"]),
+                ("网格", r["grid_id"]), ("责任部门", r["department"])]
+        html = "<table>" + "".join(f"<tr><th>{k}</th><td>{escape_html(v)}</td></tr>"
+                                   for k, v in rows) + "</table>"
+        folium.CircleMarker([geom.y, geom.x], radius=2.5 + 2.2 * float(np.sqrt(n)),
+                            color=colours.get(cat, "#333"), fill=True, weight=1,
+                            popup=folium.Popup(html, max_width=380)).add_to(m)
+    b = wgs.total_bounds
+    m.fit_bounds([[b[1], b[0]], [b[3], b[2]]])
+    _inline_leaflet(m)
+    # folium's HTML popups are built with jQuery: inline Debian's copy (libjs-jquery)
+    jquery = Path(JQUERY).read_text(encoding="utf-8")
+    m.get_root().header.add_child(Element(f"<script>{jquery}</script>"), name="jquery_inline")
+    m.save(str(path))
+    return path
+
+
 def build_yangpu(gdf: gpd.GeoDataFrame, path: Path) -> Path:
     """yangpu_gis.maps.layer_map, offline."""
     m = maps.layer_map(gdf, "pipelines", data_date="2025-06-30", offline=True)
     return maps.save(m, path)
 
 
-def measure(paths: dict[str, Path], timeout_s: float = 600) -> dict[str, dict]:
+def measure(paths: dict[str, Path], timeout_s: float = 600, *,
+            count_js: str = COUNT_JS) -> dict[str, dict]:
     """Open each file in a fresh page; time to drawn, paths drawn, console errors."""
     from playwright.sync_api import sync_playwright
 
     out: dict[str, dict] = {}
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        # warm up: the first page a fresh browser opens is slower, whatever it is
+        warm = browser.new_page()
+        warm.goto(next(iter(paths.values())).resolve().as_uri(), timeout=timeout_s * 1000)
+        warm.wait_for_function("window.__drawn === true", timeout=timeout_s * 1000, polling=100)
+        warm.close()
         for name, path in paths.items():
             ctx = browser.new_context(viewport={"width": 1400, "height": 1000})
             page = ctx.new_page()
@@ -140,7 +218,7 @@ def measure(paths: dict[str, Path], timeout_s: float = 600) -> dict[str, dict]:
             out[name] = {
                 "drawn_ms": round(page.evaluate("window.__drawn_ms")),
                 "wall_s": round(wall, 2),
-                "paths_drawn": page.evaluate(COUNT_JS),
+                "paths_drawn": page.evaluate(count_js),
                 "errors": errors,
             }
             ctx.close()
@@ -155,35 +233,58 @@ def main() -> None:
     ap.add_argument("--demo", action="store_true",
                     help="use yangpu_gis.datasets.demo.generate(pipeline_segments=N) instead")
     ap.add_argument("--skip-svg", action="store_true", help="skip the slow SVG baseline")
+    ap.add_argument("--complaints", nargs="?", const="yangpu.gpkg", default=None,
+                    metavar="REGISTRY", help="benchmark the complaints map of REGISTRY instead "
+                    "(default yangpu.gpkg, the demo registry, built when missing)")
+    ap.add_argument("--extra", action="append", default=[], metavar="NAME=FILE",
+                    help="also measure an existing HTML file")
     args = ap.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
 
-    if args.demo:
-        from yangpu_gis.datasets.demo import generate
-
-        gdf = generate(pipeline_segments=args.segments)["pipelines"]
+    count_js = COUNT_JS
+    if args.complaints:
+        result, subs = complaints_result(args.complaints)
+        n = int(result.cases.geometry.notna().sum())
+        label = f"{n} cases ({len(result.orders)} work orders)"
+        count_js = COUNT_POINTS_JS
+        builders = {
+            "yangpu": lambda p: build_complaints_yangpu(result, subs, p, cases="cluster"),
+            "yangpu --cases all": lambda p: build_complaints_yangpu(result, subs, p,
+                                                                    cases="all"),
+            "folium+canvas": lambda p: build_complaints_folium(result, p),
+        }
     else:
-        gdf = synthetic_pipelines(args.segments)
-    builders = {
-        "yangpu": lambda p: build_yangpu(gdf, p),
-        "folium+canvas": lambda p: build_folium(gdf, p, canvas=True),
-    }
-    if not args.skip_svg:
-        builders["folium"] = lambda p: build_folium(gdf, p, canvas=False)
+        if args.demo:
+            from yangpu_gis.datasets.demo import generate
+
+            gdf = generate(pipeline_segments=args.segments)["pipelines"]
+        else:
+            gdf = synthetic_pipelines(args.segments)
+        label = f"{args.segments} segments"
+        builders = {
+            "yangpu": lambda p: build_yangpu(gdf, p),
+            "folium+canvas": lambda p: build_folium(gdf, p, canvas=True),
+        }
+        if not args.skip_svg:
+            builders["folium"] = lambda p: build_folium(gdf, p, canvas=False)
     paths, build_s = {}, {}
     for name, build in builders.items():
-        path = args.out / f"bench_{name.replace('+', '_')}.html"
+        slug = re.sub(r"[^A-Za-z0-9]+", "_", name).strip("_")
+        path = args.out / f"bench_{'complaints_' if args.complaints else ''}{slug}.html"
         t0 = time.perf_counter()
         build(path)
         build_s[name] = round(time.perf_counter() - t0, 2)
         paths[name] = path
+    for extra in args.extra:
+        name, _, file = extra.partition("=")
+        paths[name], build_s[name] = Path(file), None
     with tempfile.TemporaryDirectory():
-        results = measure(paths)
+        results = measure(paths, count_js=count_js)
     rows = {}
     for name, path in paths.items():
         rows[name] = {"size_mb": round(path.stat().st_size / 1e6, 2),
                       "build_s": build_s[name], **results[name]}
-    print(json.dumps({"segments": args.segments, "results": rows}, ensure_ascii=False, indent=2))
+    print(json.dumps({"data": label, "results": rows}, ensure_ascii=False, indent=2))
     ref = rows["yangpu"]
     for name, r in rows.items():
         if name != "yangpu":

@@ -246,7 +246,10 @@ def finalise(m: folium.Map) -> folium.Map:
         del m._children[name]
     if st.bounds is not None:
         minx, miny, maxx, maxy = st.bounds
-        m.add_child(FitBounds([[miny, minx], [maxy, maxx]], padding=(20, 20)))
+        # the title box covers the top of the map: keep the data below it
+        top = 80 if st.title is not None else 20
+        m.add_child(FitBounds([[miny, minx], [maxy, maxx]], padding_top_left=(20, top),
+                              padding_bottom_right=(20, 20)))
     m.add_child(LayerControl(collapsed=False, position="topright"))
     harden(m.get_root())
     return m

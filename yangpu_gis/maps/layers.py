@@ -12,6 +12,7 @@ import shapely
 
 from ..catalogue import BATCH_COLUMN, CATALOGUE, Layer
 from . import base
+from .aggregate import compact_ids
 from .elements import CompactLayer, swatch
 from .encode import encode_geometries, format_value, to_display_crs
 from .safe import escape_html
@@ -99,6 +100,20 @@ def label_points(geoms: np.ndarray) -> np.ndarray:
     return pts
 
 
+def _compact_column(values: list[str | None]) -> list | dict:
+    """Ids such as ``PL000123`` as ``{"p": prefix, "w": width, "d": number deltas}``
+    (:func:`~yangpu_gis.maps.aggregate.compact_ids`; sorted ids cost a character or two
+    each); other columns as they are. ``values`` are HTML-escaped already: the prefix is
+    all of an escaped text but its trailing digits, so it is escaped text too."""
+    if not values or any(v is None for v in values):
+        return values
+    c = compact_ids(values)
+    if "n" not in c:
+        return values
+    n = np.asarray(c["n"], dtype=np.int64)
+    return {"p": c["p"], "w": c["w"], "d": np.diff(n, prepend=0).tolist()}
+
+
 def _legend_kind(types: str) -> str:
     counts = {k: types.count(k) for k in "PLA"}
     return {"P": "point", "L": "line", "A": "area"}[max(counts, key=counts.get)]
@@ -123,11 +138,12 @@ def build_payload(
 ) -> tuple[dict, list[float] | None, str]:
     """The compact payload of one layer, its lon/lat bounds and its geometry type string."""
     geoms = to_display_crs(gdf, shift=shift, simplify_m=simplify_m)
-    origin, types, encoded = encode_geometries(geoms.values, precision=precision)
+    packed = len(gdf) > LARGE_LAYER_FEATURES
+    origin, types, encoded = encode_geometries(geoms.values, precision=precision, packed=packed)
     cols = []
     for c in popup_columns:
         values = [format_value(v) for v in gdf[c].tolist()]
-        cols.append([_text(_label(cat, c)), values])
+        cols.append([_text(_label(cat, c)), _compact_column(values) if packed else values])
     tip_col = tip_column or ("name" if "name" in popup_columns else (cat.id_column if cat else None))
     tip = list(popup_columns).index(tip_col) if tip_col in popup_columns else -1
     payload: dict = {

@@ -34,6 +34,7 @@ def run_complaints(
     bandwidth_m: float = D.bandwidth_m,
     cell_size_m: float = D.cell_size_m,
     write_map: bool = True,
+    map_cases: str = "cluster",
     offline: bool = True,
     map_name: str = "complaints_map.html",
 ) -> Run:
@@ -56,6 +57,9 @@ min_months, last_months, bandwidth_m, cell_size_m
         :data:`~yangpu_gis.analysis.complaints.COMPLAINTS_DEFAULTS`.
     write_map : bool
         Write the HTML map (default) or not.
+    map_cases : {"cluster", "all", "none"}
+        How the map draws the cases (:func:`~yangpu_gis.maps.complaints.complaints_map`):
+        clustered (default), every case at once, or not at all (counts per cell only).
     offline : bool
         Self-contained map (default) or CDN scripts and web tiles.
 
@@ -67,10 +71,13 @@ min_months, last_months, bandwidth_m, cell_size_m
     Raises
     ------
     ValidationError
-        For unknown ``cells``, a bad category table, or a registry without complaints.
+        For unknown ``cells`` or ``map_cases``, a bad category table, or a registry without
+        complaints.
     """
     if cells not in ("grid", "hex"):
         raise ValidationError(f"unknown --cells {cells!r}", hint="grid or hex")
+    if map_cases not in ("cluster", "all", "none"):
+        raise ValidationError(f"unknown --cases {map_cases!r}", hint="cluster, all or none")
     table = load_category_table(categories) if isinstance(categories, str | Path) \
         else categories
     frames = registry.read_layers(*LAYERS)
@@ -91,7 +98,7 @@ min_months, last_months, bandwidth_m, cell_size_m
         from ..maps.complaints import complaints_map
 
         return complaints_map(result, subdistricts=subs if len(subs) else None,
-                              offline=offline, data_date=data_date)
+                              cases=map_cases, offline=offline, data_date=data_date)
 
     out = Path(out_dir) if out_dir is not None else default_out("complaints")
     return Run(result, write_result(result, out, draw=draw if write_map else None,

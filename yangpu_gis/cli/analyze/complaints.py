@@ -42,6 +42,7 @@ def complaints(
     bandwidth_m: Annotated[float, typer.Option("--bandwidth-m", help="Density kernel standard deviation, metres.")] = D.bandwidth_m,
     cell_size_m: Annotated[float, typer.Option("--cell-size-m", help="Density raster cell size, metres.")] = D.cell_size_m,
     category_table: Annotated[Path | None, typer.Option("--categories", help="CSV or TOML category → department table (adds to / overrides the defaults).")] = None,
+    map_cases: Annotated[str, typer.Option("--cases", help="Cases on the map: cluster (clustered, details on click), all (every case at once, heavy for a year) or none (counts per cell only).")] = "cluster",
     no_map: Annotated[bool, typer.Option("--no-map", help="Skip the HTML map.")] = False,
     offline: OfflineOpt = True,
     as_json: JsonOpt = False,
@@ -54,7 +55,7 @@ def complaints(
                 hours=hours, boundary_tolerance_m=boundary_m, hex_size_m=hex_size_m,
                 permutations=permutations, seed=seed, alpha=alpha, min_months=min_months,
                 last_months=last_months, bandwidth_m=bandwidth_m, cell_size_m=cell_size_m,
-                write_map=not no_map, offline=offline)
+                write_map=not no_map, map_cases=map_cases, offline=offline)
         if as_json:
             print_json(run.summary())
             return

@@ -14,7 +14,38 @@
     return out;
   }
 
+  /* Packed paths (yangpu_gis.maps.encode.pack_ints): zigzag varints, 5 bits a character. */
+  var ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+  var CODE = new Int8Array(128).fill(-1);
+  for (var q = 0; q < 64; q++) { CODE[ALPHABET.charCodeAt(q)] = q; }
+  function unpack(str) {
+    var out = [], v = 0, f = 1;
+    for (var i = 0; i < str.length; i++) {
+      var k = CODE[str.charCodeAt(i)];
+      v += (k & 31) * f;
+      if (k < 32) { out.push(v % 2 ? -(v + 1) / 2 : v / 2); v = 0; f = 1; } else { f *= 32; }
+    }
+    return out;
+  }
+  global.yangpuUnpack = unpack;
+
+  /* A packed path straight to Leaflet LatLngs (no intermediate arrays: large layers). */
+  function decodePacked(str, o, s) {
+    var out = [], v = 0, f = 1, n = 0, x = 0, y = 0;
+    for (var i = 0; i < str.length; i++) {
+      var k = CODE[str.charCodeAt(i)];
+      v += (k & 31) * f;
+      if (k >= 32) { f *= 32; continue; }
+      var d = v % 2 ? -(v + 1) / 2 : v / 2;
+      v = 0; f = 1;
+      if (n % 2 === 0) { x += d; } else { y += d; out.push(new L.LatLng((y + o[1]) / s, (x + o[0]) / s)); }
+      n += 1;
+    }
+    return out;
+  }
+
   function nest(g, o, s) {
+    if (typeof g === "string") { return decodePacked(g, o, s); }
     if (typeof g[0] === "number") { return decodePath(g, o, s); }
     var out = new Array(g.length);
     for (var i = 0; i < g.length; i++) { out[i] = nest(g[i], o, s); }
@@ -37,12 +68,26 @@
       return L.extend({}, c, { renderer: renderer, interactive: d.interactive });
     });
     var lineStyles = styles.map(function (st) { return L.extend({}, st, { fill: false }); });
+    d.cols.forEach(function (c) {  // {p, w, d}: prefix, width and number deltas of ids
+      var v = c[1];
+      if (v && v.d) {
+        var out = new Array(v.d.length), n = 0;
+        for (var i = 0; i < v.d.length; i++) {
+          n += v.d[i];
+          var t = String(n);
+          while (t.length < v.w) { t = "0" + t; }
+          out[i] = v.p + t;
+        }
+        c[1] = out;
+      }
+    });
     var o = d.o, s = d.s, layers = [];
     for (var i = 0; i < d.t.length; i++) {
       var t = d.t.charAt(i), g = d.g[i];
       if (t === "-" || !g || !g.length) { continue; }
       var st = styles[d.k ? d.k[i] : 0];
       if (t === "P") {
+        if (typeof g[0] === "string") { g = unpack(g.join("")); }
         var opts = d.r ? L.extend({}, st, { radius: d.r[i] }) : st;
         for (var j = 0; j < g.length; j += 2) {
           var c = L.circleMarker([(g[j + 1] + o[1]) / s, (g[j] + o[0]) / s], opts);
