@@ -236,7 +236,7 @@ def init(
 
     with errors_to_exit(as_json), open_cli_registry(registry, create=True) as reg:
         district = read_outline(district_outline, crs=crs, code=code, name=name)
-        stored = reg.record_district(district, district_outline.name)
+        stored = reg.record_district(district, str(district_outline))
         minx, miny, maxx, maxy = district.bounds_lonlat()
         data = {"registry": reg.target, "code": district.code, "name": district.name,
                 "area_km2": round(district.area_km2(), 3),

@@ -120,7 +120,7 @@ class District:
                                               wanted.rstrip("区县市")):
                 return d
         choices = ", ".join(f"{d.code} {d.name}" for d in (self, *self.parts))
-        raise ValidationError(f"the registry has no district {wanted!r}", field="--district",
+        raise ValidationError(f"--district: the registry has no district {wanted!r}",
                               hint=f"give one of: {choices}")
 
     def describe(self) -> str:

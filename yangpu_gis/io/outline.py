@@ -15,6 +15,7 @@ whole file as one outline whose parts are its features: the city registry.
 from __future__ import annotations
 
 import json
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -32,8 +33,10 @@ __all__ = ["MAX_OUTLINE_MB", "read_outline"]
 #: Largest outline file read, MiB. Shanghai's 16 DataV districts are 0.09 MiB; a detailed
 #: city boundary a few MiB.
 MAX_OUTLINE_MB = 64
-#: How far (degrees) the outline may reach beyond the working CRS's area of use.
-_ZONE_SLACK_DEG = 3.0
+#: How far (degrees) the outline may reach beyond the working CRS's area of use. 1°: the
+#: Gauss-Kruger scale error 2.5° from the central meridian is ~0.07 % (Shanghai's east,
+#: 崇明 at 122 E, is 0.5° beyond EPSG:4549's 121.5 E); Beijing (116.4 E) is refused.
+_ZONE_SLACK_DEG = 1.0
 
 
 def _features(doc: Any, src: str) -> list[dict]:
@@ -68,7 +71,9 @@ def _shape(feature: Any, row: int, lonlat: bool) -> tuple[shapely.Geometry | Non
         return None, Problem(f"geometry type {kind!r} is not a polygon", rows=[row],
                              field="geometry", hint=hint, row_label="feature")
     try:
-        poly = shape(geom)
+        with warnings.catch_warnings():  # NaN in a ring: refused below, by feature
+            warnings.simplefilter("ignore", RuntimeWarning)
+            poly = shape(geom)
         xy = shapely.get_coordinates(poly)
     except (ValueError, TypeError, AttributeError, IndexError, KeyError,
             shapely.errors.GEOSException) as exc:
@@ -132,10 +137,10 @@ def _select(features: list[dict], polys: list[shapely.Geometry], code: str | Non
         if stem and all(c.startswith(stem) for c in codes):
             return list(range(len(features))), True
     raise ValidationError(
-        f"the file has {len(features)} features; "
+        f"--code/--name: the file has {len(features)} features; "
         + ("none" if not hits else f"{len(hits)}") + " match "
         + (f"--code {code}" if code else f"--name {name}" if name else "no --code/--name"),
-        source=src, field="--code",
+        source=src,
         hint=f"give --code of one feature, or the code they share for all of them as one "
         f"outline (e.g. --code {codes[0][:2] + '0000' if codes[0] else '310000'} --name 上海市); "
         f"features: {listed[:600]}")
@@ -248,10 +253,11 @@ def read_outline(path: str | Path, *, crs: str | None = None, code: str | None =
     final_code = code or own_code
     final_name = name or own_name
     if not final_code or not final_name:
-        raise ValidationError("the outline has no " + ("code" if not final_code else "name"),
-                              source=src, field="--code" if not final_code else "--name",
+        raise ValidationError("the outline has no " + ("code: give --code" if not final_code
+                                                       else "name: give --name"),
+                              source=src,
                               hint="give --code (e.g. 310109) and --name (e.g. 虹口区)")
     if not final_code.isdigit():
-        raise ValidationError(f"code {final_code!r} is not an administrative code", source=src,
-                              field="--code", hint="a code is digits, e.g. 310109")
+        raise ValidationError(f"--code {final_code!r} is not an administrative code",
+                              source=src, hint="a code is digits, e.g. 310109")
     return District(final_code, final_name, shapely.to_wkb(lonlat_polys[0]))

@@ -115,7 +115,7 @@ def record_district(store: DistrictStore, registry: Any, district: District,
             return False
         raise ValidationError(
             f"the registry already serves {old.describe()}; nothing was changed",
-            source=source, field="--district-outline",
+            source=source,
             hint="a registry's district cannot change once recorded (its rows were checked "
             f"against it): make a new registry for {district.describe()}")
 

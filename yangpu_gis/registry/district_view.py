@@ -35,7 +35,7 @@ def in_district(registry: Any, key: str | None) -> Any:
     if whole is None:
         raise ValidationError(
             f"the registry records no district outlines: --district {key!r} cannot be "
-            "applied", source=registry.target, field="--district",
+            "applied", source=registry.target,
             hint="record them first: yangpu-gis init --district-outline FILE (e.g. the 16 "
             "Shanghai districts of a DataV 310000.json with --crs gcj02 --code 310000 "
             "--name 上海市), or leave out --district")
