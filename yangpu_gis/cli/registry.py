@@ -13,6 +13,7 @@ from ..errors import format_rows
 from ..terminal import plain, say
 from .common import (
     AsOfOpt,
+    DistrictOpt,
     JsonOpt,
     RegistryOpt,
     errors_to_exit,
@@ -202,10 +203,11 @@ def export(
     registry: RegistryOpt = None,
     crs: Annotated[str | None, typer.Option(help="Output CRS (default the working CRS); gcj02 for Amap.")] = None,
     as_of: AsOfOpt = None,
+    district: DistrictOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Write a layer to a file (.gpkg, .geojson, .shp, .csv; .tif for a raster layer)."""
-    with errors_to_exit(as_json), open_cli_registry(registry, as_of=as_of) as reg:
+    with errors_to_exit(as_json), open_cli_registry(registry, as_of=as_of, district=district) as reg:
         from ..rasters import RASTER_CATALOGUE
 
         path = reg.export(layer, output, crs=crs)
