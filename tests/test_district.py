@@ -398,3 +398,33 @@ def _fit_bounds(html: str, digits: int) -> str:
     start = html.index("fitBounds(")
     call = html[start:html.index(")", start)]
     return re.sub(r"-?\d+\.\d+", lambda m: f"{float(m.group()):.{digits}f}", call).replace(" ", "")
+
+
+def _dem(path: Path, lon: float, lat: float) -> Path:
+    """A 10 x 10 DEM of 4 m, 0.001° cells, WGS84, its corner at (lon, lat)."""
+    import rasterio
+    from affine import Affine
+
+    with rasterio.open(path, "w", driver="GTiff", width=10, height=10, count=1,
+                       dtype="float32", crs="EPSG:4326",
+                       transform=Affine(0.001, 0, lon, 0, -0.001, lat + 0.01)) as dst:
+        dst.write(np.full((1, 10, 10), 4.0, dtype="float32"))
+    return path
+
+
+@pytest.mark.postgis
+def test_raster_extent_follows_the_district(city, hongkou_gpkg, tmp_path):
+    """A DEM of 松江 (121.22 E, 31.03 N): outside Yangpu's box and 虹口, inside the city."""
+    url, _folder, _data = city
+    dem = _dem(tmp_path / "songjiang.tif", 121.22, 31.03)
+    with open_registry(url) as reg:
+        assert reg.load_raster(dem, "dem", dry_run=True).rows_read >= 100  # warped to 4549
+    _f, hk_path, _d = hongkou_gpkg
+    from yangpu_gis.errors import CRSError
+
+    with open_registry(hk_path) as reg, pytest.raises(CRSError) as info:
+        reg.load_raster(dem, "dem", dry_run=True)
+    assert "does not overlap 虹口区" in info.value.message
+    assert "虹口区 (310109)" in info.value.hint
+    with open_registry(tmp_path / "plain.gpkg", create=True) as reg, pytest.raises(CRSError):
+        reg.load_raster(dem, "dem", dry_run=True)  # no district: the Yangpu box, as before

@@ -292,7 +292,7 @@ class Registry(ABC):
         """
         started = time.perf_counter()
         prepared = prepare_raster(source, layer, crs=crs, resolution_m=resolution_m,
-                                  units=units, plausible=plausible)
+                                  units=units, plausible=plausible, district=self.district)
         h, w = prepared.values.shape
         result = LoadResult(layer, "replace", prepared.source, h * w, dry_run=dry_run,
                             details=prepared.summary())
