@@ -207,11 +207,9 @@ def test_a_registry_without_a_district_stays_yangpu(tmp_path):
         reg.load(_csv(tmp_path / "f.csv", rows), "parking_facilities", x="lon", y="lat",
                  crs="EPSG:4326")
         assert reg.district is None and reg.info()["district"] is None
+        with pytest.raises(ValidationError, match="records no district outlines"):
+            reg.in_district("虹口区")
     out = tmp_path / "m.html"
-    refused = run_cli("map", "parking_facilities", "--registry", reg_path, "--district", "虹口区",
-                      "-o", out)
-    assert refused.returncode == 2 and "records no district outlines" in refused.stderr, refused
-    assert not out.exists()
     drawn = run_cli("map", "parking_facilities", "--registry", reg_path, "-o", out)
     assert drawn.returncode == 0, drawn
     assert "杨浦区停车设施" in out.read_text(encoding="utf-8")
@@ -428,3 +426,22 @@ def test_raster_extent_follows_the_district(city, hongkou_gpkg, tmp_path):
     assert "虹口区 (310109)" in info.value.hint
     with open_registry(tmp_path / "plain.gpkg", create=True) as reg, pytest.raises(CRSError):
         reg.load_raster(dem, "dem", dry_run=True)  # no district: the Yangpu box, as before
+
+
+def test_a_hostile_district_name_is_escaped_or_refused(tmp_path):
+    """The name is data: printed escaped (rich markup), HTML-escaped in maps, too long refused."""
+    reg = tmp_path / "x.gpkg"
+    name = "[red]X[/]<script>alert(1)</script>区"
+    run = run_cli("init", "--registry", reg, "--district-outline", DATAV_ARG, "--crs", "gcj02",
+                  "--code", "310109", "--name", name)
+    assert run.returncode == 0 and name in run.stdout, run  # shown as typed, not as markup
+    out = tmp_path / "m.html"
+    drawn = run_cli("map", "parking_facilities", "--registry", reg, "-o", out, "--title",
+                    "杨浦区停车")
+    assert drawn.returncode == 0, drawn
+    html = out.read_text(encoding="utf-8")
+    assert "<script>alert(1)" not in html and "&lt;script&gt;alert(1)" in html
+    with pytest.raises(ValidationError, match="not a district name"):
+        read_outline(DATAV, crs="gcj02", code="310109", name="区" * 41)
+    with pytest.raises(ValidationError, match="control characters"):
+        read_outline(DATAV, crs="gcj02", code="310109", name="虹口\x1b[2J")

@@ -146,6 +146,20 @@ def _select(features: list[dict], polys: list[shapely.Geometry], code: str | Non
         f"features: {listed[:600]}")
 
 
+#: Longest district name accepted (the longest Chinese county-level names have ~10 characters).
+MAX_NAME_CHARS = 40
+
+
+def _check_name(name: str, src: str) -> None:
+    """Refuse a name that cannot be a district's: too long, or with control characters."""
+    if len(name) > MAX_NAME_CHARS or any(not ch.isprintable() for ch in name):
+        raise ValidationError(
+            f"--name / the feature's name is not a district name ({len(name)} characters"
+            + (", with control characters" if any(not c.isprintable() for c in name) else "")
+            + ")", source=src, hint=f"give --name with at most {MAX_NAME_CHARS} printable "
+            "characters, e.g. 虹口区")
+
+
 def read_outline(path: str | Path, *, crs: str | None = None, code: str | None = None,
                  name: str | None = None) -> District:
     """Read and check a district outline file; the :class:`~.district.District`.
@@ -248,6 +262,8 @@ def read_outline(path: str | Path, *, crs: str | None = None, code: str | None =
                                shapely.to_wkb(g))
                       for pr, g in zip(props, lonlat_polys, strict=True))
         whole = shapely.union_all(lonlat_polys)
+        for part in (*parts, District(str(code), name or str(code), b"")):
+            _check_name(part.name, src)
         return District(str(code), name or str(code), shapely.to_wkb(whole), parts)
     own_code, own_name = _code(props[0]), str(props[0].get("name", "")).strip()
     final_code = code or own_code
@@ -257,6 +273,7 @@ def read_outline(path: str | Path, *, crs: str | None = None, code: str | None =
                                                        else "name: give --name"),
                               source=src,
                               hint="give --code (e.g. 310109) and --name (e.g. 虹口区)")
+    _check_name(final_name, src)
     if not final_code.isdigit():
         raise ValidationError(f"--code {final_code!r} is not an administrative code",
                               source=src, hint="a code is digits, e.g. 310109")
