@@ -384,9 +384,11 @@ def test_map_per_district_opens_on_it_and_names_it(city, oracle):
     # the map's bounds cover the district's outline (oracle bounds, lat/lon order)
     minx, miny, maxx, maxy = oracle["杨浦区"].bounds
     assert f"[[{miny:.4f}" in _fit_bounds(html, 4) and f"{maxx:.4f}]]" in _fit_bounds(html, 4)
-    with open_registry(url) as reg, pytest.raises(ValidationError) as info:
-        reg.in_district("北京市")
-    assert "310109 虹口区" in info.value.render()
+    unknown = run_cli("map", "parking_facilities", "--registry", url, "--district", "北京市",
+                      "-o", folder / "x.html")
+    assert unknown.returncode == 2 and not crashed(unknown.output), unknown
+    assert "no district '北京市'" in unknown.stderr and "310109 虹口区" in unknown.stderr
+    assert not (folder / "x.html").exists()
 
 
 def _fit_bounds(html: str, digits: int) -> str:
