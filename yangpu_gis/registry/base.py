@@ -405,7 +405,11 @@ class Registry(ABC):
         """Release connections (no-op for GeoPackage)."""
 
     def __enter__(self) -> Registry:
-        enter_district(self)
+        try:
+            enter_district(self)  # maps drawn inside the block open on its district
+        except BaseException:
+            self.close()
+            raise
         return self
 
     def __exit__(self, *exc: object) -> None:
