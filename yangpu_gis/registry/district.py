@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -34,6 +34,7 @@ __all__ = ["DISTRICT_FIELDS", "DistrictStore", "district_of", "district_rows",
 DISTRICT_FIELDS = ("role", "code", "name", "outline", "source", "added_at", "os_user")
 
 
+@runtime_checkable
 class DistrictStore(Protocol):
     """What a backend offers for its district table."""
 
