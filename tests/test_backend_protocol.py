@@ -65,3 +65,11 @@ def test_postgis_backend_implements_the_protocol(pg_url):
         with reg.transaction("roads") as tx:
             assert isinstance(tx, LoadTransaction)
         assert len(reg.batches()) == len(before)
+
+
+def test_both_backends_keep_the_district_behind_one_store(registry):
+    """Each backend's district table implements the shared DistrictStore (issue 16)."""
+    from yangpu_gis.registry.district import DistrictStore
+
+    assert isinstance(registry.district_store, DistrictStore)
+    assert registry.district_store.stored() == [] and registry.district is None

@@ -18,6 +18,8 @@ import pytest
 from .cli_run import REPO, cli_commands, crashed, run_cli
 
 DEMO = REPO / "data" / "demo"
+#: The 16 districts of Shanghai (Aliyun DataV, GCJ-02), for ``init``: the whole city.
+DATAV_CITY = REPO.parent / "shared" / "data" / "real" / "datav_geomapdata_cn" / "310000.json"
 COMMANDS = cli_commands()
 
 
@@ -167,6 +169,13 @@ def _check_analysis(data, ctx):
     _outputs_exist(data["outputs"] if "outputs" in data else data["files"])
 
 
+def _check_init(data, ctx):
+    # the demo (Yangpu) lies inside the city: recorded, with its 16 districts as parts
+    assert (data["code"], data["name"], data["recorded"]) == ("310000", "上海市", True)
+    assert len(data["parts"]) == 16 and "杨浦区" in [p["name"] for p in data["parts"]]
+    assert _count(data["registry"], "yangpu_district") == 17
+
+
 def _check_catalogue_add(data, ctx):
     # the copy now holds the shipped definition, stored in the registry itself
     from yangpu_gis.layer_definitions import read_definition, shipped_definitions
@@ -200,6 +209,8 @@ CASES = {
     ("validate",): (["validate", DEMO / "beautiful_blocks.geojson", "-l", "beautiful_blocks",
                      "-r", "{reg}", "--mode", "upsert"], False, _check_validate),
     ("layers",): (["layers", "-r", "{reg}"], False, _check_layers),
+    ("init",): (["init", "--district-outline", DATAV_CITY, "--crs", "gcj02", "--code", "310000",
+                 "--name", "上海市", "-r", "{copy}"], True, _check_init),
     ("export",): (["export", "roads", "-o", "{tmp}/roads.gpkg", "-r", "{reg}"], False,
                   _check_export),
     ("info",): (["info", "-r", "{reg}"], False, _check_info),

@@ -66,6 +66,7 @@ def run_demo(
     """
     manifest = demo_dir() / "manifest.toml"
     with open_registry(str(registry), create=True) as reg:
+        _check_district(reg)
         loads, failures = load_manifest(reg, manifest, on_file=on_file)
         if failures:
             entry, error = failures[0]
@@ -86,6 +87,24 @@ def run_demo(
         if analyses_dir is not None:
             result.maps.extend(_analyses(reg, Path(analyses_dir), offline=offline))
     return result
+
+
+def _check_district(reg) -> None:
+    """Refuse, before loading anything, a registry whose recorded district does not hold the
+    demo's (杨浦区: the demo data is generated inside its hand-drawn outline)."""
+    district = reg.district
+    if district is None:
+        return
+    import shapely
+
+    from .datasets.demo import district_outline
+
+    if not shapely.covers(district.grown(), district_outline()):
+        raise YangpuGisError(
+            f"the demo data is of 杨浦区; this registry serves {district.describe()}, whose "
+            "outline does not hold it; nothing was loaded", source=reg.target,
+            hint="build the demo into a new registry (yangpu-gis demo -r yangpu_demo.gpkg), or "
+            "into one that serves 上海市 (init --code 310000)")
 
 
 def _analyses(reg, out: Path, *, offline: bool) -> list[Path]:

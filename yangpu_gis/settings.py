@@ -39,6 +39,14 @@ district_bounds_lonlat: tuple[float, float, float, float] = (121.485, 31.245, 12
 #: (``$YANGPU_GIS_MARGIN_M``). 3 km keeps neighbouring roads at the border loadable.
 district_margin_m: float = float(_env("YANGPU_GIS_MARGIN_M", "3000"))
 
+#: How far outside a *recorded* district outline (``yangpu-gis init --district-outline``) a
+#: record may lie before a load is refused, in metres (``$YANGPU_GIS_OUTLINE_MARGIN_M``).
+#: 100 m: wider than a boundary road or river with its kerbside facilities and than the
+#: generalisation of the DataV outlines (their vertices lie within tens of metres of the
+#: detailed boundary), narrower than a block of the neighbouring district. See
+#: docs/district.md, "The outline margin".
+district_outline_margin_m: float = float(_env("YANGPU_GIS_OUTLINE_MARGIN_M", "100"))
+
 #: Maximum number of GCJ-02 / BD-09 inverse iterations; tolerance in degrees (~1 mm).
 gcj_inverse_max_iter: int = 30
 gcj_inverse_tol_deg: float = 1e-9

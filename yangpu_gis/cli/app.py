@@ -42,7 +42,7 @@ def _main(debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks a
     capture_warnings(debug)
 
 
-for _name in ("load", "validate", "layers", "export", "info", "upgrade", "batches"):
+for _name in ("init", "load", "validate", "layers", "export", "info", "upgrade", "batches"):
     app.command(_name)(getattr(registry, _name))
 app.command("load-raster")(registry.load_raster)
 for _name in ("diff", "history", "revert"):

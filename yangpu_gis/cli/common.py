@@ -23,6 +23,7 @@ from ..terminal import dumps, escape, say
 
 __all__ = [
     "AsOfOpt",
+    "DistrictOpt",
     "JsonOpt",
     "OfflineOpt",
     "RegistryOpt",
@@ -56,28 +57,39 @@ AsOfOpt = Annotated[str | None, typer.Option(
     "at the end of this date (2024-12-31, Asia/Shanghai) or time (2024-12-31T18:00) "
     "[default: now].")]
 
+DistrictOpt = Annotated[str | None, typer.Option(
+    "--district", metavar="NAME|CODE",
+    help="Only the rows within this district's outline (a district the registry records "
+    "with yangpu-gis init, e.g. 虹口区 or 310109 in a city registry) [default: the whole "
+    "registry].")]
+
 
 def out_option(topic: str) -> Any:
     """``--out/-o``: the results folder of an analysis, ``<topic>_out`` by default."""
     return typer.Option("--out", "-o", help=f"Output folder [default: {topic}_out].")
 
 
-def open_cli_registry(value: str | None, *, create: bool = False, as_of: str | None = None):
-    """Open ``--registry`` (or the default) for a command, as of ``--as-of`` if given.
+def open_cli_registry(value: str | None, *, create: bool = False, as_of: str | None = None,
+                      district: str | None = None):
+    """Open ``--registry`` (or the default) for a command, as of ``--as-of`` if given, within
+    ``--district`` if given.
 
     A reading command refuses a registry that does not exist (a mistyped path is not an
     empty registry); only ``load`` and ``demo`` create one (``create=True``). With ``as_of``
     (a batch id, date or time) it returns the read-only snapshot ``reg.at(as_of)``: every
     read, ``data_date`` (map titles) and the batches answer as of then, and writes are
-    refused. This is the one place ``--as-of`` is applied.
+    refused. With ``district`` (a name or code the registry records) it returns the
+    read-only view ``reg.in_district(district)``: every read keeps the rows within that
+    district's outline, and maps open on it. This is the one place ``--as-of`` and
+    ``--district`` are applied.
     """
     from ..registry import open_registry
 
     reg = open_registry(value or settings.default_registry, create=create)
-    if as_of is None:
+    if as_of is None and district is None:
         return reg
     try:
-        return reg.at(as_of)
+        return reg.at(as_of).in_district(district)
     except BaseException:
         reg.close()
         raise

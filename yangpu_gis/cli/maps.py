@@ -10,10 +10,12 @@ import typer
 
 from ..catalogue import CATALOGUE, get_layer
 from ..errors import SourceError, ValidationError, YangpuGisError
+from ..io.district import district_name
 from ..output import check_target
 from ..terminal import say
 from .common import (
     AsOfOpt,
+    DistrictOpt,
     JsonOpt,
     RegistryOpt,
     errors_to_exit,
@@ -118,7 +120,7 @@ def _draw_one(maps, gdf, layer, output: Path, *, column, scheme, k, title, data_
 
     if output.suffix.lower() == ".png":
         maps.static_map({layer or output.stem: gdf}, output,
-                        title=title or "杨浦区" + (CATALOGUE[layer].label if layer else ""),
+                        title=title or district_name() + (CATALOGUE[layer].label if layer else ""),
                         data_date=data_date)
     elif column:
         if column not in gdf.columns:
@@ -137,6 +139,7 @@ def map_command(
     output: Annotated[Path, typer.Option("--output", "-o", help="map.html (interactive) or map.png (static).")] = Path("map.html"),
     registry: RegistryOpt = None,
     as_of: AsOfOpt = None,
+    district: DistrictOpt = None,
     column: Annotated[str | None, typer.Option(help="Numeric column for a choropleth.")] = None,
     scheme: Annotated[str, typer.Option(help="mapclassify scheme for --column.")] = "FisherJenks",
     k: Annotated[int, typer.Option(help="Number of classes for --column.")] = 5,
@@ -148,7 +151,7 @@ def map_command(
 ) -> None:
     """Draw a layer, all layers, or an analysis result as an HTML (or PNG) map."""
 
-    with errors_to_exit(as_json), open_cli_registry(registry, as_of=as_of) as reg:
+    with errors_to_exit(as_json), open_cli_registry(registry, as_of=as_of, district=district) as reg:
         check_target(output, (".html", ".htm", ".png"))
         data_date = reg.data_date()
         from .. import maps  # folium and matplotlib: only once there is something to draw
@@ -159,7 +162,7 @@ def map_command(
                 from ..maps.styles import DENSE_LAYERS
 
                 layers = {n: g for n, g in layers.items() if n not in DENSE_LAYERS}
-                maps.static_map(layers, output, title=title or "杨浦区城市资产分布图",
+                maps.static_map(layers, output, title=title or district_name() + "城市资产分布图",
                                 data_date=data_date)
             else:
                 maps.save(maps.overview_map(layers, offline=offline, basemap=basemap,

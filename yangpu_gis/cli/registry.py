@@ -1,4 +1,4 @@
-"""Commands on the registry itself: ``load``, ``load-raster``, ``validate``, ``layers``,
+"""Commands on the registry itself: ``init``, ``load``, ``load-raster``, ``validate``, ``layers``,
 ``export``, ``info``, ``upgrade`` and ``batches``. Each is thin: it parses options, calls the registry, prints."""
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from ..errors import format_rows
 from ..terminal import plain, say
 from .common import (
     AsOfOpt,
+    DistrictOpt,
     JsonOpt,
     RegistryOpt,
     errors_to_exit,
@@ -22,7 +23,7 @@ from .common import (
     progress,
 )
 
-__all__ = ["CHANGE_COLUMNS", "batches", "change_counts", "export", "info", "layers", "load", "load_raster", "upgrade", "validate"]
+__all__ = ["CHANGE_COLUMNS", "batches", "change_counts", "export", "info", "init", "layers", "load", "load_raster", "upgrade", "validate"]
 
 
 def _load_options(crs, encoding, mapping, map_file, value, repair, source_layer, x, y,
@@ -202,10 +203,11 @@ def export(
     registry: RegistryOpt = None,
     crs: Annotated[str | None, typer.Option(help="Output CRS (default the working CRS); gcj02 for Amap.")] = None,
     as_of: AsOfOpt = None,
+    district: DistrictOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Write a layer to a file (.gpkg, .geojson, .shp, .csv; .tif for a raster layer)."""
-    with errors_to_exit(as_json), open_cli_registry(registry, as_of=as_of) as reg:
+    with errors_to_exit(as_json), open_cli_registry(registry, as_of=as_of, district=district) as reg:
         from ..rasters import RASTER_CATALOGUE
 
         path = reg.export(layer, output, crs=crs)
@@ -221,6 +223,42 @@ def export(
             say(out, "wrote {} to {}", what, path)
 
 
+def init(
+    district_outline: Annotated[Path, typer.Option("--district-outline", help="GeoJSON outline of the district (a DataV file such as 310000.json; one feature, or several with --code).")],
+    registry: RegistryOpt = None,
+    crs: Annotated[str | None, typer.Option(help="CRS of the outline's coordinates: gcj02 for Aliyun DataV / Amap, bd09 for Baidu [default: the file's, else WGS84].")] = None,
+    code: Annotated[str | None, typer.Option(help="Administrative code (310109): picks that feature of several; a code they all share (310000) takes them all as one city outline.")] = None,
+    name: Annotated[str | None, typer.Option(help="District name (虹口区) [default: the feature's name].")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Record the district the registry serves: loads refuse records outside its outline
+    (+ 100 m), maps open on it, --district picks one of a city registry's districts."""
+    from .. import settings
+    from ..io.outline import read_outline
+
+    with errors_to_exit(as_json), open_cli_registry(registry, create=True) as reg:
+        district = read_outline(district_outline, crs=crs, code=code, name=name)
+        stored = reg.record_district(district, str(district_outline))
+        minx, miny, maxx, maxy = district.bounds_lonlat()
+        data = {"registry": reg.target, "code": district.code, "name": district.name,
+                "area_km2": round(district.area_km2(), 3),
+                "bounds_lonlat": [round(v, 6) for v in (minx, miny, maxx, maxy)],
+                "parts": [{"code": p.code, "name": p.name} for p in district.parts],
+                "margin_m": settings.district_outline_margin_m, "recorded": stored}
+        if as_json:
+            print_json(data)
+            return
+        verb = "now serves" if stored else "already serves"
+        say(out, "[bold]{}[/] {} [bold]{}[/]: outline {:.2f} km², lon {:.4f}–{:.4f}, "
+            "lat {:.4f}–{:.4f}", reg.target, verb, district.describe(), data["area_km2"],
+            minx, maxx, miny, maxy)
+        if district.parts:
+            say(out, "  {} districts: {}", len(district.parts),
+                ", ".join(p.name for p in district.parts))
+        say(out, "  loads refuse records more than {:g} m outside the outline",
+            settings.district_outline_margin_m)
+
+
 def info(registry: RegistryOpt = None, as_json: JsonOpt = False) -> None:
     """Backend, working CRS, layer counts and recent loads."""
     with errors_to_exit(as_json), open_cli_registry(registry) as reg:
@@ -232,6 +270,9 @@ def info(registry: RegistryOpt = None, as_json: JsonOpt = False) -> None:
             return
         say(out, "[bold]{}[/] registry {}", data["backend"], data["target"])
         say(out, "working CRS {}; {} loads recorded", data["working_crs"], data["batches"])
+        if data.get("district"):
+            say(out, "district {} ({}), {} parts", data["district"]["name"],
+                data["district"]["code"], len(data["district"]["parts"]))
         for name, n in data["layers"].items():
             say(out, "  {:<24}{:>10,}", name, n)
         for name, r in data.get("rasters", {}).items():

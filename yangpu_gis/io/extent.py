@@ -18,6 +18,7 @@ import shapely
 from .. import settings
 from ..crs import crs_label, transform_geometries
 from ..errors import CRSError, Problem
+from .district import District
 
 __all__ = ["CANDIDATE_CRS", "district_box", "guess_crs", "to_working"]
 
@@ -34,10 +35,13 @@ CANDIDATE_CRS: tuple[tuple[str, str, bool], ...] = (
 )
 
 
-def district_box(margin_m: float | None = None) -> tuple[float, float, float, float]:
-    """The district's lon/lat extent grown by ``margin_m`` (default ``settings``)."""
+def district_box(margin_m: float | None = None, district: District | None = None
+                 ) -> tuple[float, float, float, float]:
+    """The district's lon/lat extent grown by ``margin_m`` (default ``settings``): the
+    bounds of ``district``'s outline if given, else ``settings.district_bounds_lonlat``."""
     margin = settings.district_margin_m if margin_m is None else margin_m
-    minx, miny, maxx, maxy = settings.district_bounds_lonlat
+    minx, miny, maxx, maxy = (district.bounds_lonlat() if district is not None
+                              else settings.district_bounds_lonlat)
     dlat = margin / 111_320.0
     dlon = margin / (111_320.0 * math.cos(math.radians((miny + maxy) / 2)))
     return minx - dlon, miny - dlat, maxx + dlon, maxy + dlat
@@ -70,10 +74,11 @@ def _centres(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return (b[:, 0] + b[:, 2]) / 2, (b[:, 1] + b[:, 3]) / 2
 
 
-def guess_crs(x: np.ndarray, y: np.ndarray, *, share: float = 0.5) -> list[str]:
-    """Candidate CRS labels under which at least ``share`` of the points fall in the district,
-    best first."""
-    box = district_box()
+def guess_crs(x: np.ndarray, y: np.ndarray, *, share: float = 0.5,
+              district: District | None = None) -> list[str]:
+    """Candidate CRS labels under which at least ``share`` of the points fall in the district
+    (``district``'s outline bounds if given, else the Yangpu extent), best first."""
+    box = district_box(district=district)
     found = []
     for label, code, swap in CANDIDATE_CRS:
         xs, ys = (y, x) if swap else (x, y)
@@ -102,8 +107,9 @@ def to_working(
     source: str,
     declared: pyproj.CRS | None,
     row_label: str = "row",
+    district: District | None = None,
 ) -> tuple[np.ndarray, list[Problem]]:
-    """Transform ``geoms`` from ``src`` to the working CRS and check they lie in Yangpu.
+    """Transform ``geoms`` from ``src`` to the working CRS and check they lie in the district.
 
     Parameters
     ----------
@@ -116,6 +122,11 @@ def to_working(
         File name, for messages.
     declared : pyproj.CRS or None
         What the file itself says, for the hint.
+    district : District, optional
+        The registry's recorded district: a geometry farther than
+        ``settings.district_outline_margin_m`` outside its outline is refused. Without one,
+        the Yangpu extent ``settings.district_bounds_lonlat`` grown by
+        ``settings.district_margin_m`` (geometries' bounding-box centres).
 
     Returns
     -------
@@ -147,29 +158,40 @@ def to_working(
     if not x.size:
         return out, []
     lon, lat = _lonlat(x, y, src)
-    outside = ~_inside(lon, lat, district_box())
+    if district is not None:
+        with np.errstate(all="ignore"):
+            outside = district.outside(out[present])
+        place, margin = district.name, settings.district_outline_margin_m
+        extent = f"its recorded outline + {margin:g} m"
+    else:
+        outside = ~_inside(lon, lat, district_box())
+        place, margin = "Yangpu", settings.district_margin_m
+        extent = f"district extent + {margin:g} m"
     if not outside.any():
         return out, []
-    guesses = [g for g in guess_crs(x[outside], y[outside]) if g != crs_label(src)]
+    guesses = [g for g in guess_crs(x[outside], y[outside], district=district)
+               if g != crs_label(src)]
     said = crs_label(src) + (" (given with --crs)" if declared is None or
                              not isinstance(src, pyproj.CRS) or not src.equals(declared) else "")
     hint = f"the coordinates were read as {said}; {_describe(x[outside], y[outside])}"
     if guesses:
-        hint += f"; read as {guesses[0]} they fall inside Yangpu"
+        hint += f"; read as {guesses[0]} they fall inside {place}"
         if "swapped" in guesses[0]:
             hint += " — lon and lat are swapped: exchange the columns or pass --x/--y"
         else:
             hint += f": pass --crs {guesses[0].split(' ')[0]}"
     else:
-        hint += "; check the CRS, and that the file is of Yangpu"
+        hint += f"; check the CRS, and that the file is of {place}"
+    if district is not None:
+        hint += (f" (the registry serves {district.describe()}, recorded by yangpu-gis init: "
+                 "records of another district belong in that district's registry)")
     finite = np.isfinite(lon) & np.isfinite(lat)
     where = ""
     if (outside & finite).any():
         i = np.flatnonzero(outside & finite)[0]
         where = f" (e.g. at lon {lon[i]:.4f}, lat {lat[i]:.4f})"
-    margin = settings.district_margin_m
     problem = Problem(
-        f"lies outside Yangpu (district extent + {margin:g} m){where}",
+        f"lies outside {place} ({extent}){where}",
         rows=rows[present][outside].tolist(),
         field="geometry",
         hint=hint,

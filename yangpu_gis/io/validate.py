@@ -23,6 +23,7 @@ from .. import settings
 from ..catalogue import Layer, get_layer
 from ..crs import crs_label, parse_crs
 from ..errors import CRSError, Problem, ValidationError
+from .district import District
 from .extent import to_working
 from .geometry import GeometryResult, check_geometries
 from .sources import RawSource, has_geometry
@@ -280,6 +281,7 @@ def prepare(
     mapping: dict[str, str] | None = None,
     values: dict[str, dict[str, str]] | None = None,
     repair: bool = False,
+    district: District | None = None,
 ) -> Prepared:
     """Validate ``raw`` against a catalogue layer.
 
@@ -299,6 +301,10 @@ def prepare(
         enumeration checks (values not listed pass through unchanged).
     repair : bool
         Repair geometries where possible and report the changes.
+    district : District, optional
+        The registry's recorded district: rows farther than
+        ``settings.district_outline_margin_m`` outside its outline are refused (default:
+        the fixed Yangpu extent, see :func:`~.extent.to_working`).
 
     Returns
     -------
@@ -359,7 +365,8 @@ def prepare(
                                 repair=repair, row_label=label)
         src_crs = _source_crs(raw, crs)
         working, extent_problems = to_working(geom.geoms, src_crs, rows, source=src,
-                                              declared=raw.crs, row_label=label)
+                                              declared=raw.crs, row_label=label,
+                                              district=district)
         return geom, src_crs, working, extent_problems
 
     # geometries are checked and transformed in a thread while the attributes are checked

@@ -19,6 +19,7 @@ from folium.map import FitBounds, LayerControl
 
 from .. import settings
 from ..errors import ValidationError
+from ..io.district import current_district, district_bounds_lonlat, district_title
 from ..output import write_atomic
 from . import assets
 from .elements import HeadAssets, Legend, TitleBox
@@ -35,9 +36,10 @@ AMAP_ATTRIBUTION = "© 高德地图"
 
 
 def _district_centre() -> tuple[float, float]:
-    """Where a map opens before it is fitted to its data: the district's centre (lat, lon) from
-    ``settings.district_bounds_lonlat``, read when the map is made."""
-    minx, miny, maxx, maxy = settings.district_bounds_lonlat
+    """Where a map opens before it is fitted to its data: the district's centre (lat, lon):
+    the active registry's recorded district, else ``settings.district_bounds_lonlat``, read
+    when the map is made."""
+    minx, miny, maxx, maxy = district_bounds_lonlat()
     return (miny + maxy) / 2, (minx + maxx) / 2
 
 
@@ -160,6 +162,8 @@ def new_map(
     legend = Legend()
     m.add_child(legend)
     m._yangpu = MapState(offline=offline, shift="gcj02" if key == "amap" else None, legend=legend)
+    if current_district() is not None:  # a recorded district: the map shows all of it
+        m._yangpu.bounds = list(district_bounds_lonlat())
     if title:
         set_title(m, title, data_date)
     return m
@@ -181,7 +185,7 @@ def set_title(m: folium.Map, title: str, data_date: object = None) -> None:
     st = state_of(m)
     if st.title is not None:
         m._children.pop(st.title.get_name(), None)
-    st.title = TitleBox(title, _subtitle(data_date))
+    st.title = TitleBox(district_title(title), _subtitle(data_date))
     m.add_child(st.title)
 
 

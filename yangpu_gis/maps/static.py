@@ -20,6 +20,7 @@ from matplotlib.lines import Line2D  # noqa: E402
 from matplotlib.patches import Patch, Rectangle  # noqa: E402
 
 from .. import crs as _crs  # noqa: E402
+from ..io.district import district_title  # noqa: E402
 from ..output import write_atomic  # noqa: E402
 from .layers import classify_values, infer_layer  # noqa: E402
 from .styles import DRAW_ORDER, get_style  # noqa: E402
@@ -176,7 +177,7 @@ def static_map(
     ax.set_aspect("equal")
     ax.set_axis_off()
     sub = f"数据日期：{data_date}" if data_date else ""
-    ax.set_title(title + (f"\n{sub}" if sub else ""), family=font, fontsize=16)
+    ax.set_title(district_title(title) + (f"\n{sub}" if sub else ""), family=font, fontsize=16)
     if handles:
         ax.legend(handles=handles, prop={"family": font, "size": 8}, loc="upper left",
                   bbox_to_anchor=(1.01, 1.0),

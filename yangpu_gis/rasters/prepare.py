@@ -4,7 +4,8 @@ A raster is accepted when
 
 * it has a CRS (from the file, or ``crs=`` / ``--crs`` for files without one);
 * its extent overlaps the district (``settings.district_bounds_lonlat`` grown by
-  ``settings.district_margin_m``) — otherwise the hint names the CRSs under which the
+  ``settings.district_margin_m``; in a registry with a recorded district, its outline
+  grown by ``settings.district_outline_margin_m``) — otherwise the hint names the CRSs under which the
   numbers *would* lie in Yangpu;
 * it has valid cells, nodata being the file's nodata value, its mask, NaN, or (for files
   that declare none) the usual sentinels ``-9999``, ``-32768`` and ``-3.4e38`` (with a note);
@@ -30,6 +31,7 @@ from typing import Any
 import numpy as np
 import pyproj
 import rasterio
+import shapely
 from affine import Affine
 from rasterio.enums import Resampling
 from rasterio.warp import calculate_default_transform, reproject, transform_bounds
@@ -37,6 +39,7 @@ from rasterio.warp import calculate_default_transform, reproject, transform_boun
 from .. import settings
 from ..crs import crs_label, parse_crs
 from ..errors import CRSError, SourceError, ValidationError
+from ..io.district import District
 from ..io.extent import district_box, guess_crs
 from ..io.sources import sha256_file
 from .kinds import UNIT_FACTORS, RasterKind, get_raster_kind
@@ -109,14 +112,30 @@ def _overlaps(a: tuple[float, ...], b: tuple[float, ...]) -> bool:
     return a[0] < b[2] and a[2] > b[0] and a[1] < b[3] and a[3] > b[1]
 
 
-def _extent_hint(bounds: tuple[float, float, float, float]) -> str:
+def _in_district(working_bounds: tuple[float, float, float, float],
+                 district: District | None) -> bool:
+    """Whether the raster's footprint overlaps the district: the recorded outline grown by
+    ``settings.district_outline_margin_m``, else the Yangpu extent + margin."""
+    if district is not None:
+        return bool(shapely.intersects(shapely.box(*working_bounds), district.grown()))
+    return _overlaps(working_bounds, _district_box_working())
+
+
+def _extent_hint(bounds: tuple[float, float, float, float],
+                 district: District | None = None) -> str:
     xs = np.array([bounds[0], bounds[2], (bounds[0] + bounds[2]) / 2])
     ys = np.array([bounds[1], bounds[3], (bounds[1] + bounds[3]) / 2])
     x, y = np.meshgrid(xs, ys)
-    found = guess_crs(x.ravel(), y.ravel(), share=0.3)
+    found = guess_crs(x.ravel(), y.ravel(), share=0.3, district=district)
+    place = "Yangpu" if district is None else district.name
     if found:
-        return (f"the numbers would lie in Yangpu read as {', '.join(found)}: "
+        return (f"the numbers would lie in {place} read as {', '.join(found)}: "
                 f"pass --crs {found[0].split()[0]} (crs=) if the file's CRS is wrong")
+    if district is not None:
+        minx, miny, maxx, maxy = district.bounds_lonlat()
+        return (f"check that the file covers {district.describe()} (lon {minx:.2f}–{maxx:.2f} "
+                f"E, lat {miny:.2f}–{maxy:.2f} N, the registry's recorded outline) and that "
+                "its CRS is right")
     return ("check that the file covers Yangpu (lon 121.49–121.57 E, lat 31.25–31.34 N) and "
             "that its CRS is right")
 
@@ -200,6 +219,7 @@ def prepare_raster(
     units: str = "m",
     plausible: tuple[float, float] | None = None,
     band: int = 1,
+    district: District | None = None,
 ) -> PreparedRaster:
     """Read a GDAL raster, validate it for ``layer`` and warp it to the working CRS.
 
@@ -220,6 +240,9 @@ def prepare_raster(
         Override of the layer's plausible range (in the layer's units).
     band : int
         Band to read.
+    district : District, optional
+        The registry's recorded district: the raster must overlap its outline (+
+        ``settings.district_outline_margin_m``); default the Yangpu extent.
 
     Returns
     -------
@@ -275,11 +298,11 @@ def prepare_raster(
             ok = all(map(math.isfinite, working_bounds))
         except Exception:  # noqa: BLE001 - any PROJ failure means "not here"
             ok = False
-        if not ok or not _overlaps(working_bounds, _district_box_working()):
+        if not ok or not _in_district(working_bounds, district):
             raise CRSError(
                 f"the raster's extent {tuple(round(b, 3) for b in bounds)} in {label} does "
-                "not overlap Yangpu; nothing was loaded", source=str(path),
-                hint=_extent_hint(bounds))
+                f"not overlap {'Yangpu' if district is None else district.name}; nothing was "
+                "loaded", source=str(path), hint=_extent_hint(bounds, district))
         data = src.read(band)
         values = _mask_nodata(data, src, notes)
         if not np.isfinite(values).any():

@@ -25,6 +25,7 @@ from ..catalogue import CATALOGUE, Layer, get_layer
 from ..crs import bbox_in_working
 from ..errors import CRSError, Problem, RegistryError, ValidationError
 from ..io import Prepared, from_frame, prepare, read_mapping_file, read_source
+from ..io.district import District
 from ..io.types import TIMEZONE
 from ..rasters import (
     RASTER_CATALOGUE,
@@ -36,6 +37,8 @@ from ..rasters import (
 )
 from .backend import LoadTransaction
 from .batches import BATCH_FIELDS, raster_batch, revert_batch, vector_batch
+from .district import district_of, enter_district, exit_district, record_district
+from .district_view import in_district
 from .history import AsOf, LayerDiff, diff_frames, resolve_as_of
 from .storage import select_columns
 
@@ -289,7 +292,7 @@ class Registry(ABC):
         """
         started = time.perf_counter()
         prepared = prepare_raster(source, layer, crs=crs, resolution_m=resolution_m,
-                                  units=units, plausible=plausible)
+                                  units=units, plausible=plausible, district=self.district)
         h, w = prepared.values.shape
         result = LoadResult(layer, "replace", prepared.source, h * w, dry_run=dry_run,
                             details=prepared.summary())
@@ -402,10 +405,63 @@ class Registry(ABC):
         """Release connections (no-op for GeoPackage)."""
 
     def __enter__(self) -> Registry:
+        try:
+            enter_district(self)  # maps drawn inside the block open on its district
+        except BaseException:
+            self.close()
+            raise
         return self
 
     def __exit__(self, *exc: object) -> None:
+        exit_district(self)
         self.close()
+
+    # ----------------------------------------------------------------- district
+    @property
+    def district(self) -> District | None:
+        """The district the registry serves (``yangpu-gis init --district-outline``), or
+        None: a registry that records none serves 杨浦区 within the fixed extent
+        ``settings.district_bounds_lonlat``. Read once, then cached."""
+        if "_district" not in self.__dict__:
+            self._district = district_of(self.district_store.stored())
+        return self._district
+
+    def record_district(self, district: District, source: str) -> bool:
+        """Record the district the registry serves (once); whether anything was stored
+        (False: the same district was already recorded). See :mod:`.district`.
+
+        Raises
+        ------
+        ValidationError
+            If another district is recorded, or stored rows lie outside this one.
+
+        Examples
+        --------
+        >>> from yangpu_gis.io.outline import read_outline                 # doctest: +SKIP
+        >>> reg.record_district(read_outline("310000.json", crs="gcj02", code="310109"),
+        ...                     "310000.json")                             # doctest: +SKIP
+        True
+        """
+        with self.creating():
+            stored = record_district(self.district_store, self, district, source)
+        self.__dict__.pop("_district", None)
+        return stored
+
+    def in_district(self, key: str | None) -> Registry:
+        """A read-only view of the rows within one district of the registry (``--district``):
+        a part of a city registry, or its whole district, by name or code. ``None``
+        returns the registry itself. See :class:`~.district_view.RegistryInDistrict`.
+
+        Raises
+        ------
+        ValidationError
+            If the registry records no district, or none of that name or code.
+
+        Examples
+        --------
+        >>> run_parking(reg.in_district("虹口区"), "parking_hongkou")  # doctest: +SKIP
+        """
+        return in_district(self, key)
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.target}>"
@@ -610,7 +666,7 @@ class Registry(ABC):
                            ignore_index=True).drop(columns="batch_id")
         raw = from_frame(wanted, f"revert of batch {batch_id}", need_geometry=spec.has_geometry)
         if len(wanted):
-            prepared = prepare(raw, spec)
+            prepared = prepare(raw, spec, district=self.district)
         else:  # the batch loaded every feature the layer holds: reverting it empties the layer
             prepared = Prepared(spec, wanted, raw, source_crs=settings.working_crs)
         with self.transaction(layer, prepared=prepared) as tx:
@@ -717,7 +773,8 @@ class Registry(ABC):
                                       mapping=maps, skip_unlocated=skip_unlocated)
         for col, table in (values or {}).items():
             vals.setdefault(col, {}).update(table)
-        prepared = prepare(raw, spec, crs=crs, mapping=maps, values=vals, repair=repair)
+        prepared = prepare(raw, spec, crs=crs, mapping=maps, values=vals, repair=repair,
+                           district=self.district)
         self._check_offset(prepared, given=crs, strict=strict_crs)
         if mode == "append":
             self._check_new_ids(prepared, spec)
@@ -877,6 +934,9 @@ class Registry(ABC):
                                   "location": r.location}
                         for r in rasters.itertuples() if r.loaded},
             "batches": len(self.batches()),
+            "district": None if self.district is None else {
+                "code": self.district.code, "name": self.district.name,
+                "parts": [p.code for p in self.district.parts]},
         }
 
     def add_layer_definition(self, source: str | Path) -> Layer:

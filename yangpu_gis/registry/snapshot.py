@@ -16,6 +16,7 @@ from ..catalogue import CATALOGUE
 from ..errors import RegistryError
 from ..io.types import TIMEZONE
 from ..rasters import RasterData
+from .district import enter_district, exit_district
 from .storage import empty_layers_table
 
 __all__ = ["RegistrySnapshot"]
@@ -41,10 +42,18 @@ class RegistrySnapshot:
         return f"<RegistrySnapshot {self.target} as of batch {self.batch_id}>"
 
     def __enter__(self) -> RegistrySnapshot:
+        enter_district(self)
         return self
 
     def __exit__(self, *exc: object) -> None:
+        exit_district(self)
         self.close()
+
+    def in_district(self, key: str | None) -> Any:
+        """The snapshot's rows within one district (see :meth:`Registry.in_district`)."""
+        from .district_view import in_district
+
+        return in_district(self, key)
 
     def close(self) -> None:
         self.registry.close()
@@ -125,5 +134,5 @@ class RegistrySnapshot:
         return getattr(self.registry, name)  # the registry's own reads (path, versions …)
 
 
-_WRITES = frozenset({"add_layer_definition", "load", "load_raster", "store", "revert", "upgrade", "transaction",
+_WRITES = frozenset({"add_layer_definition", "record_district", "load", "load_raster", "store", "revert", "upgrade", "transaction",
                      "creating", "locked_copy"})

@@ -6,7 +6,8 @@ them a registry holds the tables below.
 
 from __future__ import annotations
 
-__all__ = ["BATCHES_TABLE", "DEFINITIONS_LOCK", "DEFINITIONS_TABLE", "HISTORY_PREFIX",
+__all__ = ["BATCHES_TABLE", "DEFINITIONS_LOCK", "DEFINITIONS_TABLE", "DISTRICT_LOCK",
+           "DISTRICT_TABLE", "HISTORY_PREFIX",
            "RASTERS_TABLE", "SCHEMA_LOCK", "history_table", "layer_lock", "pg_raster_table"]
 
 #: One row per load (vector or raster): ``yangpu_batches``.
@@ -20,6 +21,12 @@ HISTORY_PREFIX = "yangpu_history_"
 DEFINITIONS_TABLE = "yangpu_layer_definitions"
 #: Name of the PostGIS advisory lock that serialises adding layer definitions.
 DEFINITIONS_LOCK = "yangpu_gis:definitions"
+#: The district the registry serves (``yangpu-gis init --district-outline``): one row
+#: ``role = 'district'`` and, for a city registry, one ``role = 'part'`` row per district:
+#: ``yangpu_district``. Absent: the registry serves 杨浦区 within the fixed extent.
+DISTRICT_TABLE = "yangpu_district"
+#: Name of the PostGIS advisory lock that serialises recording the district.
+DISTRICT_LOCK = "yangpu_gis:district"
 #: Name of the PostGIS advisory lock taken while creating the registry's own tables.
 SCHEMA_LOCK = "yangpu_gis:schema"
 

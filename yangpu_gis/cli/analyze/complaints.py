@@ -12,6 +12,7 @@ from ...analysis.complaints.defaults import COMPLAINTS_DEFAULTS as D
 from ...terminal import say
 from ..common import (
     AsOfOpt,
+    DistrictOpt,
     JsonOpt,
     OfflineOpt,
     RegistryOpt,
@@ -29,6 +30,7 @@ def complaints(
     out_dir: Annotated[Path | None, out_option("complaints")] = None,
     registry: RegistryOpt = None,
     as_of: AsOfOpt = None,
+    district: DistrictOpt = None,
     distance_m: Annotated[float, typer.Option("--distance-m", help="Duplicates: same category within this many metres …")] = D.distance_m,
     hours: Annotated[float, typer.Option("--hours", help="… and this many hours of another work order.")] = D.hours,
     boundary_m: Annotated[float, typer.Option("--boundary-m", help="Cases this close to a subdistrict border (metres) go to manual dispatch; 0 disables.")] = D.boundary_tolerance_m,
@@ -49,7 +51,7 @@ def complaints(
 ) -> None:
     """12345 work orders: merge duplicates, route cases, Gi* hot spots, density, trends, map."""
     with errors_to_exit(as_json):
-        with open_cli_registry(registry, as_of=as_of) as reg:
+        with open_cli_registry(registry, as_of=as_of, district=district) as reg:
             run = runs.run_complaints(
                 reg, out_dir, categories=category_table, cells=cells, distance_m=distance_m,
                 hours=hours, boundary_tolerance_m=boundary_m, hex_size_m=hex_size_m,

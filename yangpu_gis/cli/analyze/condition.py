@@ -13,6 +13,7 @@ from ...errors import ValidationError
 from ...terminal import say
 from ..common import (
     AsOfOpt,
+    DistrictOpt,
     JsonOpt,
     OfflineOpt,
     RegistryOpt,
@@ -37,6 +38,7 @@ def waterlogging(
     out_dir: Annotated[Path | None, out_option("waterlogging")] = None,
     registry: RegistryOpt = None,
     as_of: AsOfOpt = None,
+    district: DistrictOpt = None,
     layer: Annotated[str, typer.Option(help="Elevation raster layer.")] = "dem",
     min_depth_m: Annotated[float, typer.Option("--min-depth-m", help="Fill depth (m) above which a cell is in a depression.")] = MIN_DEPTH_M,
     min_area_m2: Annotated[float, typer.Option("--min-area-m2", help="Smallest depression reported (m²).")] = MIN_AREA_M2,
@@ -45,7 +47,7 @@ def waterlogging(
 ) -> None:
     """积水风险: depressions of the DEM, and the roads and compounds in them."""
     with errors_to_exit(as_json):
-        with open_cli_registry(registry, as_of=as_of) as reg:
+        with open_cli_registry(registry, as_of=as_of, district=district) as reg:
             run = runs.run_waterlogging(reg, out_dir, layer=layer, min_depth_m=min_depth_m,
                                         min_area_m2=min_area_m2, offline=offline)
         if as_json:
@@ -62,6 +64,7 @@ def water_quality(
     out_dir: Annotated[Path | None, out_option("water_quality")] = None,
     registry: RegistryOpt = None,
     as_of: AsOfOpt = None,
+    district: DistrictOpt = None,
     period: Annotated[str | None, typer.Option(help="Year (2025) or START/END dates [default: last calendar year].")] = None,
     target_class: Annotated[str, typer.Option(help="Target class where stations have no target_class column.")] = TARGET_CLASS,
     offline: OfflineOpt = True,
@@ -78,7 +81,7 @@ def water_quality(
             raise ValidationError("--as-of reads the registry, but --stations and --samples "
                                   "name plain tables: nothing is read from the registry",
                                   hint="leave out --as-of, or one of --stations / --samples")
-        with open_cli_registry(registry, as_of=as_of) if needed else nullcontext() as reg:
+        with open_cli_registry(registry, as_of=as_of, district=district) if needed else nullcontext() as reg:
             run = runs.run_water_quality(reg, out_dir, stations=stations, samples=samples,
                                          period=period, target_class=target_class,
                                          offline=offline)
@@ -94,6 +97,7 @@ def road_condition(
     out_dir: Annotated[Path | None, out_option("road_condition")] = None,
     registry: RegistryOpt = None,
     as_of: AsOfOpt = None,
+    district: DistrictOpt = None,
     target: Annotated[float, typer.Option(help="Target good-road rate (0–1).")] = TARGET_RATE,
     grades: Annotated[Path | None, typer.Option(help="CSV road_class,excellent,good,fair overriding the PCI grade table.")] = None,
     offline: OfflineOpt = True,
@@ -101,7 +105,7 @@ def road_condition(
 ) -> None:
     """好路率: PCI grades by road class, good-road rate by subdistrict and district."""
     with errors_to_exit(as_json):
-        with open_cli_registry(registry, as_of=as_of) as reg:
+        with open_cli_registry(registry, as_of=as_of, district=district) as reg:
             run = runs.run_road_condition(reg, out_dir, target=target, grades=grades,
                                           offline=offline)
         if as_json:

@@ -11,6 +11,7 @@ from ... import runs
 from ...terminal import say
 from ..common import (
     AsOfOpt,
+    DistrictOpt,
     JsonOpt,
     OfflineOpt,
     RegistryOpt,
@@ -45,6 +46,7 @@ def coverage(
     out_dir: Annotated[Path | None, out_option("coverage")] = None,
     registry: RegistryOpt = None,
     as_of: AsOfOpt = None,
+    district: DistrictOpt = None,
     preset: Annotated[str | None, typer.Option(help="beautiful-streets | parking-reach | grid-completeness | river-monitoring | all [default: all, unless --targets is given].")] = None,
     distance: Annotated[str | None, typer.Option(help="euclidean | network (along roads; along rivers for river-monitoring) [default: the preset's own: network for parking-reach, else euclidean].")] = None,
     targets: Annotated[str | None, typer.Option(help="General form: target layer (any catalogue layer).")] = None,
@@ -57,7 +59,7 @@ def coverage(
 ) -> None:
     """Coverage gaps: streets, compounds, grid cells and river stretches no service reaches."""
     with errors_to_exit(as_json):
-        with open_cli_registry(registry, as_of=as_of) as reg:
+        with open_cli_registry(registry, as_of=as_of, district=district) as reg:
             run = runs.run_coverage(reg, out_dir, preset=preset, distance=distance,
                                     targets=targets, providers=providers, service_m=service_m,
                                     service_column=service_column, stations=stations,

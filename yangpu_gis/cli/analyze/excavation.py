@@ -20,6 +20,7 @@ from ...analysis.excavation.defaults import EXCAVATION_DEFAULTS
 from ...terminal import say
 from ..common import (
     AsOfOpt,
+    DistrictOpt,
     JsonOpt,
     OfflineOpt,
     RegistryOpt,
@@ -64,6 +65,7 @@ def excavation(
     out_dir: Annotated[Path | None, out_option("excavation")] = None,
     registry: RegistryOpt = None,
     as_of: AsOfOpt = None,
+    district: DistrictOpt = None,
     distance_m: DistanceOpt = EXCAVATION_DEFAULTS.distance_m,
     repeat_days: RepeatOpt = EXCAVATION_DEFAULTS.repeat_days,
     new_road_years: NewRoadOpt = EXCAVATION_DEFAULTS.new_road_years,
@@ -81,7 +83,7 @@ def excavation(
                      new_road_years=new_road_years, major_repair_years=major_repair_years,
                      clearance_m=clearance_m, gas_clearance_m=gas_clearance_m)
     with errors_to_exit(as_json):
-        with open_cli_registry(registry, as_of=as_of) as reg:
+        with open_cli_registry(registry, as_of=as_of, district=district) as reg:
             run = runs.run_excavation(reg, out_dir, use_sql=sql, offline=offline, **kw)
         if as_json:
             print_json(run.summary())
@@ -103,6 +105,7 @@ def check_permit(
                                                 "footprint with planned_start, planned_end.")],
     registry: RegistryOpt = None,
     as_of: AsOfOpt = None,
+    district: DistrictOpt = None,
     crs: Annotated[str | None, typer.Option(
         help="CRS of a file without one (default WGS84); gcj02 / bd09 for Amap / Baidu.")
     ] = None,
@@ -129,7 +132,7 @@ def check_permit(
 
         # the file first: a missing application is named before the registry is opened
         app = read_application(application, crs)
-        with open_cli_registry(registry, as_of=as_of) as reg:
+        with open_cli_registry(registry, as_of=as_of, district=district) as reg:
             result = check_application(reg, app, source=str(application), **kw)
         seconds = time.perf_counter() - started
         if as_json:

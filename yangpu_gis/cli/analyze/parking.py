@@ -12,6 +12,7 @@ from ...analysis.parking.defaults import PARKING_DEFAULTS, WHAT_IF_TOP_N
 from ...terminal import say
 from ..common import (
     AsOfOpt,
+    DistrictOpt,
     JsonOpt,
     OfflineOpt,
     RegistryOpt,
@@ -30,6 +31,7 @@ def parking(
     out_dir: Annotated[Path | None, out_option("parking")] = None,
     registry: RegistryOpt = None,
     as_of: AsOfOpt = None,
+    district: DistrictOpt = None,
     distance: Annotated[str, typer.Option(help="network (walk along roads) | euclidean (straight line); straight line when the registry has no roads.")] = "network",
     catchment_m: Annotated[float, typer.Option("--catchment-m", help="Walking catchment in metres.")] = PARKING_DEFAULTS.catchment_m,
     decay: Annotated[str, typer.Option(help="none (2SFCA) | gaussian (E2SFCA).")] = "none",
@@ -40,7 +42,7 @@ def parking(
 ) -> None:
     """Parking supply versus demand: zone balances, 2SFCA accessibility, candidates, map."""
     with errors_to_exit(as_json):
-        with open_cli_registry(registry, as_of=as_of) as reg:
+        with open_cli_registry(registry, as_of=as_of, district=district) as reg:
             run = runs.run_parking(reg, out_dir, distance=distance, catchment_m=catchment_m,
                                    decay=decay, sigma_m=sigma_m, top_n=top_n, offline=offline)
         if as_json:

@@ -42,6 +42,7 @@ from . import upgrade as gpkg_upgrade
 from . import vectors
 from .batches import finish_batch, insert_batch, read_batches
 from .definitions import GeoPackageDefinitions
+from .district import GeoPackageDistrict
 from .file import check_registry_file, damage, locked_copy, space_needed
 
 __all__ = ["GeoPackageRegistry", "GeoPackageTransaction"]
@@ -143,6 +144,7 @@ class GeoPackageRegistry(Registry):
         if self.path.exists():
             check_registry_file(self.path, self.target)
         self.definitions = GeoPackageDefinitions(self)  # registers the district's layers
+        self.district_store = GeoPackageDistrict(self)
 
     @contextmanager
     def creating(self) -> Iterator[None]:

@@ -32,6 +32,7 @@ from .batches import finish_batch, insert_batch, latest_batch, read_batches
 from .connection import connect, mask, one_line
 from .ddl import BATCHES_DDL, batches_upgrade
 from .definitions import PostGISDefinitions
+from .district import DISTRICT_DDL, PostGISDistrict
 
 __all__ = ["PostGISRegistry", "PostGISTransaction"]
 
@@ -102,7 +103,9 @@ class PostGISRegistry(Registry):
             self.conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [SCHEMA_LOCK])
             self.conn.execute(BATCHES_DDL)
             batches_upgrade(self.conn)
+            self.conn.execute(DISTRICT_DDL)
         self.definitions = PostGISDefinitions(self)  # registers the district's layers
+        self.district_store = PostGISDistrict(self)
 
     def close(self) -> None:
         self.conn.close()
