@@ -12,6 +12,7 @@ from ...analysis.causes.defaults import CAUSES_DEFAULTS as D
 from ...terminal import say
 from ..common import (
     AsOfOpt,
+    DistrictOpt,
     JsonOpt,
     OfflineOpt,
     RegistryOpt,
@@ -31,6 +32,7 @@ def causes(
     out_dir: Annotated[Path | None, out_option("causes")] = None,
     registry: RegistryOpt = None,
     as_of: AsOfOpt = None,
+    district: DistrictOpt = None,
     rules: Annotated[Path | None, typer.Option("--rules", help="TOML file with a [causes] table: category → cause kinds in order (adds to / overrides the defaults).")] = None,
     permit_distance_m: Annotated[float, typer.Option("--permit-distance-m", help="Works: orders this close (metres) to a permit's footprint …")] = D.permit_distance_m,
     permit_margin_days: Annotated[int, typer.Option("--permit-margin-days", help="… received within its planned dates widened by this many days.")] = D.permit_margin_days,
@@ -43,7 +45,7 @@ def causes(
 ) -> None:
     """12345 root causes: which permits, depressions and bad roads explain the orders."""
     with errors_to_exit(as_json):
-        with open_cli_registry(registry, as_of=as_of) as reg:
+        with open_cli_registry(registry, as_of=as_of, district=district) as reg:
             run = runs.run_causes(
                 reg, out_dir, rules=rules, dem_layer=dem, permit_distance_m=permit_distance_m,
                 permit_margin_days=permit_margin_days,

@@ -12,6 +12,7 @@ from ...analysis.homes.defaults import HOMES_DEFAULTS as D
 from ...terminal import say
 from ..common import (
     AsOfOpt,
+    DistrictOpt,
     JsonOpt,
     OfflineOpt,
     RegistryOpt,
@@ -32,6 +33,7 @@ def homes(
     out_dir: Annotated[Path | None, out_option("homes")] = None,
     registry: RegistryOpt = None,
     as_of: AsOfOpt = None,
+    district: DistrictOpt = None,
     targets: Annotated[Path | None, typer.Option("--targets", help="TOML file with a [targets] table (compounds, floor_area_m2, misconnections_fixed, elevators_completed).")] = None,
     first_year: Annotated[int, typer.Option("--first-year", help="First year of the plan period.")] = D.first_year,
     last_year: Annotated[int, typer.Option("--last-year", help="Last year of the plan period.")] = D.last_year,
@@ -42,7 +44,7 @@ def homes(
 ) -> None:
     """美丽家园 progress: compounds renovated, misconnections fixed, elevators, what is left."""
     with errors_to_exit(as_json):
-        with open_cli_registry(registry, as_of=as_of) as reg:
+        with open_cli_registry(registry, as_of=as_of, district=district) as reg:
             run = runs.run_homes(reg, out_dir, targets=targets, first_year=first_year,
                                  last_year=last_year,
                                  floor_area_per_household_m2=area_per_household,

@@ -12,6 +12,7 @@ from ...analysis.pipelines.defaults import PIPELINES_DEFAULTS as D
 from ...terminal import say
 from ..common import (
     AsOfOpt,
+    DistrictOpt,
     JsonOpt,
     OfflineOpt,
     RegistryOpt,
@@ -29,6 +30,7 @@ def pipelines(
     out_dir: Annotated[Path | None, out_option("pipelines")] = None,
     registry: RegistryOpt = None,
     as_of: AsOfOpt = None,
+    district: DistrictOpt = None,
     date: Annotated[str | None, typer.Option("--date", metavar="YYYY-MM-DD", help="Analysis date: ages and the recent-years windows count back from it [default: the newest work order or permit start in the registry].")] = None,
     tables: Annotated[Path | None, typer.Option("--tables", help="TOML file of weights and factor tables ([weights], [material], [pressure], [renewal_age], [complaint_categories]).")] = None,
     damage_distance_m: Annotated[float, typer.Option("--damage-distance-m", help="Permits this close (metres) to a pipe …")] = D.damage_distance_m,
@@ -43,7 +45,7 @@ def pipelines(
 ) -> None:
     """Pipeline renewal priority: score, rank, totals per utility and subdistrict, gas safety."""
     with errors_to_exit(as_json):
-        with open_cli_registry(registry, as_of=as_of) as reg:
+        with open_cli_registry(registry, as_of=as_of, district=district) as reg:
             run = runs.run_pipelines(
                 reg, out_dir, as_of_date=date, tables=tables,
                 damage_distance_m=damage_distance_m, damage_years=damage_years,
