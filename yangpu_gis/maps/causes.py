@@ -11,7 +11,7 @@ import folium
 import geopandas as gpd
 
 from . import base
-from .layers import add_layer
+from .layers import add_layer, add_subdistricts
 from .styles import ClassStyle, LayerStyle
 
 __all__ = ["CAUSE_STYLES", "causes_map"]
@@ -31,7 +31,6 @@ _PERMITS = LayerStyle(default=ClassStyle("引起诉求的掘路许可", "#e66101
 _DEPRESSIONS = LayerStyle(default=ClassStyle("引起积水诉求的洼地", "#2166ac", 1.0,
                                              fill_color="#92c5de", fill_opacity=0.5))
 _ROADS = LayerStyle(default=ClassStyle("引起破损诉求的道路", "#b2182b", 4.0, opacity=0.8))
-_SUBS = LayerStyle(default=ClassStyle("街道", "#636363", 1.0, fill_opacity=0.0))
 _ORDER_LABELS = {"complaint_id": "工单编号", "category": "问题类别", "case_id": "案件",
                  "cause_id": "成因编号", "distance_m": "距离(m)", "days": "开工后天数"}
 
@@ -65,8 +64,7 @@ def causes_map(result, *, subdistricts: gpd.GeoDataFrame | None = None,
     folium.Map
     """
     m = base.new_map(offline=offline, title=title, data_date=data_date)
-    if subdistricts is not None and len(subdistricts):
-        add_layer(m, subdistricts, "subdistricts", name="街道", style=_SUBS)
+    add_subdistricts(m, subdistricts)
     deps = _explaining(result.depressions)
     if len(deps):
         cols = [c for c in ("depression_id", "max_depth_m", "area_m2", "诉求工单数", "案件数")

@@ -7,7 +7,7 @@ import geopandas as gpd
 
 from . import base
 from .choropleth import choropleth_map
-from .layers import add_layer
+from .layers import add_layer, add_subdistricts
 from .styles import ClassStyle, LayerStyle
 
 __all__ = ["WATER_CLASS_COLOURS", "road_condition_map", "water_quality_map", "waterlogging_map"]
@@ -32,9 +32,7 @@ def waterlogging_map(report, *, subdistricts: gpd.GeoDataFrame | None = None,
                            title="杨浦区积水风险（洼地、受影响道路与小区）", data_date=data_date)
     else:
         m = _new("杨浦区积水风险（未发现洼地）", offline, data_date)
-    if subdistricts is not None and len(subdistricts):
-        add_layer(m, subdistricts, "subdistricts", name="街道",
-                  style=LayerStyle(default=ClassStyle("街道", "#636363", 1.0, fill_opacity=0.0)))
+    add_subdistricts(m, subdistricts)
     if len(report.roads):
         add_layer(m, report.roads, None, name="积水风险道路",
                   style=LayerStyle(default=ClassStyle("洼地内路段", "#b2182b", 4.0)))

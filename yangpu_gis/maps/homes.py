@@ -6,12 +6,11 @@ import folium
 import geopandas as gpd
 
 from . import base
-from .layers import add_layer
+from .layers import add_layer, add_subdistricts
 from .styles import ClassStyle, LayerStyle
 
 __all__ = ["homes_map"]
 
-_SUBS = LayerStyle(default=ClassStyle("街道", "#636363", 1.0, fill_opacity=0.0))
 _MIS = {"found": ClassStyle("待整改", "#b2182b", 1.0, fill_color="#ef3b2c", fill_opacity=0.95,
                             radius=5),
         "fixing": ClassStyle("整改中", "#e66101", 1.0, fill_color="#fdb863", fill_opacity=0.95,
@@ -51,8 +50,7 @@ def homes_map(result, *, subdistricts: gpd.GeoDataFrame | None = None,
     folium.Map
     """
     m = base.new_map(offline=offline, title=title, data_date=data_date)
-    if subdistricts is not None and len(subdistricts):
-        add_layer(m, subdistricts, "subdistricts", name="街道", style=_SUBS)
+    add_subdistricts(m, subdistricts)
     p = result.parameters
     period = f"{p['first_year']}–{p['last_year']} 改造"
     earlier = f"{p['first_year']} 年前改造"

@@ -256,6 +256,16 @@ def add_layer(
     return element
 
 
+#: Subdistricts drawn as thin outlines under an analysis's layers.
+SUBDISTRICT_OUTLINES = LayerStyle(default=ClassStyle("街道", "#636363", 1.0, fill_opacity=0.0))
+
+
+def add_subdistricts(m: folium.Map, subdistricts: gpd.GeoDataFrame | None) -> None:
+    """Draw ``subdistricts`` as thin outlines (layer 街道), if there are any."""
+    if subdistricts is not None and len(subdistricts):
+        add_layer(m, subdistricts, "subdistricts", name="街道", style=SUBDISTRICT_OUTLINES)
+
+
 def classify_values(
     gdf: gpd.GeoDataFrame, style: LayerStyle, cat: Layer | None
 ) -> tuple[list[ClassStyle], np.ndarray | None, str | None]:

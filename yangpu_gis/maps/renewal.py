@@ -7,7 +7,7 @@ import geopandas as gpd
 import numpy as np
 
 from . import base
-from .layers import add_layer
+from .layers import add_layer, add_subdistricts
 from .styles import ClassStyle, LayerStyle
 
 __all__ = ["SCORE_CLASSES", "renewal_map"]
@@ -16,7 +16,6 @@ __all__ = ["SCORE_CLASSES", "renewal_map"]
 SCORE_CLASSES = ((80, "80–100 分 最优先", "#a50026"), (60, "60–80 分", "#e34a33"),
                  (40, "40–60 分", "#fc8d59"), (20, "20–40 分", "#9ecae1"),
                  (0, "0–20 分", "#d0d0d0"))
-_SUBS = LayerStyle(default=ClassStyle("街道", "#636363", 1.0, fill_opacity=0.0))
 _LABELS = {"pipe_id": "管线编号", "rank": "更新次序", "score": "优先级得分", "utility": "管线类别",
            "material": "材质", "install_year": "敷设年份", "pressure_class": "压力等级",
            "n_permits_near": "近年周边掘路许可", "n_complaints_near": "周边相关诉求",
@@ -44,8 +43,7 @@ def renewal_map(result, *, subdistricts: gpd.GeoDataFrame | None = None,
     folium.Map
     """
     m = base.new_map(offline=offline, title=title, data_date=data_date)
-    if subdistricts is not None and len(subdistricts):
-        add_layer(m, subdistricts, "subdistricts", name="街道", style=_SUBS)
+    add_subdistricts(m, subdistricts)
     r = result.renewal
     lower = np.array([c[0] for c in SCORE_CLASSES])
     cls = [SCORE_CLASSES[int(np.argmax(s >= lower))][1] for s in r["score"].to_numpy()]
