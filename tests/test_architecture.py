@@ -124,6 +124,7 @@ def test_import_is_light_and_fast():
 @pytest.mark.parametrize("name", ["analyze_excavation", "analyze_parking", "analyze_coverage",
                                   "analyze_complaints", "analyze_causes",
                                   "analyze_pipelines", "analyze_homes",
+                                  "analyze_overhead",
                                   "analyze_waterlogging",
                                   "analyze_water_quality", "analyze_road_condition"])
 def test_every_topic_has_one_entry_point_and_run(name):

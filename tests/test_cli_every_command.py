@@ -241,6 +241,8 @@ CASES = {
                                False, _check_analysis),
     ("analyze", "homes"): (["analyze", "homes", "-o", "{tmp}/out", "-r", "{reg}"], False,
                            _check_analysis),
+    ("analyze", "overhead"): (["analyze", "overhead", "-o", "{tmp}/out", "-r", "{reg}"], False,
+                              _check_analysis),
     ("analyze", "coverage"): (["analyze", "coverage", "-o", "{tmp}/out", "-r", "{reg}"], False,
                               _check_analysis),
     ("analyze", "waterlogging"): (["analyze", "waterlogging", "-o", "{tmp}/out", "-r", "{reg}"],

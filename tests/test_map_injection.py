@@ -297,6 +297,7 @@ ANALYSES = {
     "causes": ["causes"],
     "pipelines": ["pipelines"],
     "homes": ["homes"],
+    "overhead": ["overhead"],
     "waterlogging": ["waterlogging"],
     "water-quality": ["water-quality"],
     "road-condition": ["road-condition"],

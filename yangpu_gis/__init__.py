@@ -33,6 +33,8 @@ _API = {
     "CausesResult": "analysis.causes",
     "analyze_homes": "analysis.homes",
     "HomesResult": "analysis.homes",
+    "analyze_overhead": "analysis.overhead",
+    "OverheadResult": "analysis.overhead",
     "analyze_pipelines": "analysis.pipelines",
     "PipelinesResult": "analysis.pipelines",
     "analyze_waterlogging": "analysis.waterlogging",
@@ -44,7 +46,7 @@ _API = {
     "walking_graph": "analysis.network",
     **{f"run_{topic}": "runs" for topic in (
         "excavation", "parking", "coverage", "complaints", "causes", "pipelines",
-        "homes", "waterlogging", "water_quality", "road_condition")},
+        "homes", "overhead", "waterlogging", "water_quality", "road_condition")},
     "ensure_demo": "demo",
 }
 

@@ -10,7 +10,6 @@ import typer
 
 from ..catalogue import CATALOGUE, get_layer
 from ..errors import SourceError, ValidationError, YangpuGisError
-from ..io.district import district_name
 from ..output import check_target
 from ..terminal import say
 from .common import (
@@ -25,6 +24,13 @@ from .common import (
 )
 
 __all__ = ["map_command"]
+
+
+def _district_name() -> str:
+    """The active district's name (:mod:`yangpu_gis.io` loads geopandas: only when drawing)."""
+    from ..io.district import district_name
+
+    return district_name()
 
 
 def _read_result(p: Path, sub: str):
@@ -120,7 +126,7 @@ def _draw_one(maps, gdf, layer, output: Path, *, column, scheme, k, title, data_
 
     if output.suffix.lower() == ".png":
         maps.static_map({layer or output.stem: gdf}, output,
-                        title=title or district_name() + (CATALOGUE[layer].label if layer else ""),
+                        title=title or _district_name() + (CATALOGUE[layer].label if layer else ""),
                         data_date=data_date)
     elif column:
         if column not in gdf.columns:
@@ -162,7 +168,7 @@ def map_command(
                 from ..maps.styles import DENSE_LAYERS
 
                 layers = {n: g for n, g in layers.items() if n not in DENSE_LAYERS}
-                maps.static_map(layers, output, title=title or district_name() + "城市资产分布图",
+                maps.static_map(layers, output, title=title or _district_name() + "城市资产分布图",
                                 data_date=data_date)
             else:
                 maps.save(maps.overview_map(layers, offline=offline, basemap=basemap,

@@ -9,6 +9,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
+from .. import settings
 from ..errors import format_rows
 from ..terminal import plain, say
 from .common import (
@@ -233,7 +234,6 @@ def init(
 ) -> None:
     """Record the district the registry serves: loads refuse records outside its outline
     (+ 100 m), maps open on it, --district picks one of a city registry's districts."""
-    from .. import settings
     from ..io.outline import read_outline
 
     with errors_to_exit(as_json), open_cli_registry(registry, create=True) as reg:

@@ -24,6 +24,7 @@ import pyproj
 import shapely
 from shapely.geometry import shape
 
+from .. import settings
 from ..crs import crs_label, parse_crs, transform_geometries
 from ..errors import CRSError, Problem, SourceError, ValidationError
 from .district import District
@@ -199,8 +200,6 @@ def read_outline(path: str | Path, *, crs: str | None = None, code: str | None =
     >>> d.describe()                                                  # doctest: +SKIP
     '虹口区 (310109)'
     """
-    from .. import settings
-
     p = Path(path)
     src = str(path)
     if not p.is_file():

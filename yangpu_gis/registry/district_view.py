@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from .. import settings
 from ..catalogue import CATALOGUE, get_layer
 from ..crs import bbox_in_working, parse_crs, transform_geometries
 from ..errors import RegistryError, ValidationError
@@ -125,7 +126,6 @@ class RegistryInDistrict:
 
 
 def _working() -> Any:
-    from .. import settings
 
     return parse_crs(settings.working_crs)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from ..lazy import lazy_exports
 
 __all__ = ["RUNS", "Run", "run_causes", "run_complaints", "run_coverage", "run_excavation",
-           "run_homes", "run_parking", "run_pipelines", "run_road_condition", "run_water_quality",
+           "run_homes", "run_overhead", "run_parking", "run_pipelines", "run_road_condition", "run_water_quality",
            "run_waterlogging", "water_quality_needs_registry", "write_result"]
 
 #: ``run_<topic>`` (and its helpers) -> module that defines it (imported on first use).
@@ -20,6 +20,7 @@ RUNS = {
     "run_coverage": "coverage",
     "run_excavation": "excavation",
     "run_homes": "homes",
+    "run_overhead": "overhead",
     "run_parking": "parking",
     "run_pipelines": "pipelines",
     "run_road_condition": "condition",

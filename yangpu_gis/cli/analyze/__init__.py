@@ -10,7 +10,17 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from . import causes, complaints, condition, coverage, excavation, homes, parking, pipelines
+from . import (
+    causes,
+    complaints,
+    condition,
+    coverage,
+    excavation,
+    homes,
+    overhead,
+    parking,
+    pipelines,
+)
 
 __all__ = ["COMMANDS", "TOP_LEVEL"]
 
@@ -23,6 +33,7 @@ COMMANDS: dict[str, Callable[..., Any]] = {
     "causes": causes.causes,
     "pipelines": pipelines.pipelines,
     "homes": homes.homes,
+    "overhead": overhead.overhead,
     "waterlogging": condition.waterlogging,
     "water-quality": condition.water_quality,
     "road-condition": condition.road_condition,

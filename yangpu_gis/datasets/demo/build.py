@@ -31,7 +31,7 @@ from .files import (
     write_water_samples_xlsx,
     write_water_stations_geojson,
 )
-from .homes import elevators_layer, misconnections_layer
+from .homes import elevators_layer, misconnections_layer, overhead_layer
 from .parking import parking_layer
 from .permits import permits_layer
 from .pipelines import pipelines_layer
@@ -71,7 +71,7 @@ def _conform(layers: dict[str, gpd.GeoDataFrame]) -> dict[str, gpd.GeoDataFrame]
 
 
 #: Layers the district defines (shipped definitions) that the demo holds.
-DEFINED_LAYERS = ("sewer_misconnections", "elevator_installations")
+DEFINED_LAYERS = ("sewer_misconnections", "elevator_installations", "overhead_lines")
 
 
 def _conform_defined(layers: dict[str, gpd.GeoDataFrame]) -> dict[str, gpd.GeoDataFrame]:
@@ -156,7 +156,8 @@ def generate(
     homes = np.random.default_rng([seed, 2])  # their own stream: the other layers stay
     out.update(_conform_defined({
         "sewer_misconnections": misconnections_layer(compounds, homes),
-        "elevator_installations": elevators_layer(compounds, homes)}))
+        "elevator_installations": elevators_layer(compounds, homes),
+        "overhead_lines": overhead_layer(roads, np.random.default_rng([seed, 3]))}))
     for key in ("unlocated", "planted_causes"):
         out["complaints"].attrs[key] = layers["complaints"].attrs[key]
     return out
@@ -184,6 +185,7 @@ _MANIFEST: tuple[tuple[str, str, dict[str, str | bool]], ...] = (
     ("sewer_misconnections", "beautiful_homes.gpkg", {"source_layer": "sewer_misconnections"}),
     ("elevator_installations", "beautiful_homes.gpkg",
      {"source_layer": "elevator_installations"}),
+    ("overhead_lines", "beautiful_homes.gpkg", {"source_layer": "overhead_lines"}),
 )
 
 

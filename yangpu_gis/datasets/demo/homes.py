@@ -1,4 +1,5 @@
-"""美丽家园 records of the demo: rain–sewage misconnection points and added elevators.
+"""美丽家园 records of the demo: rain–sewage misconnection points, added elevators, and the
+overhead lines of 架空线入地.
 
 * ``sewer_misconnections`` (雨污混接点): found in surveys of 2019–2025 at old compounds
   (built before 2000), a point near a compound's edge each; most found before 2023 are
@@ -6,7 +7,10 @@
 * ``elevator_installations`` (加装电梯): projects in six-storey walk-ups of compounds built
   1980–1999, from proposal to service, with their dates.
 
-Both use their own random stream (seeded from the demo's seed), so that adding them left
+* ``overhead_lines`` (架空线): lines along branch and secondary roads and alleys, buried by
+  plan year 2016–2025, some still overhead or being buried, a few ownerless ones removed.
+
+All use their own random stream (seeded from the demo's seed), so that adding them left
 every other layer as it was. Invented, like the rest of the demo.
 """
 
@@ -21,7 +25,7 @@ import shapely
 
 from ... import settings
 
-__all__ = ["elevators_layer", "misconnections_layer"]
+__all__ = ["elevators_layer", "misconnections_layer", "overhead_layer"]
 
 _UNITS = ("杨浦区水务局", "上海城投水务（集团）有限公司排水分公司", "小区物业")
 _KINDS = ("sewage_into_rain", "rain_into_sewage", "mixed")
@@ -92,4 +96,46 @@ def elevators_layer(compounds: gpd.GeoDataFrame, rng: np.random.Generator,
                      "completed_date": done if status in ("completed", "in_service")
                      else None})
         geoms.append(pt)
+    return gpd.GeoDataFrame(pd.DataFrame(rows), geometry=geoms, crs=settings.working_crs)
+
+
+_LINE_OWNERS = {"power": "国网上海市电力公司市北供电公司", "telecom": "中国电信股份有限公司上海分公司",
+                "cable_tv": "东方有线网络有限公司"}
+
+
+def overhead_layer(roads: gpd.GeoDataFrame, rng: np.random.Generator,
+                   n_roads: int = 160) -> gpd.GeoDataFrame:
+    """Overhead lines (架空线) along branch and secondary roads and alleys, one or two per
+    road segment, offset 6 m to a side: most buried 2016–2025 by plan year, some still
+    overhead or being buried, a few ownerless lines removed (无主架空线清理)."""
+    cand = roads[roads["road_class"].isin(["branch", "secondary", "alley"]).to_numpy()]
+    pick = np.sort(rng.choice(len(cand), min(n_roads, len(cand)), replace=False))
+    rows, geoms = [], []
+    k = 0
+    for i in pick:
+        road = cand.iloc[int(i)]
+        for side in range(int(rng.choice([1, 1, 2]))):
+            k += 1
+            kind = str(rng.choice(list(_LINE_OWNERS), p=[0.45, 0.4, 0.15]))
+            line = shapely.offset_curve(road.geometry, 6.0 if side == 0 else -6.0)
+            if line.is_empty or line.geom_type != "LineString":
+                line = road.geometry
+            plan = int(rng.integers(2016, 2028))
+            u = rng.random()
+            owner = _LINE_OWNERS[kind]
+            if u < 0.05:
+                status, date, owner = "removed", _day(rng, dt.date(2019, 1, 1),
+                                                      dt.date(2025, 6, 30)), None
+            elif plan <= 2025 and u < 0.9:
+                status = "buried"
+                date = min(_day(rng, dt.date(plan, 1, 1), dt.date(plan, 12, 31)),
+                           dt.date(2025, 12, 20))
+            elif plan <= 2026 and u < 0.95:
+                status, date = "burying", None
+            else:
+                status, date = "overhead", None
+            rows.append({"line_id": f"JK{k:05d}", "kind": kind, "owner": owner,
+                         "road_id": road["road_id"], "status": status, "plan_year": plan,
+                         "buried_date": date})
+            geoms.append(line)
     return gpd.GeoDataFrame(pd.DataFrame(rows), geometry=geoms, crs=settings.working_crs)
