@@ -873,6 +873,100 @@ run = run_causes(reg, f"{OUTPUT}/06_causes", offline=True)
 sorted(run.outputs)"""),
 ]
 
+NOTEBOOKS["07_pipes_and_homes"] = [
+    ("md", """# 07 · 老旧管线更新、架空线入地与美丽家园 — Pipe renewal, overhead lines, 美丽家园
+
+规划要求“持续排查更新老旧燃气管道”“实施各类架空线入地整治”，并推进“美丽家园”建设，规模
+不小于“十三五”。本笔记本回答三个问题：
+
+1. 哪些管段最该先更新？学校、医院旁的铸铁燃气管有哪些？
+2. 架空线入地完成了多少？哪些道路还有架空线，哪些已逾期？
+3. 美丽家园（小区改造、雨污混接改造、加装电梯）离目标还差多少？
+
+Which pipe segments to renew first (and the cast-iron gas mains near schools and hospitals),
+how much of the overhead lines is buried, and how far 美丽家园 is from its targets.
+
+**换成 PostGIS 只需改下面一行 / To use PostGIS, change the one line below.**"""),
+    ("code", """REGISTRY = "yangpu_demo.gpkg"   # or "postgresql://postgres@127.0.0.1:5432/yangpu"
+OUTPUT = "output"   # HTML maps to send to the bureaus"""),
+    ("code", """from pathlib import Path
+
+from yangpu_gis.analysis.homes import analyze_homes
+from yangpu_gis.analysis.overhead import analyze_overhead
+from yangpu_gis.analysis.pipelines import PIPELINES_DEFAULTS, analyze_pipelines
+from yangpu_gis.demo import ensure_demo
+from yangpu_gis.maps import save
+from yangpu_gis.maps.homes import homes_map
+from yangpu_gis.maps.overhead import overhead_map
+from yangpu_gis.maps.renewal import renewal_map
+
+Path(OUTPUT).mkdir(exist_ok=True)
+reg = ensure_demo(REGISTRY)
+DATA_DATE = reg.data_date()   # 数据日期，写在每张地图的标题下 / shown under every map title
+layers = reg.read_layers("pipelines", "excavation_permits", "complaints", "pois",
+                         "residential_compounds", "subdistricts", "roads")
+PIPELINES_DEFAULTS.table()   # 每个默认值及其来源 / every default and its source"""),
+    ("md", """## 1 · 管线更新优先级 — Pipe renewal priority
+
+得分 = 七个因子（管龄、材质、压力、管径、第三方破坏、相关诉求、周边学校医院小区）加权之和，
+0–100 分；`c_*` 列是每个因子贡献的分数，相加等于总分。分析日期取登记库中最新工单或许可的日期。
+Score = weighted sum of seven factors (0–100); the `c_*` columns are each factor's points and
+add up to the score. The analysis date is the newest order or permit in the registry."""),
+    ("code", """res = analyze_pipelines(layers["pipelines"], as_of="2025-12-31",
+                        permits=layers["excavation_permits"], complaints=layers["complaints"],
+                        pois=layers["pois"], compounds=layers["residential_compounds"],
+                        subdistricts=layers["subdistricts"])
+cols = ["rank", "pipe_id", "utility", "material", "install_year", "score",
+        *[c for c in res.renewal.columns if c.startswith("c_")]]
+res.renewal[cols].head(10)"""),
+    ("code", """res.by_utility"""),
+    ("md", """### 燃气安全视图 — Gas safety view
+
+铸铁燃气管中，距学校、医院 100 米以内的排在最前。
+Cast-iron gas mains within 100 m of a school or hospital come first."""),
+    ("code", """res.gas_safety.head(10)"""),
+    ("code", """m = renewal_map(res, subdistricts=layers["subdistricts"], data_date=DATA_DATE, offline=True)
+save(m, f"{OUTPUT}/07_renewal.html")
+print("written", f"{OUTPUT}/07_renewal.html")"""),
+    ("md", """## 2 · 架空线入地 — Burying overhead lines
+
+已入地或已拆除（含无主架空线清理）的长度按年份累计；计划年度已过仍未入地的为逾期。
+Length buried or removed per year, cumulated; lines planned for a past year and still
+overhead are overdue."""),
+    ("code", """lines = reg.read("overhead_lines")
+over = analyze_overhead(lines, as_of_year=2025, roads=layers["roads"],
+                        subdistricts=layers["subdistricts"])
+print(over.summary())
+over.by_year"""),
+    ("code", """over.by_subdistrict.sort_values("share_done")"""),
+    ("code", """m = overhead_map(over, subdistricts=layers["subdistricts"], data_date=DATA_DATE, offline=True)
+save(m, f"{OUTPUT}/07_overhead.html")
+m"""),
+    ("md", """## 3 · 美丽家园 — Beautiful homes
+
+“十三五”完成 132 个小区 457 万 m²、雨污混接改造 176 个点位、加装电梯竣工 26 台；
+“十四五”规模不小于“十三五”。`left` 为距目标还差多少。
+The 13th plan's figures are the 14th plan's floor; `left` is what remains to do."""),
+    ("code", """homes = analyze_homes(layers["residential_compounds"],
+                      misconnections=reg.read("sewer_misconnections"),
+                      elevators=reg.read("elevator_installations"),
+                      subdistricts=layers["subdistricts"])
+homes.targets"""),
+    ("code", """homes.by_year[homes.by_year["year"] >= 2016]"""),
+    ("code", """m = homes_map(homes, subdistricts=layers["subdistricts"], data_date=DATA_DATE, offline=True)
+save(m, f"{OUTPUT}/07_homes.html")
+m"""),
+    ("md", """## 全区成果文件 — The full packages to send
+
+与命令 `yangpu-gis analyze pipelines`、`analyze overhead`、`analyze homes` 相同的文件。
+The same files as the commands (they call the same `run_*` functions)."""),
+    ("code", """from yangpu_gis.runs import run_homes, run_overhead, run_pipelines
+
+runs = [run_pipelines(reg, f"{OUTPUT}/07_pipelines"), run_overhead(reg, f"{OUTPUT}/07_overhead"),
+        run_homes(reg, f"{OUTPUT}/07_homes")]
+[sorted(r.outputs) for r in runs]"""),
+]
+
 def _same_cells(path: Path, nb) -> bool:
     """Whether the notebook at ``path`` already has exactly these cells (ids aside)."""
     if not path.exists():
