@@ -967,6 +967,88 @@ runs = [run_pipelines(reg, f"{OUTPUT}/07_pipelines"), run_overhead(reg, f"{OUTPU
 [sorted(r.outputs) for r in runs]"""),
 ]
 
+NOTEBOOKS["08_condition"] = [
+    ("md", """# 08 · 积水、水质与好路率 — Waterlogging, water quality and road condition
+
+规划要求“保障道路通行、消除积水点”“河道水质稳定达标”“好路率由 94.4% 提高到 95%”。本笔记本
+用登记库中的数字高程模型（DEM）、水质监测数据和道路 PCI 回答：
+
+1. 哪些洼地下雨时会积水？哪些道路和小区位于其中？
+2. 各监测断面的水质达到 GB 3838-2002 的哪一类？哪些河段未达目标？
+3. 各街道的好路率是多少？哪些道路最差？
+
+Where does rain collect (depressions of the DEM and the roads and compounds in them), which
+GB 3838-2002 class does each monitoring station and river stretch reach, and what is the
+good-road rate (好路率) of each subdistrict.
+
+**换成 PostGIS 只需改下面一行 / To use PostGIS, change the one line below.**"""),
+    ("code", """REGISTRY = "yangpu_demo.gpkg"   # or "postgresql://postgres@127.0.0.1:5432/yangpu"
+OUTPUT = "output"   # HTML maps to send to the bureaus"""),
+    ("code", """from pathlib import Path
+
+from yangpu_gis.analysis.road_condition import ROAD_CONDITION_DEFAULTS, analyze_road_condition
+from yangpu_gis.analysis.water_quality import analyze_water_quality
+from yangpu_gis.analysis.waterlogging import WATERLOGGING_DEFAULTS, analyze_waterlogging
+from yangpu_gis.demo import ensure_demo
+from yangpu_gis.maps import save
+from yangpu_gis.maps.condition import road_condition_map, water_quality_map, waterlogging_map
+
+Path(OUTPUT).mkdir(exist_ok=True)
+reg = ensure_demo(REGISTRY)
+DATA_DATE = reg.data_date()   # 数据日期，写在每张地图的标题下 / shown under every map title
+layers = reg.read_layers("roads", "residential_compounds", "subdistricts", "rivers",
+                         "water_stations", "water_samples")
+WATERLOGGING_DEFAULTS.table()   # 每个默认值及其来源 / every default and its source"""),
+    ("md", """## 1 · 积水风险 — Waterlogging
+
+DEM 经优先洪泛法填洼（pysheds），填充深度超过 5 厘米的连片格网即为洼地；与洼地相交的路段和小区
+即为积水风险对象。Depressions are the cells the priority-flood fill raises by more than
+5 cm; the roads and compounds inside them are at risk."""),
+    ("code", """dem = reg.read_raster("dem")
+flood = analyze_waterlogging(dem, layers["roads"], layers["residential_compounds"])
+print(flood.summary())
+flood.depressions.sort_values("volume_m3", ascending=False).head(10)[
+    ["depression_id", "area_m2", "max_depth_m", "volume_m3", "catchment_m2"]]"""),
+    ("code", """flood.tables()["roads_at_risk"].head(10)"""),
+    ("code", """m = waterlogging_map(flood, subdistricts=layers["subdistricts"], data_date=DATA_DATE,
+                     offline=True)
+save(m, f"{OUTPUT}/08_waterlogging.html")
+m"""),
+    ("md", """## 2 · 河道水质 — Water quality (GB 3838-2002)
+
+每个样品按各项指标中最差的一项定类；断面按监测期内各指标的均值定类，并与目标类别比较。
+A sample's class is its worst parameter's; a station's class is that of its mean values over
+the period, compared with its target class."""),
+    ("code", """water = analyze_water_quality(layers["water_samples"], layers["water_stations"],
+                              rivers=layers["rivers"])
+water.stations"""),
+    ("code", """m = water_quality_map(water.rivers, water.station_points, data_date=DATA_DATE, offline=True)
+save(m, f"{OUTPUT}/08_water_quality.html")
+m"""),
+    ("md", """## 3 · 好路率 — Road condition
+
+按道路等级的 PCI 阈值分为优、良、中、差；好路率 = 优良路段长度 ÷ 有 PCI 的道路长度，道路在街道
+边界处精确切分。The good-road rate is the share of rated length graded 优 or 良; roads are
+cut exactly at subdistrict borders."""),
+    ("code", """roads = analyze_road_condition(layers["roads"], layers["subdistricts"])
+print(f"目标 / target {ROAD_CONDITION_DEFAULTS.target_rate:.0%}")
+roads.table[roads.table["road_class"] == "all"].sort_values("good_rate")"""),
+    ("code", """roads.worst.head(10)"""),
+    ("code", """m = road_condition_map(roads.subdistricts, roads.roads, data_date=DATA_DATE, offline=True)
+save(m, f"{OUTPUT}/08_road_condition.html")
+m"""),
+    ("md", """## 全区成果文件 — The full packages to send
+
+与命令 `yangpu-gis analyze waterlogging`、`analyze water-quality`、`analyze road-condition`
+相同的文件。The same files as the three commands (the same `run_*` functions)."""),
+    ("code", """from yangpu_gis.runs import run_road_condition, run_water_quality, run_waterlogging
+
+runs = [run_waterlogging(reg, f"{OUTPUT}/08_waterlogging"),
+        run_water_quality(reg, f"{OUTPUT}/08_water_quality"),
+        run_road_condition(reg, f"{OUTPUT}/08_road_condition")]
+[sorted(r.outputs) for r in runs]"""),
+]
+
 def _same_cells(path: Path, nb) -> bool:
     """Whether the notebook at ``path`` already has exactly these cells (ids aside)."""
     if not path.exists():
