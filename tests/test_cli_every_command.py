@@ -180,11 +180,12 @@ def _check_catalogue_add(data, ctx):
     # the copy now holds the shipped definition, stored in the registry itself
     from yangpu_gis.layer_definitions import read_definition, shipped_definitions
 
-    assert data["layer"] == "overhead_lines" and data["added"] is True
+    # (railways: the demo's manifest already brings the 美丽家园 and overhead-line layers)
+    assert data["layer"] == "railways" and data["added"] is True
     with sqlite3.connect(data["registry"]) as con:
         stored = con.execute("SELECT definition FROM yangpu_layer_definitions WHERE name = ?",
-                             ("overhead_lines",)).fetchone()[0]
-    assert stored == read_definition(shipped_definitions()["overhead_lines"]).text
+                             ("railways",)).fetchone()[0]
+    assert stored == read_definition(shipped_definitions()["railways"]).text
 
 
 def _check_catalogue_list(data, ctx):
@@ -224,7 +225,7 @@ CASES = {
                        _check_load_raster),
     ("check-permit",): (["check-permit", "{app}", "-r", "{reg}"], False, _check_permit),
     ("upgrade",): (["upgrade", "-r", "{copy}"], True, _check_upgrade),
-    ("catalogue", "add"): (["catalogue", "add", "overhead_lines", "-r", "{copy}"], True,
+    ("catalogue", "add"): (["catalogue", "add", "railways", "-r", "{copy}"], True,
                            _check_catalogue_add),
     ("catalogue", "list"): (["catalogue", "list", "-r", "{reg}"], False, _check_catalogue_list),
     ("catalogue", "show"): (["catalogue", "show", "roads", "-r", "{reg}"], False,

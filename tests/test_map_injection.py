@@ -29,7 +29,7 @@ import pandas as pd
 import pytest
 
 from yangpu_gis import open_registry
-from yangpu_gis.catalogue import BATCH_COLUMN, CATALOGUE
+from yangpu_gis.catalogue import BATCH_COLUMN, BUILTIN_LAYERS, CATALOGUE
 
 #: The window the small registry is cut to (lon/lat): about 3.3 km x 3.3 km of central
 #: Yangpu with roads, rivers, four water stations, permits, compounds and complaints.
@@ -114,6 +114,8 @@ def build_hostile_registry(target: str, work: Path, payloads: list[str], *,
     counts = {}
     with open_registry(str(demo)) as src, open_registry(target) as dst:
         for layer, spec in CATALOGUE.items():
+            if layer not in BUILTIN_LAYERS:  # the demo's district-defined layers: below
+                continue
             if spec.has_geometry:
                 keep_all = layer in ("districts", "subdistricts")
                 frame = src.read(layer, bbox=None if keep_all else BBOX, bbox_crs="EPSG:4326")
@@ -129,6 +131,14 @@ def build_hostile_registry(target: str, work: Path, payloads: list[str], *,
                 frame = frame[frame["station_id"].isin(stations)]
             dst.load(frame, layer)
             counts[layer] = len(frame)
+        # overhead lines (a layer the district defines) for `analyze overhead`: stored with
+        # its definition; the layer maps above cover the built-in layers
+        dst.add_layer_definition("overhead_lines")
+        lines = src.read("overhead_lines", bbox=BBOX, bbox_crs="EPSG:4326")
+        lines = hostile_frame(lines.drop(columns=[BATCH_COLUMN], errors="ignore")
+                              .reset_index(drop=True), "overhead_lines", payloads)
+        dst.load(lines, "overhead_lines")
+        counts["overhead_lines"] = len(lines)
         if raster:
             dem = src.read_raster("dem", bbox=BBOX, bbox_crs="EPSG:4326")
             dst.load_raster(dem.write(work / "dem.tif"), "dem")
@@ -289,7 +299,9 @@ def run_all(jobs: dict[str, list[str]], cwd: Path, workers: int = 3) -> dict[str
 
 
 GEOMETRY_LAYERS = [n for n, spec in CATALOGUE.items() if spec.has_geometry]
-LABEL_TO_LAYER = {spec.label: n for n, spec in CATALOGUE.items()}
+#: The district-defined layer the hostile registry also holds (with its definition).
+DEFINED = {"架空线": "overhead_lines"}
+LABEL_TO_LAYER = {spec.label: n for n, spec in CATALOGUE.items()} | DEFINED
 ANALYSES = {
     "excavation": ["excavation"],
     "parking": ["parking"],
@@ -384,7 +396,7 @@ def test_map_all_shows_hostile_text_literally(hostile, gpkg_maps, browser):
             frame = reg.read(LABEL_TO_LAYER[label])
             assert rec["n"] == len(frame)
             expect |= _expected(frame, None, rec["sampled"], hostile["payloads"])
-    assert len(seen["layers"]) == len(GEOMETRY_LAYERS)
+    assert len(seen["layers"]) == len(GEOMETRY_LAYERS) + len(DEFINED)
     assert expect == set(hostile["payloads"])
     assert_safe(seen, hostile["payloads"], hostile["work"], expect=expect, where="map all")
 
@@ -469,7 +481,7 @@ def test_postgis_maps_show_hostile_text_literally(hostile, pg_maps, browser):
                     expect |= _expected(frame, None, list(range(len(frame))), payloads)
         assert expect, key
         if key == "all":
-            assert len(seen["layers"]) == len(GEOMETRY_LAYERS)
+            assert len(seen["layers"]) == len(GEOMETRY_LAYERS) + len(DEFINED)
         assert_safe(seen, payloads, hostile["work"], expect=expect, where=f"PostGIS map {key}")
 
 
