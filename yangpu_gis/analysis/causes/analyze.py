@@ -14,6 +14,7 @@ import shapely
 from ...errors import ValidationError
 from ..complaints.common import check_positive, first_container
 from ..complaints.merge import merge_duplicates
+from ..excavation.inputs import active_permits
 from ..inputs import common_metric_crs, require_columns
 from ..result import AnalysisResult
 from ..road_condition import DEFAULT_PCI_GRADES, GOOD_GRADES, grade_pci
@@ -21,10 +22,7 @@ from .defaults import CAUSE_KINDS, CAUSES_DEFAULTS
 from .link import candidates_near, local_days, pick_causes
 from .rules import DEFAULT_CAUSE_RULES, check_rules
 
-__all__ = ["REVOKED_STATUSES", "CausesResult", "analyze_causes", "rule_text"]
-
-#: Permit statuses whose works never happened: such permits explain nothing.
-REVOKED_STATUSES = ("已撤销", "撤销", "revoked", "cancelled")
+__all__ = ["CausesResult", "analyze_causes", "rule_text"]
 
 _CAUSE_COLUMNS = ["complaint_id", "case_id", "category", "subdistrict_id", "received_at",
                   "cause_kind", "cause_id", "rule", "distance_m", "days"]
@@ -150,12 +148,9 @@ def _prepare_permits(permits, crs) -> tuple[gpd.GeoDataFrame, list[str]]:
                                  "planned_end": []}, geometry=[], crs=crs), notes
     require_columns(permits, ("permit_id", "applicant", "planned_start", "planned_end"),
                     "excavation permits")
-    p = permits
-    if "status" in p.columns:
-        revoked = p["status"].astype("string").isin(REVOKED_STATUSES).fillna(False).to_numpy()
-        if revoked.any():
-            notes.append(f"{int(revoked.sum())} revoked permits (已撤销) explain nothing")
-        p = p[~revoked]
+    p = active_permits(permits)  # the excavation analyses' one filter of revoked permits
+    if len(p) < len(permits):
+        notes.append(f"{len(permits) - len(p)} revoked permits (已撤销) explain nothing")
     return p.reset_index(drop=True), notes
 
 
@@ -192,7 +187,8 @@ def analyze_causes(
     wins, and of its candidates the nearest (then the one whose period began closest to the
     order, then the smallest id):
 
-    * ``permit`` — an excavation permit (not revoked) whose footprint lies within
+    * ``permit`` — an excavation permit (not revoked, cancelled or withdrawn:
+      :func:`~yangpu_gis.analysis.excavation.inputs.active_permits`) whose footprint lies within
       ``permit_distance_m`` and whose planned period, widened by ``permit_margin_days`` on
       both sides, holds the order's day (Shanghai time);
     * ``depression`` — a DEM depression the order lies in or within
