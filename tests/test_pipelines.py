@@ -149,9 +149,12 @@ def test_a_scene_by_hand():
                   LineString([(X0, Y0 + 2000), (X0 + 100, Y0 + 2000)])], crs=CRS)
     pois = gpd.GeoDataFrame({"poi_id": ["S1"], "name": ["控江中学"], "kind": ["school"]},
                             geometry=[Point(X0 + 50, Y0 + 40)], crs=CRS)
-    permits = gpd.GeoDataFrame({"permit_id": ["A", "B"],
-                                "planned_start": [dt.date(2024, 5, 1), dt.date(2021, 5, 1)]},
-                               geometry=[box(X0 + 10, Y0 + 2, X0 + 30, Y0 + 6)] * 2, crs=CRS)
+    # C was revoked: it dug nothing and is not counted
+    permits = gpd.GeoDataFrame({"permit_id": ["A", "B", "C"],
+                                "planned_start": [dt.date(2024, 5, 1), dt.date(2021, 5, 1),
+                                                  dt.date(2025, 1, 1)],
+                                "status": ["已完工", "已完工", "已撤销"]},
+                               geometry=[box(X0 + 10, Y0 + 2, X0 + 30, Y0 + 6)] * 3, crs=CRS)
     res = analyze_pipelines(pipes, as_of="2025-06-30", pois=pois, permits=permits)
     r = res.renewal.set_index("pipe_id")
     # G1: age 40/20 -> 1; material 1; 中压A 0.8; 300/1000; one recent permit (B is > 3 y
@@ -208,8 +211,11 @@ def test_tables_override_and_refusals(tmp_path):
 
 def test_bad_inputs_are_refused():
     pipes, *_ = _scene(1)
-    with pytest.raises(ValidationError, match="analysis date"):
-        analyze_pipelines(pipes, as_of="2025-02-30")
+    for bad in ("2025-02-30", "2025-06-30garbage", "2025-06-30T25:00"):
+        with pytest.raises(ValidationError, match="analysis date"):
+            analyze_pipelines(pipes, as_of=bad)
+    a = analyze_pipelines(pipes, as_of="2025-06-30T18:00").parameters["as_of"]
+    assert a == analyze_pipelines(pipes, as_of=dt.date(2025, 6, 30)).parameters["as_of"]
     with pytest.raises(ValidationError, match="installed after"):
         analyze_pipelines(pipes.assign(install_year=2030), as_of="2025-01-01")
     with pytest.raises(ValidationError, match="damage_distance_m"):

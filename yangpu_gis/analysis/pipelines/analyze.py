@@ -14,6 +14,7 @@ import shapely
 from ...errors import ValidationError
 from ..causes.link import local_days
 from ..complaints.common import check_positive, first_container
+from ..excavation.inputs import active_permits
 from ..inputs import common_metric_crs, require_columns
 from ..result import AnalysisResult
 from .defaults import FACTORS, PIPELINES_DEFAULTS
@@ -153,8 +154,9 @@ def analyze_pipelines(
     ``score = 100 × Σ weight_f × factor_f`` over the factors ``age`` (years in service ÷ the
     utility's renewal age, at most 1; 0.5 when ``install_year`` is missing), ``material``,
     ``pressure`` (table lookups; ``unknown`` for values not in the table), ``diameter``
-    (``diameter_mm`` ÷ 1000, at most 1), ``damage`` (permits within ``damage_distance_m``
-    that started in the ``damage_years`` before ``as_of``, ÷ 3), ``complaints`` (orders of
+    (``diameter_mm`` ÷ 1000, at most 1), ``damage`` (permits, not revoked, within
+    ``damage_distance_m`` that started in the ``damage_years`` before ``as_of``, ÷ 3),
+    ``complaints`` (orders of
     the utility's categories within ``complaint_distance_m`` in the ``complaint_years``
     before ``as_of``, ÷ 5) and ``stakes`` (schools and hospitals within
     ``stake_distance_m``, plus 0.25 per compound, ÷ 2). Rank 1 is the highest score; ties
@@ -195,9 +197,10 @@ stake_distance_m, safety_distance_m
     for name, v in (("damage_years", damage_years), ("complaint_years", complaint_years)):
         if not (isinstance(v, int | np.integer) and v >= 1):
             raise ValidationError(f"{name} must be a whole number >= 1, not {v!r}")
-    try:
-        day = dt.date.fromisoformat(str(as_of)[:10]) if not isinstance(as_of, dt.date) \
-            else as_of
+    try:  # a date, or an ISO date or date-time string (nothing after it is dropped)
+        day = as_of if isinstance(as_of, dt.date) else (
+            dt.datetime.fromisoformat(as_of).date() if isinstance(as_of, str) and "T" in as_of
+            else dt.date.fromisoformat(str(as_of)))
     except ValueError:
         raise ValidationError(f"the analysis date must be a date like 2025-12-31, not "
                               f"{as_of!r}") from None
@@ -230,7 +233,9 @@ stake_distance_m, safety_distance_m
         if "diameter_mm" in p else np.full(n, np.nan)
     f_dia = np.clip(np.nan_to_num(diam, nan=0.0) / d.diameter_full_mm, 0, 1)
 
-    recent_permits = _recent(permits, "planned_start", day, damage_years)
+    # revoked permits dug nothing: the excavation analyses' one filter leaves them out
+    recent_permits = _recent(active_permits(permits) if permits is not None else None,
+                             "planned_start", day, damage_years)
     n_permits = near_counts(lines, recent_permits.geometry.to_numpy(), damage_distance_m) \
         if recent_permits is not None else np.zeros(n)
     if permits is None or not len(permits):
