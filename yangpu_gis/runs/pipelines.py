@@ -19,7 +19,7 @@ LAYERS = ("pipelines", "excavation_permits", "complaints", "pois", "residential_
 
 def _newest_day(frames) -> str | None:
     """ISO day of the newest work order or permit start (Shanghai), or None."""
-    from ..analysis.causes.link import local_days
+    from ..analysis.complaints.common import local_days
 
     days = [local_days(frames[layer][column]).max()
             for layer, column in (("complaints", "received_at"),

@@ -16,13 +16,13 @@ from ...lazy import lazy_exports
 
 __all__ = ["CAUSES_DEFAULTS", "CAUSE_KINDS", "DEFAULT_CAUSE_RULES",
            "CausesDefaults", "CausesResult", "analyze_causes", "candidates_near",
-           "check_rules", "load_cause_rules", "local_days", "pick_causes"]
+           "check_rules", "load_cause_rules", "pick_causes"]
 
 _WHERE = {
     "CAUSES_DEFAULTS": "defaults", "CAUSE_KINDS": "defaults", "CausesDefaults": "defaults",
     "DEFAULT_CAUSE_RULES": "rules", "check_rules": "rules", "load_cause_rules": "rules",
     "CausesResult": "analyze", "analyze_causes": "analyze",
-    "candidates_near": "link", "local_days": "link", "pick_causes": "link",
+    "candidates_near": "link", "pick_causes": "link",
 }
 
 __getattr__, __dir__ = lazy_exports(__name__, _WHERE)

@@ -12,14 +12,14 @@ import pandas as pd
 import shapely
 
 from ...errors import ValidationError
-from ..complaints.common import check_positive, first_container
+from ..complaints.common import check_positive, first_container, local_days
 from ..complaints.merge import merge_duplicates
 from ..excavation.inputs import active_permits
 from ..inputs import common_metric_crs, require_columns
 from ..result import AnalysisResult
 from ..road_condition import DEFAULT_PCI_GRADES, GOOD_GRADES, grade_pci
 from .defaults import CAUSE_KINDS, CAUSES_DEFAULTS
-from .link import candidates_near, local_days, pick_causes
+from .link import candidates_near, pick_causes
 from .rules import DEFAULT_CAUSE_RULES, check_rules
 
 __all__ = ["CausesResult", "analyze_causes", "rule_text"]
@@ -266,8 +266,7 @@ def analyze_causes(
     day = local_days(orders["received_at"])
 
     parts = []
-    pdays = (local_days(permits["planned_start"]), local_days(permits["planned_end"])) \
-        if len(permits) else (np.zeros(0, int), np.zeros(0, int))
+    pdays = (local_days(permits["planned_start"]), local_days(permits["planned_end"]))
     dist = {"permit": permit_distance_m, "depression": depression_distance_m,
             "road": road_distance_m}
     for kind, targets in available.items():
@@ -283,8 +282,7 @@ def analyze_causes(
                                      kind, **extra))
     ids = {"permit": permits["permit_id"].astype(str).to_numpy(),
            "depression": depressions["depression_id"].astype(str).to_numpy(),
-           "road": bad_roads["road_id"].astype(str).to_numpy() if len(bad_roads)
-           else np.zeros(0, object)}
+           "road": bad_roads["road_id"].astype(str).to_numpy()}
     cand = pd.concat(parts, ignore_index=True) if parts else candidates_near(
         geoms[:0], np.zeros(0, int), geoms[:0], 1.0, "permit")
     picked = pick_causes(cand, cats, rules, ids)
@@ -358,8 +356,7 @@ def analyze_causes(
     road_cols = [c for c in ("road_id", "name", "road_class", "pci", "grade")
                  if c in bad_roads.columns]
     road_table = pd.concat([pd.DataFrame(bad_roads[road_cols]).reset_index(drop=True),
-                            _count_by(causes, "road", bad_roads["road_id"]
-                                      if len(bad_roads) else pd.Series([], dtype=str))], axis=1)
+                            _count_by(causes, "road", bad_roads["road_id"])], axis=1)
     road_table = road_table.sort_values(["n_complaints", "road_id"], ascending=[False, True],
                                         ignore_index=True)
     dep_cols = [c for c in ("depression_id", "area_m2", "max_depth_m", "volume_m3")

@@ -14,29 +14,10 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from ..complaints.common import as_datetime
-
-__all__ = ["CANDIDATE_COLUMNS", "candidates_near", "local_days", "pick_causes"]
+__all__ = ["CANDIDATE_COLUMNS", "candidates_near", "pick_causes"]
 
 #: Columns of a candidates frame.
 CANDIDATE_COLUMNS = ("row", "cause_kind", "cause", "distance_m", "days")
-
-_EPOCH = np.datetime64("1970-01-01", "D")
-
-
-def local_days(values: pd.Series) -> np.ndarray:
-    """Calendar day (days since 1970-01-01) in Asia/Shanghai of timestamps or dates.
-
-    Timestamps with an offset are converted to Shanghai time first, so an order received at
-    23:30 on the last day of a permit (Shanghai time) counts on that day, whatever the offset
-    it was stored with; naive timestamps and dates are taken as Shanghai time.
-    """
-    s = pd.Series(values)
-    if len(s) == 0:
-        return np.zeros(0, dtype=np.int64)
-    local = as_datetime(s).dt.tz_localize(None)
-    return (local.to_numpy().astype("datetime64[D]") - _EPOCH).astype(np.int64)
-
 
 def candidates_near(
     points: np.ndarray,

@@ -13,7 +13,9 @@ from ...errors import ValidationError
 from ..inputs import require_columns
 
 __all__ = ["align", "as_datetime", "check_positive", "first_container", "id_column_of",
-           "to_ns"]
+           "local_days", "to_ns"]
+
+_EPOCH = np.datetime64("1970-01-01", "D")
 
 
 def as_datetime(values: pd.Series) -> pd.Series:
@@ -32,6 +34,20 @@ def as_datetime(values: pd.Series) -> pd.Series:
 def to_ns(values: pd.Series) -> np.ndarray:
     """Nanoseconds since the epoch (UTC) of :func:`as_datetime` of ``values``."""
     return as_datetime(values).dt.tz_convert("UTC").dt.tz_localize(None).to_numpy().view("i8")
+
+
+def local_days(values: pd.Series) -> np.ndarray:
+    """Calendar day (days since 1970-01-01) in Asia/Shanghai of timestamps or dates.
+
+    Timestamps with an offset are converted to Shanghai time first, so an order received at
+    23:30 on the last day of a permit (Shanghai time) counts on that day, whatever the offset
+    it was stored with; naive timestamps and dates are taken as Shanghai time.
+    """
+    s = pd.Series(values)
+    if len(s) == 0:
+        return np.zeros(0, dtype=np.int64)
+    local = as_datetime(s).dt.tz_localize(None)
+    return (local.to_numpy().astype("datetime64[D]") - _EPOCH).astype(np.int64)
 
 
 def check_positive(**kw: float) -> None:

@@ -12,8 +12,7 @@ import pandas as pd
 import shapely
 
 from ...errors import ValidationError
-from ..causes.link import local_days
-from ..complaints.common import check_positive, first_container
+from ..complaints.common import check_positive, first_container, local_days
 from ..excavation.inputs import active_permits
 from ..inputs import common_metric_crs, require_columns
 from ..result import AnalysisResult
