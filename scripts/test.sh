@@ -52,4 +52,4 @@ ruff check .
 log "import layering contract (lint-imports)"
 lint-imports
 log "pytest"
-python -m pytest "$@"
+python -m pytest --durations=25 "$@"

@@ -67,6 +67,19 @@ def _pipes(n: int) -> gpd.GeoDataFrame:
         geometry=lines, crs=4326)
 
 
+# In the page: the bulk layer of the large line layer, and, for feature i, its vertices
+# decoded by the runtime and the container pixel of the middle of its first segment after
+# centring the map there at zoom 18.
+_FOCUS = """(i) => {
+    const rec = Object.values(__yangpu.layers)[0], b = rec.group, map = b._map;
+    const parts = b.latLngs(i), a = parts[0][0], c = parts[0][1];
+    const mid = L.latLng((a.lat + c.lat) / 2, (a.lng + c.lng) / 2);
+    map.setView(mid, 18, {animate: false});
+    const cp = map.latLngToContainerPoint(mid), box = map.getContainer().getBoundingClientRect();
+    return {ll: parts.map(p => p.map(q => [q.lng, q.lat])), x: box.left + cp.x, y: box.top + cp.y};
+}"""
+
+
 @pytest.mark.browser
 def test_large_layer_packed_paths_and_ids_in_chromium(tmp_path, browser):
     n = LARGE_LAYER_FEATURES + 500
@@ -76,29 +89,38 @@ def test_large_layer_packed_paths_and_ids_in_chromium(tmp_path, browser):
     payload = json.loads(re.search(r"yangpuLayer\([A-Za-z0-9_]+, (\{.*\})\);\s*$", html,
                                    flags=re.M).group(1))
     assert isinstance(payload["g"][0][0], str)  # packed
+    assert payload["bulk"] is True  # lines only, above LARGE_LAYER_FEATURES: one canvas layer
     ids = payload["cols"][0][1]
     assert ids["p"] == "&lt;b&gt;PL" and ids["w"] == 6 and set(ids["d"]) == {0, 1}
-    page = browser.new_page()
+    page = browser.new_page(viewport={"width": 1200, "height": 900})
     errors: list[str] = []
     page.on("pageerror", lambda e: errors.append(str(e)))
     page.goto(path.as_uri())
     page.wait_for_function("window.__drawn === true", timeout=60_000)
-    sample = [0, 1, 777, n - 1]
-    seen = page.evaluate("""(sample) => {
-        const name = Object.keys(__yangpu.layers)[0], g = __yangpu.layers[name].group;
-        const byI = {};
-        g.eachLayer(l => { if (l._yi !== undefined) byI[l._yi] = l; });
-        return sample.map(i => {
-            const l = byI[i];
-            l.fire("click", {latlng: l.getLatLngs()[0]}, true);
-            const text = document.querySelector(".leaflet-popup-content").textContent;
-            l._map.closePopup();
-            return {ll: l.getLatLngs().map(p => [p.lng, p.lat]), text};
-        });
-    }""", sample)
+    # every feature lies in the first view, so every one has a line in the canvas
+    assert page.evaluate("yangpuDrawn()") == {"管线": n}
+    for i in [0, 1, 777, n - 1]:
+        rec = page.evaluate(_FOCUS, i)
+        ref = np.asarray(gdf.geometry.iloc[i].coords)
+        np.testing.assert_allclose(rec["ll"][0], ref, atol=0.6e-6)
+        # painted: the canvas pixel under the line is not transparent
+        alpha = page.evaluate("""([x, y]) => {
+            const cv = document.querySelector("canvas.yp-bulk"), r = cv.getBoundingClientRect();
+            const k = cv.width / r.width;
+            return cv.getContext("2d").getImageData((x - r.left) * k, (y - r.top) * k, 1, 1).data[3];
+        }""", [rec["x"], rec["y"]])
+        assert alpha > 0, i
+        # hovered and clicked with the mouse, as a user does: the tooltip, then the popup
+        page.mouse.move(rec["x"], rec["y"])
+        tip = page.wait_for_selector(".yp-tip", timeout=5_000).text_content()
+        assert tip == f"<b>PL{i:06d} · 燃气"  # shown literally, not as bold markup
+        page.mouse.click(rec["x"], rec["y"])
+        text = page.wait_for_selector(".leaflet-popup-content", timeout=5_000).text_content()
+        assert f"<b>PL{i:06d}" in text and "燃气" in text
+        page.evaluate("() => Object.values(__yangpu.layers)[0].group._map.closePopup()")
+    # off every line: no popup
+    page.evaluate("() => Object.values(__yangpu.layers)[0].group._map.setView([31.0, 121.0], 18)")
+    page.mouse.click(600, 450)
+    assert page.query_selector(".leaflet-popup-content") is None
     page.close()
     assert errors == []
-    for i, rec in zip(sample, seen, strict=True):
-        ref = np.asarray(gdf.geometry.iloc[i].coords)
-        np.testing.assert_allclose(rec["ll"], ref, atol=0.6e-6)
-        assert f"<b>PL{i:06d}" in rec["text"]  # shown literally, not as bold markup

@@ -252,8 +252,10 @@ def finalise(m: folium.Map) -> folium.Map:
         minx, miny, maxx, maxy = st.bounds
         # the title box covers the top of the map: keep the data below it
         top = 80 if st.title is not None else 20
-        m.add_child(FitBounds([[miny, minx], [maxy, maxx]], padding_top_left=(20, top),
-                              padding_bottom_right=(20, 20)))
+        fit = FitBounds([[miny, minx], [maxy, maxx]], padding_top_left=(20, top),
+                        padding_bottom_right=(20, 20))
+        fit.options["animate"] = False  # open at the data's extent, not zooming into it
+        m.add_child(fit)
     m.add_child(LayerControl(collapsed=False, position="topright"))
     harden(m.get_root())
     return m

@@ -171,6 +171,9 @@ def build_payload(
         payload["labels"] = [
             [int(x), int(y), t] for (x, y), t in zip(xy.tolist(), texts, strict=True) if t
         ]
+    # a large layer of lines only is drawn by one canvas layer (the runtime's BulkLines)
+    payload["bulk"] = bool(packed and not payload.get("labels") and "r" not in payload
+                           and set(types) <= {"L", "-"})
     valid = geoms[~(geoms.is_empty | geoms.isna())]
     bounds = valid.total_bounds.tolist() if len(valid) else None
     return payload, bounds, types

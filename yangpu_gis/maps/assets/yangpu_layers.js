@@ -52,6 +52,195 @@
     return out;
   }
 
+  /* Large line layers: one canvas layer that keeps every path as numbers and strokes each
+   * style class with a single path (Leaflet's canvas renderer strokes, and keeps a layer
+   * object for, every feature). Hover and click find the nearest line within the tolerance. */
+  var BulkLines = global.L ? L.Layer.extend({
+    options: { padding: 0.5, tolerance: 4 },
+
+    initialize: function (d, styles, popup, tip) {
+      this._d = d; this._styles = styles; this._popup = popup; this._tip = tip;
+      this._hover = -1; this.features = 0; this.drawnCount = 0;
+    },
+
+    /* Decode and project every vertex once, to world pixels at zoom 0. */
+    _prepare: function (map) {
+      var d = this._d, o = d.o, s = d.s, crs = map.options.crs, ll = new L.LatLng(0, 0);
+      var feat = [], start = [0], xy = [], box = [], n = 0;
+      for (var i = 0; i < d.t.length; i++) {
+        if (d.t.charAt(i) !== "L" || !d.g[i]) { continue; }
+        n += 1;
+        for (var p = 0; p < d.g[i].length; p++) {
+          var str = d.g[i][p], v = 0, f = 1, c = 0, x = 0, y = 0;
+          var x0 = Infinity, y0 = Infinity, x1 = -Infinity, y1 = -Infinity;
+          for (var k = 0; k < str.length; k++) {
+            var code = CODE[str.charCodeAt(k)];
+            v += (code & 31) * f;
+            if (code >= 32) { f *= 32; continue; }
+            var dd = v % 2 ? -(v + 1) / 2 : v / 2;
+            v = 0; f = 1;
+            if (c % 2 === 0) { x += dd; } else {
+              y += dd;
+              ll.lat = (y + o[1]) / s; ll.lng = (x + o[0]) / s;
+              var pt = crs.latLngToPoint(ll, 0);
+              xy.push(pt.x, pt.y);
+              if (pt.x < x0) { x0 = pt.x; } if (pt.x > x1) { x1 = pt.x; }
+              if (pt.y < y0) { y0 = pt.y; } if (pt.y > y1) { y1 = pt.y; }
+            }
+            c += 1;
+          }
+          if (xy.length / 2 === start[start.length - 1]) { continue; }
+          feat.push(i); start.push(xy.length / 2); box.push(x0, y0, x1, y1);
+        }
+      }
+      this._feat = feat; this._start = start; this._xy = new Float64Array(xy);
+      this._box = new Float64Array(box); this.features = n;
+    },
+
+    onAdd: function (map) {
+      if (!this._canvas) {
+        this._canvas = L.DomUtil.create("canvas", "leaflet-zoom-animated yp-bulk");
+        this._ctx = this._canvas.getContext("2d");
+        this._prepare(map);
+      }
+      this.getPane().appendChild(this._canvas);
+      this._hoverTip = L.tooltip({ sticky: true, className: "yp-tip" });
+      this._reset();
+    },
+
+    onRemove: function () {
+      L.DomUtil.remove(this._canvas);
+      if (this._map) { this._map.closeTooltip(this._hoverTip); }
+      this._hover = -1;
+    },
+
+    getEvents: function () {
+      var ev = { viewreset: this._reset, moveend: this._reset, resize: this._reset };
+      if (this._d.interactive) {
+        ev.click = this._onClick; ev.mousemove = this._onMove; ev.mouseout = this._onOut;
+      }
+      if (this._map && this._map._zoomAnimated) { ev.zoomanim = this._onAnimZoom; }
+      return ev;
+    },
+
+    _onAnimZoom: function (e) {
+      var map = this._map, scale = map.getZoomScale(e.zoom, this._zoom);
+      var half = map.getSize().multiplyBy(0.5 + this.options.padding);
+      var offset = half.multiplyBy(-scale).add(map.project(this._center, e.zoom))
+        .subtract(map._getNewPixelOrigin(e.center, e.zoom));
+      L.DomUtil.setTransform(this._canvas, offset, scale);
+    },
+
+    _reset: function () {
+      var map = this._map, size = map.getSize(), p = this.options.padding;
+      var min = map.containerPointToLayerPoint(size.multiplyBy(-p)).round();
+      var full = size.multiplyBy(1 + 2 * p).round();
+      var r = global.devicePixelRatio || 1, cv = this._canvas;
+      this._center = map.getCenter(); this._zoom = map.getZoom();
+      this._min = min; this._size = full;
+      L.DomUtil.setPosition(cv, min);
+      cv.width = Math.round(full.x * r); cv.height = Math.round(full.y * r);
+      cv.style.width = full.x + "px"; cv.style.height = full.y + "px";
+      this._ctx.setTransform(r, 0, 0, r, 0, 0);
+      this._draw();
+    },
+
+    /* World pixels at zoom 0 to this canvas' pixels: k·xy − shift. */
+    _frame: function () {
+      var map = this._map, crs = map.options.crs;
+      var k = crs.scale(this._zoom) / crs.scale(0), org = map.getPixelOrigin();
+      return { k: k, sx: org.x + this._min.x, sy: org.y + this._min.y };
+    },
+
+    _draw: function () {
+      var ctx = this._ctx, fr = this._frame(), k = fr.k, sx = fr.sx, sy = fr.sy;
+      var w = this._size.x, h = this._size.y, xy = this._xy, box = this._box;
+      var d = this._d, styles = this._styles, start = this._start, feat = this._feat;
+      ctx.clearRect(0, 0, w, h);
+      ctx.lineCap = "round"; ctx.lineJoin = "round";
+      var seen = new Uint8Array(d.t.length), drawn = 0;
+      for (var c = 0; c < styles.length; c++) {
+        var st = styles[c];
+        ctx.beginPath();
+        for (var q = 0; q < feat.length; q++) {
+          var i = feat[q];
+          if ((d.k ? d.k[i] : 0) !== c) { continue; }
+          var pad = st.weight;
+          if (box[4 * q + 2] * k - sx < -pad || box[4 * q] * k - sx > w + pad ||
+              box[4 * q + 3] * k - sy < -pad || box[4 * q + 1] * k - sy > h + pad) { continue; }
+          if (!seen[i]) { seen[i] = 1; drawn += 1; }
+          var a = start[q], b = start[q + 1];
+          var lx = xy[2 * a] * k - sx, ly = xy[2 * a + 1] * k - sy;
+          ctx.moveTo(lx, ly);
+          for (var j = a + 1; j < b; j++) {
+            var px = xy[2 * j] * k - sx, py = xy[2 * j + 1] * k - sy;
+            if (j < b - 1 && Math.abs(px - lx) + Math.abs(py - ly) < 0.5) { continue; }
+            ctx.lineTo(px, py); lx = px; ly = py;
+          }
+        }
+        ctx.globalAlpha = st.opacity === undefined ? 1 : st.opacity;
+        ctx.strokeStyle = st.color; ctx.lineWidth = st.weight;
+        ctx.setLineDash(st.dashArray ? String(st.dashArray).split(/[ ,]+/).map(Number) : []);
+        ctx.stroke();
+      }
+      ctx.globalAlpha = 1;
+      this.drawnCount = drawn;
+    },
+
+    /* The feature whose line passes nearest to a container point, within the tolerance. */
+    featureAt: function (cp) {
+      var fr = this._frame(), k = fr.k, lp = this._map.containerPointToLayerPoint(cp);
+      var x = lp.x - this._min.x, y = lp.y - this._min.y;
+      var xy = this._xy, box = this._box, start = this._start, feat = this._feat;
+      var best = -1, bestD = Infinity, d = this._d;
+      for (var q = 0; q < feat.length; q++) {
+        var tol = this.options.tolerance + this._styles[d.k ? d.k[feat[q]] : 0].weight / 2;
+        if (box[4 * q] * k - fr.sx > x + tol || box[4 * q + 2] * k - fr.sx < x - tol ||
+            box[4 * q + 1] * k - fr.sy > y + tol || box[4 * q + 3] * k - fr.sy < y - tol) { continue; }
+        for (var j = start[q]; j < start[q + 1] - 1; j++) {
+          var dist = L.LineUtil.pointToSegmentDistance(L.point(x, y),
+            L.point(xy[2 * j] * k - fr.sx, xy[2 * j + 1] * k - fr.sy),
+            L.point(xy[2 * j + 2] * k - fr.sx, xy[2 * j + 3] * k - fr.sy));
+          if (dist <= tol && dist <= bestD) { bestD = dist; best = feat[q]; }
+        }
+      }
+      return best;
+    },
+
+    /* A feature's vertices as LatLngs, decoded from the payload (one array per part). */
+    latLngs: function (i) {
+      var d = this._d;
+      return d.g[i].map(function (str) { return decodePacked(str, d.o, d.s); });
+    },
+
+    openPopupOf: function (i, latlng) {
+      this._map.openPopup(L.popup({ maxWidth: 380 }).setLatLng(latlng).setContent(this._popup(i)));
+    },
+
+    _onClick: function (e) {
+      var i = this.featureAt(e.containerPoint);
+      if (i >= 0) { this.openPopupOf(i, e.latlng); }
+    },
+
+    _onMove: function (e) {
+      var i = this.featureAt(e.containerPoint), map = this._map;
+      map.getContainer().style.cursor = i >= 0 ? "pointer" : "";
+      if (i < 0) { this._onOut(); return; }
+      this._hoverTip.setLatLng(e.latlng);
+      if (i !== this._hover) { this._hoverTip.setContent(this._tip(i)); }
+      if (!map.hasLayer(this._hoverTip)) { map.openTooltip(this._hoverTip); }
+      this._hover = i;
+    },
+
+    _onOut: function () {
+      if (this._hover >= 0 && this._map) {
+        this._map.closeTooltip(this._hoverTip);
+        this._map.getContainer().style.cursor = "";
+      }
+      this._hover = -1;
+    }
+  }) : null;
+
   function row(label, value) {
     return "<tr><th>" + label + "</th><td>" + value + "</td></tr>";
   }
@@ -81,6 +270,26 @@
         c[1] = out;
       }
     });
+    function popupHtml(i) {
+      var h = "<div class='yp-popup'><div class='yp-popup-title'>" + d.title + "</div><table>";
+      if (d.k && d.clabel) { h += row(d.clabel, d.cl[d.k[i]]); }
+      for (var c = 0; c < d.cols.length; c++) {
+        var v = d.cols[c][1][i];
+        if (v !== null && v !== undefined) { h += row(d.cols[c][0], v); }
+      }
+      return h + "</table></div>";
+    }
+    function tipText(i) {
+      var parts = [];
+      if (d.tip >= 0 && d.cols[d.tip][1][i] !== null) { parts.push(d.cols[d.tip][1][i]); }
+      if (d.k) { parts.push(d.cl[d.k[i]]); } else { parts.push(d.title); }
+      return parts.join(" · ");
+    }
+    if (d.bulk && BulkLines) {
+      var bulk = new BulkLines(d, lineStyles, popupHtml, tipText);
+      state.layers[d.name] = { features: d.t.length, layers: 0, group: bulk, bulk: true };
+      return bulk;
+    }
     var o = d.o, s = d.s, layers = [];
     for (var i = 0; i < d.t.length; i++) {
       var t = d.t.charAt(i), g = d.g[i];
@@ -104,21 +313,9 @@
     else { for (var k = 0; k < layers.length; k++) { group.addLayer(layers[k]); } }
 
     if (d.interactive) {
-      group.bindPopup(function (layer) {
-        var i = layer._yi, h = "<div class='yp-popup'><div class='yp-popup-title'>" + d.title + "</div><table>";
-        if (d.k && d.clabel) { h += row(d.clabel, d.cl[d.k[i]]); }
-        for (var c = 0; c < d.cols.length; c++) {
-          var v = d.cols[c][1][i];
-          if (v !== null && v !== undefined) { h += row(d.cols[c][0], v); }
-        }
-        return h + "</table></div>";
-      }, { maxWidth: 380 });
-      group.bindTooltip(function (layer) {
-        var i = layer._yi, parts = [];
-        if (d.tip >= 0 && d.cols[d.tip][1][i] !== null) { parts.push(d.cols[d.tip][1][i]); }
-        if (d.k) { parts.push(d.cl[d.k[i]]); } else { parts.push(d.title); }
-        return parts.join(" · ");
-      }, { sticky: true, className: "yp-tip" });
+      group.bindPopup(function (layer) { return popupHtml(layer._yi); }, { maxWidth: 380 });
+      group.bindTooltip(function (layer) { return tipText(layer._yi); },
+        { sticky: true, className: "yp-tip" });
     }
     (d.labels || []).forEach(function (lb) {
       group.addLayer(L.tooltip({ permanent: true, direction: "center", className: "yp-label", interactive: false })
@@ -129,7 +326,8 @@
   };
 
   /* Count, per layer, the paths the canvas renderer holds and would paint now: layers in its
-   * draw list that survived clipping to the view (non-empty pixel parts). */
+   * draw list that survived clipping to the view (non-empty pixel parts); for a bulk layer,
+   * the features with a line in its canvas. */
   global.yangpuDrawn = function () {
     var map = state.map, counts = {}, drawn = {};
     var r = map && map.__yangpuCanvas;
@@ -140,8 +338,9 @@
       if (visible) { drawn[L.stamp(l)] = true; }
     }
     Object.keys(state.layers).forEach(function (name) {
-      var n = 0;
-      state.layers[name].group.eachLayer(function (l) { if (drawn[L.stamp(l)]) { n++; } });
+      var n = 0, rec = state.layers[name];
+      if (rec.bulk) { counts[name] = map.hasLayer(rec.group) ? rec.group.drawnCount : 0; return; }
+      rec.group.eachLayer(function (l) { if (drawn[L.stamp(l)]) { n++; } });
       counts[name] = n;
     });
     return counts;
