@@ -603,18 +603,18 @@ def tiled_fill(dem: np.ndarray, tile_size: int) -> np.ndarray:
         dem = dem.astype(np.float64)
     rows, cols = tile_windows(dem.shape, tile_size)
     extents = edge_extents(~np.isnan(dem))
-    floods = []
-    for r0, r1 in rows:
-        for c0, c1 in cols:
-            win = (slice(r0, r1), slice(c0, c1))
-            floods.append(flood_tile(dem[win], seeds_in_window(extents, win)))
-    spills = solve_spill(floods, rows, cols)
+    wins = [(slice(r0, r1), slice(c0, c1)) for r0, r1 in rows for c0, c1 in cols]
     out = np.empty_like(dem)
-    k = 0
-    for r0, r1 in rows:
-        for c0, c1 in cols:
-            win = (slice(r0, r1), slice(c0, c1))
-            out[win] = apply_spill(dem[win], floods[k], spills[k])
-            floods[k] = None
-            k += 1
+    labels, summaries = [], []
+    for win in wins:  # step 1: the tile-local fill goes straight into the output
+        f = flood_tile(dem[win], seeds_in_window(extents, win))
+        out[win] = f.filled
+        labels.append(f.labels)
+        summaries.append(f.summary())
+        del f
+    spills = solve_spill(summaries, rows, cols)
+    for k, win in enumerate(wins):  # step 3, in place
+        flood = TileFlood(out[win], labels[k], 0, summaries[k].outlet, summaries[k].edges, {})
+        out[win] = apply_spill(dem[win], flood, spills[k])
+        labels[k] = None
     return out
