@@ -3,12 +3,16 @@ the roads and residential compounds that lie in them.
 
 Method
 ------
-1. Fill the depressions with priority-flood (Barnes et al. 2014) — ``pysheds``'
-   ``Grid.fill_depressions``, 8-connected; water leaves the raster at its outer edge (the
-   first valid cell of each row and column).
-2. ``depth = filled − original``; cells deeper than ``min_depth_m`` (default 0.05 m) are
-   grouped, 8-connected, into depressions: area, maximum depth and storage volume
-   (Σ depth × cell area over those cells).
+1. Fill the depressions with priority-flood (Barnes et al. 2014; :mod:`.fill`, numba),
+   8-connected; water leaves the raster at its outer edge (the first and last valid cell
+   of each row and column). The filled surface is ``pysheds``' ``Grid.fill_depressions``'
+   value for value. Large rasters (``WaterloggingDefaults.tile_above_cells``) or a given
+   ``tile_size`` are filled tile by tile with the perimeter spill graph of Barnes (2016)
+   — the same surface exactly, whatever the tiles (see :mod:`.fill`).
+2. ``depth = filled − original`` on the raised cells only; cells deeper than
+   ``min_depth_m`` (default 0.05 m) are grouped, 8-connected, into depressions: area,
+   maximum depth and storage volume (Σ depth × cell area over those cells), computed from
+   those cells' labels rather than full-grid passes.
 3. Catchment: D8 flow directions (``pysheds``' ``flowdir``) on the DEM with sub-threshold
    pits filled and flats resolved (``resolve_flats``), depression cells made sinks; the
    catchment of a depression is its own area plus the flow accumulation (``pysheds``'
