@@ -58,7 +58,7 @@ __all__ = [
 
 
 #: Literal defaults of the tiling (the CLI repeats them; a test keeps them equal).
-TILE_ABOVE_CELLS = 40_000_000
+TILE_ABOVE_CELLS = 100_000_000
 TILE_SIZE = 4096
 
 
@@ -79,14 +79,16 @@ class WaterloggingDefaults(TopicDefaults):
         "unit": "m²", "source": "default: every depression is reported"})
     #: Rasters larger than this are filled tile by tile when no tile size is given.
     tile_above_cells: int = field(default=TILE_ABOVE_CELLS, metadata={
-        "unit": "cells", "source": "measured (benchmarks/README_waterlogging.md): untiled is "
-        "one pass and fastest; tiles bound the fill's queues and are the unit of windowed "
-        "and parallel runs, worth it on rasters this large"})
+        "unit": "cells", "source": "measured (benchmarks/README_waterlogging.md): at 30 M "
+        "cells the tiled fill took 1.7× the untiled one with no lower peak memory, so "
+        "rasters are tiled only when this large, where the untiled fill's queues (up to "
+        "12 bytes a cell) start to matter; tiles are also the unit of windowed and "
+        "parallel runs"})
     #: Tile side of a tiled fill.
     tile_size: int = field(default=TILE_SIZE, metadata={
-        "unit": "cells", "source": "measured: tiles of this side keep the spill graph "
-        "small (a few labels per perimeter cell) and each tile's work in the CPU cache "
-        "range; results do not depend on it"})
+        "unit": "cells", "source": "assumed: 4096² tiles (64 MB of float32) keep the "
+        "spill graph small (one label per perimeter cell, ≈16 k a tile) and a tile's "
+        "memory modest; results do not depend on it"})
 
 
 WATERLOGGING_DEFAULTS = WaterloggingDefaults()

@@ -30,7 +30,7 @@ __all__ = ["road_condition", "water_quality", "waterlogging"]
 #: ``RoadConditionDefaults`` (kept equal by a test; literal here so ``--help`` stays fast).
 MIN_DEPTH_M = 0.05
 MIN_AREA_M2 = 0.0
-TILE_ABOVE_CELLS = 40_000_000
+TILE_ABOVE_CELLS = 100_000_000
 TILE_SIZE = 4096
 TARGET_CLASS = "III"
 TARGET_RATE = 0.95
