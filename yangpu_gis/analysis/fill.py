@@ -429,7 +429,7 @@ class TileFlood:
 
 
 def flood_tile(dem: np.ndarray, seeds: np.ndarray) -> TileFlood:
-    """Fill one tile from its perimeter with watershed labels (Barnes 2016, step 1).
+    """Fill one tile from its perimeter with watershed labels (step 2 of the module doc).
 
     Parameters
     ----------
@@ -512,7 +512,7 @@ def _cross_pairs(la, za, lb, zb):
 
 
 def solve_spill(floods: list[TileFlood], rows, cols) -> list[np.ndarray]:
-    """Global spill level of every tile's labels (Barnes 2016, step 2).
+    """Global spill level of every tile's labels (step 3 of the module docstring).
 
     Parameters
     ----------
@@ -579,7 +579,7 @@ def solve_spill(floods: list[TileFlood], rows, cols) -> list[np.ndarray]:
 
 
 def apply_spill(dem: np.ndarray, flood: TileFlood, spill: np.ndarray) -> np.ndarray:
-    """The tile's final fill: ``max(tile fill, spill[label])`` (Barnes 2016, step 3).
+    """The tile's final fill: ``max(tile fill, spill[label])`` (step 4 of the module docstring).
 
     Cells whose label has no path to an outlet (cut off by nodata) and unreached cells
     keep their elevation, as in pysheds.
