@@ -2,15 +2,25 @@
 
 Usage::
 
-    python benchmarks/bench_waterlogging.py --cells 60e6      # the issue's scale
-    python benchmarks/bench_waterlogging.py --cells 15e6      # what fits a small machine
+    python benchmarks/bench_waterlogging.py --cells 30e6      # the issue's memory goal
+    python benchmarks/bench_waterlogging.py --cells 4e6       # quick
 
-The 1 m DEM is the 10 m demo DEM (:mod:`yangpu_gis.datasets.demo.raster`) resampled bilinearly to
-1 m over a window centred on the district, with 2 cm of seeded noise (so the fill has
-real work: many tiny pits), and the demo road network and compounds. Each step is timed;
-peak memory is the process's maximum resident set size. The fill step is timed twice:
-``find_depressions``' fill (our wrapper) and ``pysheds``' ``Grid.fill_depressions`` called
-plainly, to show the wrapper's overhead ratio.
+The 1 m DEM is the 10 m demo DEM (:mod:`yangpu_gis.datasets.demo.raster`) resampled
+bilinearly to 1 m over a window centred on the district, with 2 cm of seeded noise (so the
+fill has real work: many tiny pits), and the demo road network and compounds. The DEM and
+layers are made once and saved to a temporary folder; each measured step then runs in its
+own fresh process (so its peak resident memory is its own), one after the other:
+
+* ``pysheds_fill`` — ``pysheds``' ``Grid.fill_depressions`` called plainly (the reference);
+* ``fill`` / ``fill_tiled`` — our priority-flood, untiled and tiled;
+* ``analysis`` / ``analysis_tiled`` — the whole ``analyze_waterlogging()`` (fill,
+  depressions, catchments, polygons, roads and compounds), untiled and tiled.
+
+Each child reports its wall time (the step only, not loading its inputs) and its peak RSS
+(``ru_maxrss``, which includes the loaded DEM and the imports). Times are ratios against
+``pysheds_fill`` measured in the same run. Importing pysheds (it compiles with numba,
+≈ 10 s) is timed apart, as ``pysheds_import_s``, in the steps that use it (the plain fill,
+and the analysis's catchments), and left out of the step times.
 """
 
 from __future__ import annotations
@@ -18,9 +28,15 @@ from __future__ import annotations
 import argparse
 import json
 import resource
+import subprocess
+import sys
+import tempfile
 import time
+from pathlib import Path
 
 import numpy as np
+
+STEPS = ("pysheds_fill", "fill", "fill_tiled", "analysis", "analysis_tiled")
 
 
 def _rss_mb() -> float:
@@ -52,48 +68,109 @@ def make_dem(cells: float, seed: int = 1):
     return fine, t, coarse.crs, layers
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--cells", type=float, default=60e6)
-    ap.add_argument("--skip-plain", action="store_true")
-    args = ap.parse_args()
-    out: dict = {"cells_requested": args.cells}
-    t0 = time.perf_counter()
-    dem, t, crs, layers = make_dem(args.cells)
-    out["shape"] = dem.shape
-    out["cells"] = int(dem.size)
-    out["generate_s"] = round(time.perf_counter() - t0, 1)
+def child(step: str, folder: Path, tile_size: int) -> dict:
+    """Run one step on the saved inputs; return its time and peak memory."""
+    import geopandas as gpd
+    from affine import Affine
 
-    from yangpu_gis.analysis import waterlogging as wl
+    meta = json.loads((folder / "meta.json").read_text())
+    t = Affine(*meta["transform"])
+    dem = np.load(folder / "dem.npy")
+    out: dict = {"step": step}
+    if step != "fill" and step != "fill_tiled":  # pysheds compiles with numba on import
+        t0 = time.perf_counter()
+        import pysheds.grid  # noqa: F401
 
-    if not args.skip_plain:
+        out["pysheds_import_s"] = round(time.perf_counter() - t0, 1)
+    if step == "pysheds_fill":
         from pysheds.grid import Grid
         from pysheds.sview import Raster, ViewFinder
 
-        wl._numpy_compat()
+        if not hasattr(np, "in1d"):
+            np.in1d = np.isin  # pysheds 0.5 with NumPy ≥ 2.4
         vf = ViewFinder(affine=t, shape=dem.shape, nodata=np.nan)
         r = Raster(dem.astype(np.float64), viewfinder=vf)
         t0 = time.perf_counter()
-        plain = np.asarray(Grid(viewfinder=vf).fill_depressions(r))
-        out["fill_plain_pysheds_s"] = round(time.perf_counter() - t0, 1)
-        del r
-    t0 = time.perf_counter()
-    filled = wl.fill_depressions(dem, t)
-    out["fill_wrapper_s"] = round(time.perf_counter() - t0, 1)
-    if not args.skip_plain:
-        out["fill_ratio_wrapper_vs_plain"] = round(out["fill_wrapper_s"] /
-                                                  max(out["fill_plain_pysheds_s"], 1e-9), 3)
-        out["fill_equal_plain"] = bool(np.array_equal(filled, plain))
-        del plain
-    del filled
-    from yangpu_gis.rasters import RasterData
+        filled = np.asarray(Grid(viewfinder=vf).fill_depressions(r))
+        out["s"] = time.perf_counter() - t0
+        np.save(folder / "pysheds_filled.npy", filled.astype(np.float32))
+    elif step in ("fill", "fill_tiled"):
+        from yangpu_gis.analysis.fill import priority_flood, tiled_fill
 
-    t0 = time.perf_counter()
-    rep = wl.analyze_waterlogging(RasterData(dem, t, crs), layers["roads"],
-                                  layers["residential_compounds"], min_area_m2=10)
-    out["waterlogging_total_s"] = round(time.perf_counter() - t0, 1)
-    out["summary"] = rep.summary()
+        priority_flood(np.ones((3, 3), np.float32))  # numba: load the compiled code first
+        tiled_fill(np.ones((3, 3), np.float32), 2)
+        t0 = time.perf_counter()
+        filled = priority_flood(dem) if step == "fill" else tiled_fill(dem, tile_size)
+        out["s"] = time.perf_counter() - t0
+        out["peak_rss_mb_before_check"] = round(_rss_mb())
+        ref = folder / "pysheds_filled.npy"
+        if ref.exists():
+            out["equal_pysheds"] = bool(np.array_equal(filled, np.load(ref), equal_nan=True))
+    else:
+        from yangpu_gis.analysis import waterlogging as wl
+        from yangpu_gis.rasters import RasterData
+
+        roads = gpd.read_parquet(folder / "roads.parquet")
+        compounds = gpd.read_parquet(folder / "compounds.parquet")
+        wl.fill_depressions(np.ones((3, 3), np.float32), tile_size=2)
+        t0 = time.perf_counter()
+        rep = wl.analyze_waterlogging(RasterData(dem, t, meta["crs"]), roads, compounds,
+                                      min_area_m2=10,
+                                      tile_size=tile_size if step == "analysis_tiled" else 0)
+        out["s"] = time.perf_counter() - t0
+        out["summary"] = rep.summary()
+        for name, table in rep.tables().items():
+            table.to_csv(folder / f"{step}_{name}.csv", index=False)
+    out["s"] = round(out["s"], 1)
     out["peak_rss_mb"] = round(_rss_mb())
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--cells", type=float, default=30e6)
+    ap.add_argument("--tile-size", type=int, default=None)
+    ap.add_argument("--steps", default=",".join(STEPS))
+    ap.add_argument("--child", default=None, help=argparse.SUPPRESS)
+    ap.add_argument("--folder", default=None, help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    from yangpu_gis.analysis.waterlogging import WATERLOGGING_DEFAULTS
+
+    tile = args.tile_size or WATERLOGGING_DEFAULTS.tile_size
+    if args.child:
+        print(json.dumps(child(args.child, Path(args.folder), tile)))
+        return
+    out: dict = {"cells_requested": args.cells, "tile_size": tile}
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        t0 = time.perf_counter()
+        dem, t, crs, layers = make_dem(args.cells)
+        np.save(folder / "dem.npy", dem)
+        layers["roads"].to_parquet(folder / "roads.parquet")
+        layers["residential_compounds"].to_parquet(folder / "compounds.parquet")
+        (folder / "meta.json").write_text(json.dumps({"transform": list(t)[:6],
+                                                      "crs": crs.to_string()}))
+        out["shape"] = dem.shape
+        out["cells"] = int(dem.size)
+        out["generate_s"] = round(time.perf_counter() - t0, 1)
+        del dem, layers
+        for step in args.steps.split(","):
+            proc = subprocess.run([sys.executable, __file__, "--child", step, "--folder", tmp,
+                                   "--tile-size", str(tile)], capture_output=True, text=True)
+            if proc.returncode:
+                out[step] = {"error": proc.stderr[-2000:]}
+                continue
+            out[step] = json.loads(proc.stdout.strip().splitlines()[-1])
+            print(step, out[step], file=sys.stderr, flush=True)
+        if "analysis" in out and "analysis_tiled" in out:
+            out["analysis_tables_identical"] = all(
+                (folder / f"analysis_{n}.csv").read_bytes()
+                == (folder / f"analysis_tiled_{n}.csv").read_bytes()
+                for n in ("depressions", "roads_at_risk", "compounds_at_risk"))
+    ref = out.get("pysheds_fill", {}).get("s")
+    if ref:
+        out["time_ratio_vs_pysheds_fill"] = {
+            s: round(out[s]["s"] / ref, 3) for s in STEPS if s in out and "s" in out[s]}
     print(json.dumps(out, ensure_ascii=False, indent=1, default=str))
 
 

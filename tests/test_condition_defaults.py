@@ -14,6 +14,8 @@ from yangpu_gis.runs.condition import run_road_condition, run_water_quality, run
 def test_cli_option_defaults_equal_the_defaults_objects():
     assert condition.MIN_DEPTH_M == WATERLOGGING_DEFAULTS.min_depth_m == 0.05
     assert condition.MIN_AREA_M2 == WATERLOGGING_DEFAULTS.min_area_m2 == 0.0
+    assert condition.TILE_ABOVE_CELLS == WATERLOGGING_DEFAULTS.tile_above_cells
+    assert condition.TILE_SIZE == WATERLOGGING_DEFAULTS.tile_size
     assert condition.TARGET_CLASS == WATER_QUALITY_DEFAULTS.target_class == "III"
     assert condition.TARGET_RATE == ROAD_CONDITION_DEFAULTS.target_rate == TARGET_GOOD_RATE
 

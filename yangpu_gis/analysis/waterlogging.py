@@ -3,12 +3,16 @@ the roads and residential compounds that lie in them.
 
 Method
 ------
-1. Fill the depressions with priority-flood (Barnes et al. 2014) — ``pysheds``'
-   ``Grid.fill_depressions``, 8-connected; water leaves the raster at its outer edge (the
-   first valid cell of each row and column).
-2. ``depth = filled − original``; cells deeper than ``min_depth_m`` (default 0.05 m) are
-   grouped, 8-connected, into depressions: area, maximum depth and storage volume
-   (Σ depth × cell area over those cells).
+1. Fill the depressions with priority-flood (Barnes et al. 2014; :mod:`.fill`, numba),
+   8-connected; water leaves the raster at its outer edge (the first and last valid cell
+   of each row and column). The filled surface is ``pysheds``' ``Grid.fill_depressions``'
+   value for value. Large rasters (``WaterloggingDefaults.tile_above_cells``) or a given
+   ``tile_size`` are filled tile by tile with the perimeter spill graph of Barnes (2016)
+   — the same surface exactly, whatever the tiles (see :mod:`.fill`).
+2. ``depth = filled − original`` on the raised cells only; cells deeper than
+   ``min_depth_m`` (default 0.05 m) are grouped, 8-connected, into depressions: area,
+   maximum depth and storage volume (Σ depth × cell area over those cells), computed from
+   those cells' labels rather than full-grid passes.
 3. Catchment: D8 flow directions (``pysheds``' ``flowdir``) on the DEM with sub-threshold
    pits filled and flats resolved (``resolve_flats``), depression cells made sinks; the
    catchment of a depression is its own area plus the flow accumulation (``pysheds``'
@@ -35,6 +39,7 @@ from scipy import ndimage
 from ..errors import ValidationError
 from ..rasters.data import RasterData
 from .defaults import TopicDefaults
+from .fill import priority_flood, tiled_fill
 from .inputs import metric, require_columns
 from .result import AnalysisResult, parameters_frame
 
@@ -48,7 +53,13 @@ __all__ = [
     "fill_depressions",
     "find_depressions",
     "roads_at_risk",
+    "tile_size_for",
 ]
+
+
+#: Literal defaults of the tiling (the CLI repeats them; a test keeps them equal).
+TILE_ABOVE_CELLS = 100_000_000
+TILE_SIZE = 4096
 
 
 @dataclass(frozen=True)
@@ -66,6 +77,18 @@ class WaterloggingDefaults(TopicDefaults):
     #: Smallest depression reported.
     min_area_m2: float = field(default=0.0, metadata={
         "unit": "m²", "source": "default: every depression is reported"})
+    #: Rasters larger than this are filled tile by tile when no tile size is given.
+    tile_above_cells: int = field(default=TILE_ABOVE_CELLS, metadata={
+        "unit": "cells", "source": "measured (benchmarks/README_waterlogging.md): at 30 M "
+        "cells the tiled fill took 1.7× the untiled one with no lower peak memory, so "
+        "rasters are tiled only when this large, where the untiled fill's queues (up to "
+        "12 bytes a cell) start to matter; tiles are also the unit of windowed and "
+        "parallel runs"})
+    #: Tile side of a tiled fill.
+    tile_size: int = field(default=TILE_SIZE, metadata={
+        "unit": "cells", "source": "assumed: 4096² tiles (64 MB of float32) keep the "
+        "spill graph small (one label per perimeter cell, ≈16 k a tile) and a tile's "
+        "memory modest; results do not depend on it"})
 
 
 WATERLOGGING_DEFAULTS = WaterloggingDefaults()
@@ -98,26 +121,42 @@ def _raster(values: np.ndarray, vf, nodata=np.nan):
                                                 nodata=nodata, crs=vf.crs))
 
 
-def fill_depressions(dem: np.ndarray, transform: Affine | None = None) -> np.ndarray:
-    """Priority-flood fill of every depression (``pysheds``), NaN for nodata.
+def fill_depressions(dem: np.ndarray, transform: Affine | None = None, *,
+                     tile_size: int | None = None) -> np.ndarray:
+    """Priority-flood fill of every depression, NaN for nodata (:mod:`.fill`).
+
+    Equal value for value to ``pysheds``' ``Grid.fill_depressions`` (the tests check it).
 
     Parameters
     ----------
     dem : numpy.ndarray
         2-D elevations; NaN is nodata.
     transform : affine.Affine, optional
-        Its transform (only passed through to pysheds).
+        Unused (kept for callers of the former pysheds wrapper).
+    tile_size : int, optional
+        Fill tile by tile (Barnes 2016) with tiles of this side in cells; ``None``:
+        :func:`tile_size_for` the raster.
 
     Returns
     -------
     numpy.ndarray
-        float64 filled elevations (≥ ``dem``), NaN where ``dem`` is NaN.
+        Filled elevations (≥ ``dem``) of ``dem``'s dtype (float32 or float64; other
+        dtypes become float64), NaN where ``dem`` is NaN.
     """
-    grid, vf = _grid(dem.shape, transform or Affine.identity())
-    filled = np.asarray(grid.fill_depressions(_raster(dem.astype(np.float64), vf)),
-                        dtype=np.float64)
-    filled[np.isnan(dem)] = np.nan
-    return filled
+    if dem.dtype not in (np.float32, np.float64):
+        dem = dem.astype(np.float64)
+    tile = tile_size_for(dem.shape) if tile_size is None else tile_size
+    if tile and tile < max(dem.shape):
+        return tiled_fill(dem, tile)
+    return priority_flood(dem)
+
+
+def tile_size_for(shape: tuple[int, int]) -> int:
+    """The tile side used when none is given: 0 (untiled) up to
+    ``WaterloggingDefaults.tile_above_cells`` cells, else ``WaterloggingDefaults.tile_size``."""
+    if shape[0] * shape[1] <= WATERLOGGING_DEFAULTS.tile_above_cells:
+        return 0
+    return WATERLOGGING_DEFAULTS.tile_size
 
 
 @dataclass
@@ -195,6 +234,7 @@ def find_depressions(
     min_area_m2: float = WATERLOGGING_DEFAULTS.min_area_m2,
     catchments: bool = True,
     crs: object = None,
+    tile_size: int | None = None,
 ) -> DepressionResult:
     """Fill, measure and group the depressions of a DEM.
 
@@ -212,6 +252,9 @@ def find_depressions(
         Compute each depression's catchment (flow accumulation).
     crs : optional
         CRS, kept for :meth:`DepressionResult.polygons`.
+    tile_size : int, optional
+        Tile side (cells) of a tiled fill, 0 untiled; default :func:`tile_size_for`.
+        The results do not depend on it.
 
     Returns
     -------
@@ -228,21 +271,34 @@ def find_depressions(
     if abs(abs(transform.a) - abs(transform.e)) > 1e-9 * abs(transform.a) or transform.b or transform.d:
         raise ValidationError("the DEM needs square, north-up cells",
                               hint="load it into the registry (it is warped to such a grid)")
-    dem = dem.astype(np.float64)
-    filled = fill_depressions(dem, transform)
-    depth = np.nan_to_num(filled - dem, nan=0.0)
-    in_dep = depth > min_depth_m
+    if dem.dtype not in (np.float32, np.float64):
+        dem = dem.astype(np.float64)
+    filled = fill_depressions(dem, transform, tile_size=tile_size)
+    # only raised cells can be in a depression: depths (float64, as pysheds' float64 fill
+    # minus the DEM) and all statistics come from them, not from full-grid passes
+    raised = np.flatnonzero(filled > dem)
+    depth_v = filled.ravel()[raised].astype(np.float64) - dem.ravel()[raised].astype(np.float64)
+    keep = depth_v > min_depth_m
+    cells_i, depth_v = raised[keep], depth_v[keep]
+    del raised, keep
+    in_dep = np.zeros(dem.shape, dtype=bool)
+    in_dep.ravel()[cells_i] = True
     labels, n = ndimage.label(in_dep, structure=np.ones((3, 3), bool))
+    lab_v = labels.ravel()[cells_i]
     cell = abs(transform.a * transform.e)
     idx = np.arange(1, n + 1)
-    cells = np.bincount(labels.ravel(), minlength=n + 1)[1:]
-    vol = np.bincount(labels.ravel(), weights=np.where(in_dep, depth, 0).ravel(),
-                      minlength=n + 1)[1:] * cell
-    maxd = ndimage.maximum(depth, labels, idx) if n else np.array([])
-    spill = ndimage.maximum(np.nan_to_num(filled), labels, idx) if n else np.array([])
-    deepest = ndimage.maximum_position(depth, labels, idx) if n else []
+    cells = np.bincount(lab_v, minlength=n + 1)[1:]
+    vol = np.bincount(lab_v, weights=depth_v, minlength=n + 1)[1:] * cell
+    # deepest cell of each depression: the first in raster order (ndimage.maximum_position)
+    order = np.lexsort((cells_i, -depth_v, lab_v))
+    first = order[np.r_[True, lab_v[order][1:] != lab_v[order][:-1]]] if n else order[:0]
+    maxd = depth_v[first]
+    spill = np.full(n + 1, -np.inf)
+    np.maximum.at(spill, lab_v, filled.ravel()[cells_i].astype(np.float64))
+    spill = spill[1:]
+    deepest = np.divmod(cells_i[first], dem.shape[1])
     xy = [(transform.c + (c + 0.5) * transform.a, transform.f + (r + 0.5) * transform.e)
-          for r, c in deepest]
+          for r, c in zip(*deepest, strict=True)]
     table = pd.DataFrame({
         "depression_id": idx.astype(np.int64),
         "area_m2": cells * cell,
@@ -263,8 +319,12 @@ def find_depressions(
         labels = remap[labels]
         table = table[keep].assign(depression_id=np.arange(1, int(keep.sum()) + 1))
         table = table.reset_index(drop=True)
-    depth32 = np.where(labels > 0, depth, 0).astype(np.float32)
-    return DepressionResult(table, labels.astype(np.int32), depth32, filled, transform, crs)
+        kept = labels.ravel()[cells_i] > 0
+        cells_i, depth_v = cells_i[kept], depth_v[kept]
+    depth32 = np.zeros(dem.shape, dtype=np.float32)
+    depth32.ravel()[cells_i] = depth_v
+    return DepressionResult(table, labels.astype(np.int32, copy=False), depth32, filled,
+                            transform, crs)
 
 
 def _sample(depth: np.ndarray, transform: Affine, x: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -395,6 +455,7 @@ def analyze_waterlogging(
     *,
     min_depth_m: float = WATERLOGGING_DEFAULTS.min_depth_m,
     min_area_m2: float = WATERLOGGING_DEFAULTS.min_area_m2,
+    tile_size: int | None = None,
 ) -> WaterloggingResult:
     """Depressions of a DEM and the roads and compounds at risk of waterlogging.
 
@@ -408,6 +469,10 @@ def analyze_waterlogging(
         Fill depth above which a cell is in a depression (default 0.05 m).
     min_area_m2 : float
         Smallest depression reported (default all).
+    tile_size : int, optional
+        Fill tile by tile with tiles of this side (cells); 0 untiled; default untiled up
+        to ``WaterloggingDefaults.tile_above_cells`` cells, else tiles of
+        ``WaterloggingDefaults.tile_size``. Every output is the same whatever the tiles.
 
     Returns
     -------
@@ -434,8 +499,12 @@ def analyze_waterlogging(
     if has_compounds:
         require_columns(compounds, ("compound_id",), "residential compounds")
         metric(compounds, "residential compounds")
+    tile = tile_size_for(dem.values.shape) if tile_size is None else int(tile_size)
+    if tile < 0 or tile == 1:
+        raise ValidationError(f"tile size {tile} is not valid",
+                              hint="give 0 (untiled) or a side of at least 2 cells")
     res = find_depressions(dem.values, dem.transform, min_depth_m=min_depth_m,
-                           min_area_m2=min_area_m2, crs=dem.crs)
+                           min_area_m2=min_area_m2, crs=dem.crs, tile_size=tile)
     polys = res.polygons()
     empty_r = gpd.GeoDataFrame(columns=["road_id", "depression_id", "length_m", "max_depth_m",
                                         "geometry"], geometry="geometry", crs=dem.crs)
@@ -456,5 +525,6 @@ def analyze_waterlogging(
         "resolution_m": float(dem.transform.a),
     }
     return WaterloggingResult(polys, r, c, res,
-                              parameters={"min_depth_m": min_depth_m, "min_area_m2": min_area_m2},
+                              parameters={"min_depth_m": min_depth_m, "min_area_m2": min_area_m2,
+                                          "tile_size": tile},
                               figures=summary)

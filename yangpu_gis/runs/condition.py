@@ -24,6 +24,7 @@ __all__ = ["run_road_condition", "run_water_quality", "run_waterlogging",
 def run_waterlogging(registry, out_dir: str | Path | None = None, *, layer: str = "dem",
                      min_depth_m: float = WATERLOGGING_DEFAULTS.min_depth_m,
                      min_area_m2: float = WATERLOGGING_DEFAULTS.min_area_m2,
+                     tile_size: int | None = None,
                      offline: bool = True, map_name: str = "waterlogging.html") -> Run:
     """Read the DEM and layers, find depressions and what lies in them, write the outputs.
 
@@ -35,7 +36,7 @@ def run_waterlogging(registry, out_dir: str | Path | None = None, *, layer: str 
         Output folder [default ``waterlogging_out``].
     layer : str
         Elevation raster layer.
-    min_depth_m, min_area_m2
+    min_depth_m, min_area_m2, tile_size
         See :func:`~yangpu_gis.analysis.waterlogging.analyze_waterlogging`.
     offline : bool
         Self-contained map (default) or CDN scripts and web tiles.
@@ -49,7 +50,8 @@ def run_waterlogging(registry, out_dir: str | Path | None = None, *, layer: str 
     frames = registry.read_layers("roads", "residential_compounds", "subdistricts")
     data_date = registry.data_date()
     result = analyze_waterlogging(dem, frames["roads"], frames["residential_compounds"],
-                                  min_depth_m=min_depth_m, min_area_m2=min_area_m2)
+                                  min_depth_m=min_depth_m, min_area_m2=min_area_m2,
+                                  tile_size=tile_size)
 
     def draw():
         from ..maps.condition import waterlogging_map

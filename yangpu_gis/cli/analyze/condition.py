@@ -30,6 +30,8 @@ __all__ = ["road_condition", "water_quality", "waterlogging"]
 #: ``RoadConditionDefaults`` (kept equal by a test; literal here so ``--help`` stays fast).
 MIN_DEPTH_M = 0.05
 MIN_AREA_M2 = 0.0
+TILE_ABOVE_CELLS = 100_000_000
+TILE_SIZE = 4096
 TARGET_CLASS = "III"
 TARGET_RATE = 0.95
 
@@ -42,6 +44,7 @@ def waterlogging(
     layer: Annotated[str, typer.Option(help="Elevation raster layer.")] = "dem",
     min_depth_m: Annotated[float, typer.Option("--min-depth-m", help="Fill depth (m) above which a cell is in a depression.")] = MIN_DEPTH_M,
     min_area_m2: Annotated[float, typer.Option("--min-area-m2", help="Smallest depression reported (m²).")] = MIN_AREA_M2,
+    tile_size: Annotated[int | None, typer.Option("--tile-size", help=f"Fill tile by tile, tiles of N × N cells (0: untiled) [default: untiled up to {TILE_ABOVE_CELLS:,} cells, else {TILE_SIZE}]; the results do not depend on it.")] = None,
     offline: OfflineOpt = True,
     as_json: JsonOpt = False,
 ) -> None:
@@ -49,7 +52,8 @@ def waterlogging(
     with errors_to_exit(as_json):
         with open_cli_registry(registry, as_of=as_of, district=district) as reg:
             run = runs.run_waterlogging(reg, out_dir, layer=layer, min_depth_m=min_depth_m,
-                                        min_area_m2=min_area_m2, offline=offline)
+                                        min_area_m2=min_area_m2, tile_size=tile_size,
+                                        offline=offline)
         if as_json:
             print_json(run.summary())
             return
