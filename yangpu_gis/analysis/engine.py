@@ -30,7 +30,7 @@ from typing import Any
 
 from ..errors import ValidationError
 
-__all__ = ["EXTRA_HINT", "Strip", "dask_client", "default_partitions", "parse_scheduler",
+__all__ = ["EXTRA_HINT", "Strip", "check_scheduler", "dask_client", "default_partitions", "parse_scheduler",
            "run_tasks", "strips"]
 
 #: How to get dask when it is missing.
@@ -62,6 +62,19 @@ def parse_scheduler(value: str) -> tuple[str, int | None]:
         return "address", None
     raise ValidationError(f"unknown scheduler {value!r}",
                           hint="local, local:N (N workers) or tcp://HOST:PORT")
+
+
+def check_scheduler(scheduler: Any) -> None:
+    """Refuse, before any work, a scheduler string that is unknown or that needs a missing dask.
+
+    Raises
+    ------
+    ValidationError
+        As :func:`parse_scheduler`, or dask.distributed missing (hint: the ``city`` extra).
+    """
+    if isinstance(scheduler, str):
+        parse_scheduler(scheduler)
+        _import_distributed()
 
 
 def _import_distributed():
