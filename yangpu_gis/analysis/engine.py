@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import os
 import re
+from contextvars import ContextVar
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -30,7 +31,7 @@ from typing import Any
 
 from ..errors import ValidationError
 
-__all__ = ["EXTRA_HINT", "Strip", "check_scheduler", "dask_client", "default_partitions", "parse_scheduler",
+__all__ = ["EXTRA_HINT", "Strip", "active_client", "check_scheduler", "dask_client", "default_partitions", "parse_scheduler",
            "run_tasks", "strips"]
 
 #: How to get dask when it is missing.
@@ -102,7 +103,11 @@ def dask_client(scheduler: Any) -> Iterator[Any]:
         yield None
         return
     if not isinstance(scheduler, str):
-        yield scheduler  # a Client given by the caller: theirs to close
+        token = _ACTIVE.set(scheduler)
+        try:
+            yield scheduler  # a Client given by the caller: theirs to close
+        finally:
+            _ACTIVE.reset(token)
         return
     kind, n = parse_scheduler(scheduler)
     distributed = _import_distributed()
@@ -112,7 +117,11 @@ def dask_client(scheduler: Any) -> Iterator[Any]:
                                            processes=True, dashboard_address=None)
         try:
             with distributed.Client(cluster) as client:
-                yield client
+                token = _ACTIVE.set(client)
+                try:
+                    yield client
+                finally:
+                    _ACTIVE.reset(token)
         finally:
             cluster.close()
         return
@@ -123,7 +132,23 @@ def dask_client(scheduler: Any) -> Iterator[Any]:
                               hint="start one with `dask scheduler` and workers with "
                               "`dask worker ADDRESS`, or use --scheduler local") from None
     with client:
-        yield client
+        token = _ACTIVE.set(client)
+        try:
+            yield client
+        finally:
+            _ACTIVE.reset(token)
+
+
+_ACTIVE: ContextVar[Any] = ContextVar("yangpu_gis_dask_client", default=None)
+
+
+def active_client() -> Any:
+    """The client of the innermost :func:`dask_client` block of an analysis (None outside).
+
+    For the steps deep inside a topic (coverage's point tests) that a whole preset reaches
+    without a ``client=`` keyword at every level.
+    """
+    return _ACTIVE.get()
 
 
 def run_tasks(client: Any, func: Callable[..., Any], payloads: Sequence[tuple]) -> list[Any]:
