@@ -114,7 +114,7 @@ def dask_client(scheduler: Any) -> Iterator[Any]:
     if kind == "local":
         workers = n or os.cpu_count() or 1
         cluster = distributed.LocalCluster(n_workers=workers, threads_per_worker=1,
-                                           processes=True, dashboard_address=None)
+                                           processes=True, dashboard_address=":0")
         try:
             with distributed.Client(cluster) as client:
                 token = _ACTIVE.set(client)
