@@ -23,9 +23,9 @@ from __future__ import annotations
 
 import os
 import re
-from contextvars import ContextVar
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 

@@ -10,6 +10,7 @@ from typing import Any
 import geopandas as gpd
 
 from .. import settings
+from ..analysis.engine import check_scheduler
 from ..analysis.excavation import (
     EXCAVATION_DEFAULTS,
     PermitCheck,
@@ -18,7 +19,6 @@ from ..analysis.excavation import (
     gas_clearances,
     moratorium_windows,
 )
-from ..analysis.engine import check_scheduler
 from ..errors import ValidationError
 from ..io.application import read_application
 from .writer import Run, default_out, write_result
