@@ -239,3 +239,16 @@ def test_points_covered_with_a_client(client):
     want = points_covered(points, pg, s, float(s.max()))
     assert 0 < want.sum() < len(want)
     np.testing.assert_array_equal(_distributed_points_covered(points, pg, s, client), want)
+
+
+def test_the_three_commands_offer_scheduler_and_help_names_the_extra():
+    import typer.main
+
+    from yangpu_gis.cli import app
+
+    analyze = typer.main.get_command(app).commands["analyze"]
+    offering = sorted(name for name, cmd in analyze.commands.items()
+                      if any("--scheduler" in p.opts for p in cmd.params))
+    assert offering == ["complaints", "coverage", "excavation"]
+    run = run_cli("analyze", "complaints", "--help")
+    assert "--scheduler" in run.stdout and "yangpu_gis[city]" in run.stdout, run
