@@ -220,7 +220,8 @@ def strips(minx: Any, maxx: Any, *, parts: int, halo: float) -> list[Strip]:
     parts = max(1, min(int(parts), len(order) or 1))
     chunks = np.array_split(order, parts)
     # the halo search: rows sorted by minx; a row reaching x >= lo starts at >= lo - width
-    by_min = order[np.argsort(minx[order], kind="stable")]
+    same = minx is maxx or np.array_equal(minx, maxx, equal_nan=True)  # points: one sort
+    by_min = order if same else order[np.argsort(minx[order], kind="stable")]
     sorted_min = minx[by_min]
     width = float((maxx[order] - minx[order]).max()) if len(order) else 0.0
     owner = np.full(n, -1, dtype=np.int64)

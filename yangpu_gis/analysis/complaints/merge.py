@@ -116,10 +116,13 @@ def _pairs_of(x: np.ndarray, y: np.ndarray, t: np.ndarray, codes: np.ndarray, t0
     return np.concatenate(out).astype(np.int64)
 
 
-def _strip_pairs(arrays: tuple, rows: np.ndarray, n_owned: int, t0: int, distance_m: float,
+def _strip_pairs(arrays: tuple, n_owned: int, t0: int, distance_m: float,
                  hours: float) -> np.ndarray:
-    """One strip's task: the pairs (global positions) whose first row the strip owns."""
-    x, y, t, codes = arrays
+    """One strip's task: the pairs (global positions) whose first row the strip owns.
+
+    ``arrays`` holds the strip's ``x, y, t, codes`` and their global positions ``rows``.
+    """
+    x, y, t, codes, rows = arrays
     p = _pairs_of(x, y, t, codes, t0, distance_m, hours)
     gi, gj = rows[p[:, 0]], rows[p[:, 1]]
     first_local = np.where(gi < gj, p[:, 0], p[:, 1])
@@ -169,8 +172,9 @@ def distributed_pairs(
     payloads = []
     for s in strips(x[ok], x[ok], parts=parts, halo=halo):
         rows = ok[s.rows]
-        arrays = client.scatter([(x[rows], y[rows], t[rows], codes[rows])], hash=False)[0]
-        payloads.append((arrays, rows, s.n_owned, t0, distance_m, hours))
+        arrays = client.scatter([(x[rows], y[rows], t[rows], codes[rows], rows)],
+                                hash=False)[0]
+        payloads.append((arrays, s.n_owned, t0, distance_m, hours))
     found = run_tasks(client, _strip_pairs, payloads)
     return _sorted_pairs(found)
 
