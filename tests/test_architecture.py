@@ -110,7 +110,7 @@ def _fresh(code: str) -> str:
 def test_import_is_light_and_fast():
     # what a notebook's first line and `yangpu-gis --help` pay for: no heavy library loaded
     heavy = ("pandas", "geopandas", "numpy", "shapely", "pyproj", "folium", "matplotlib",
-             "rasterio", "pyogrio", "scipy", "psycopg")
+             "rasterio", "pyogrio", "scipy", "psycopg", "dask", "distributed")
     code = ("import sys, time; t = time.perf_counter(); import {m}; "
             "print(time.perf_counter() - t); print(','.join(sorted(sys.modules)))")
     for module in ("yangpu_gis", "yangpu_gis.cli"):

@@ -27,6 +27,7 @@ __all__ = [
     "JsonOpt",
     "OfflineOpt",
     "RegistryOpt",
+    "SchedulerOpt",
     "capture_warnings",
     "err",
     "errors_to_exit",
@@ -62,6 +63,13 @@ DistrictOpt = Annotated[str | None, typer.Option(
     help="Only the rows within this district's outline (a district the registry records "
     "with yangpu-gis init, e.g. 虹口区 or 310109 in a city registry) [default: the whole "
     "registry].")]
+
+SchedulerOpt = Annotated[str | None, typer.Option(
+    "--scheduler", metavar="local[:N]|tcp://HOST:PORT",
+    help="Run the parts that grow with the city on dask.distributed: local (a cluster of "
+    "this machine's cores, closed after the run), local:N (N worker processes) or the "
+    "address of a running scheduler; results are identical [default: this process only; "
+    "needs the city extra: pip install 'yangpu_gis[city]'].")]
 
 
 def out_option(topic: str) -> Any:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from ..analysis.complaints.categories import CategoryTable, load_category_table
 from ..analysis.complaints.defaults import COMPLAINTS_DEFAULTS as D
 from ..analysis.complaints.pipeline import analyze_complaints
+from ..analysis.engine import check_scheduler, dask_client
 from ..errors import ValidationError
 from .writer import Run, default_out, write_result
 
@@ -37,6 +39,7 @@ def run_complaints(
     map_cases: str = "cluster",
     offline: bool = True,
     map_name: str = "complaints_map.html",
+    scheduler: Any = None,
 ) -> Run:
     """Read the registry, analyse its 12345 work orders, write every output into ``out_dir``.
 
@@ -62,6 +65,9 @@ min_months, last_months, bandwidth_m, cell_size_m
         clustered (default), every case at once, or not at all (counts per cell only).
     offline : bool
         Self-contained map (default) or CDN scripts and web tiles.
+    scheduler : str or distributed.Client, optional
+        Merge duplicates on dask.distributed (``local``, ``local:N``, ``tcp://HOST:PORT`` or
+        a Client; :mod:`~yangpu_gis.analysis.engine`); the outputs are identical.
 
     Returns
     -------
@@ -80,18 +86,20 @@ min_months, last_months, bandwidth_m, cell_size_m
         raise ValidationError(f"unknown --cases {map_cases!r}", hint="cluster, all or none")
     table = load_category_table(categories) if isinstance(categories, str | Path) \
         else categories
+    check_scheduler(scheduler)  # refused before the registry is read
     frames = registry.read_layers(*LAYERS)
     orders, subs = frames["complaints"], frames["subdistricts"]
     if orders.empty:
         raise ValidationError("the registry has no complaints",
                               hint="load them first (yangpu-gis load … -l complaints)")
-    result = analyze_complaints(
-        orders, subdistricts=subs, grid_cells=frames["grid_cells"], cells=cells,
-        categories=table, distance_m=distance_m, hours=hours,
-        boundary_tolerance_m=boundary_tolerance_m, hex_size_m=hex_size_m,
-        permutations=permutations, seed=seed, alpha=alpha, min_months=min_months,
-        last_months=last_months, bandwidth_m=bandwidth_m, cell_size_m=cell_size_m,
-    )
+    with dask_client(scheduler) as client:
+        result = analyze_complaints(
+                orders, subdistricts=subs, grid_cells=frames["grid_cells"], cells=cells,
+            categories=table, distance_m=distance_m, hours=hours,
+            boundary_tolerance_m=boundary_tolerance_m, hex_size_m=hex_size_m,
+            permutations=permutations, seed=seed, alpha=alpha, min_months=min_months,
+            last_months=last_months, bandwidth_m=bandwidth_m, cell_size_m=cell_size_m,
+            scheduler=client)
     data_date = registry.data_date()
 
     def draw():

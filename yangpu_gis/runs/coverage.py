@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 
 from .. import settings
 from ..analysis.coverage import PRESET_LAYERS, PRESET_NEEDS, PRESETS, analyze_coverage
+from ..analysis.engine import check_scheduler
 from ..catalogue import get_layer
 from ..errors import ValidationError
 from .writer import Run, default_out, write_result
@@ -49,6 +51,7 @@ def run_coverage(
     service_column: str | None = None,
     stations: str | Path | gpd.GeoDataFrame | None = None,
     offline: bool = True,
+    scheduler: Any = None,
 ) -> Run:
     """Read the registry, analyse coverage, write every output into ``out_dir``.
 
@@ -71,6 +74,9 @@ def run_coverage(
         River monitoring: stations [default: the registry's ``water_stations``].
     offline : bool
         Self-contained maps (default) or CDN scripts and web tiles.
+    scheduler : str or distributed.Client, optional
+        Test point targets against the providers on dask.distributed (``local``,
+        ``local:N``, ``tcp://HOST:PORT`` or a Client); the outputs are identical.
 
     Returns
     -------
@@ -83,6 +89,7 @@ def run_coverage(
     ValidationError
         Unknown distance or preset, an incomplete general form, a layer the registry lacks.
     """
+    check_scheduler(scheduler)
     if distance not in (None, "euclidean", "network"):
         raise ValidationError(f"unknown --distance {distance!r}", hint="euclidean or network")
     general = targets is not None or providers is not None
@@ -111,7 +118,8 @@ def run_coverage(
         result = analyze_coverage(
             frames[targets], frames[providers], distance=distance, service_m=service_m,
             service_column=service_column, roads=frames.get("roads"),
-            subdistricts=frames["subdistricts"], grid_cells=frames["grid_cells"])
+            subdistricts=frames["subdistricts"], grid_cells=frames["grid_cells"],
+            scheduler=scheduler)
     else:
         st = _read_stations(stations) if stations is not None else None
         for p in chosen:
@@ -120,7 +128,7 @@ def run_coverage(
                 _need(frames, "water_stations", what="water-quality stations (water_stations)",
                       extra=" or pass --stations FILE")
         result = analyze_coverage(preset=chosen, layers=frames, distance=distance,
-                                  service_m=service_m, stations=st)
+                                  service_m=service_m, stations=st, scheduler=scheduler)
 
     def drawer(report):
         def draw():

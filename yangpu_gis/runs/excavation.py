@@ -10,6 +10,7 @@ from typing import Any
 import geopandas as gpd
 
 from .. import settings
+from ..analysis.engine import check_scheduler
 from ..analysis.excavation import (
     EXCAVATION_DEFAULTS,
     PermitCheck,
@@ -51,6 +52,7 @@ def run_excavation(
     use_sql: bool = False,
     offline: bool = True,
     map_name: str = "excavation_map.html",
+    scheduler: Any = None,
 ) -> Run:
     """Read the registry, analyse excavation coordination, write every output into ``out_dir``.
 
@@ -77,6 +79,9 @@ def run_excavation(
         Self-contained map (default) or CDN scripts and web tiles.
     map_name : str
         File name of the HTML map.
+    scheduler : str or distributed.Client, optional
+        Find the conflicts on dask.distributed (``local``, ``local:N``, ``tcp://HOST:PORT``
+        or a Client; :mod:`~yangpu_gis.analysis.engine`); the outputs are identical.
 
     Returns
     -------
@@ -87,7 +92,13 @@ def run_excavation(
     ------
     RegistryError
         ``use_sql`` on a registry without SQL (GeoPackage).
+    ValidationError
+        An unknown scheduler, dask missing, or ``use_sql`` with a scheduler.
     """
+    check_scheduler(scheduler)
+    if use_sql and scheduler is not None:
+        raise ValidationError("--sql and --scheduler exclude each other",
+                              hint="the database finds the conflicts itself with --sql")
     frames = registry.read_layers(*LAYERS)
     roads, pipelines = frames["roads"], frames["pipelines"]
     pairs = _sql_pairs(registry, exclude_status, distance_m, repeat_days) if use_sql else None
@@ -99,7 +110,7 @@ def run_excavation(
         major_repair_years=major_repair_years, clearance_m=clearance_m,
         gas_clearance_m=gas_clearance_m,
         gas_high_pressure_clearance_m=gas_high_pressure_clearance_m,
-        exclude_status=exclude_status)
+        exclude_status=exclude_status, scheduler=scheduler)
     data_date = registry.data_date()
 
     def draw():

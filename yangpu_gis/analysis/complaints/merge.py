@@ -24,8 +24,8 @@ from .common import as_datetime, check_positive, to_ns
 from .defaults import COMPLAINTS_DEFAULTS
 from .route import locate
 
-__all__ = ["CASE_COLUMNS", "MergeResult", "merge_duplicates", "space_time_labels",
-           "space_time_pairs"]
+__all__ = ["CASE_COLUMNS", "MergeResult", "distributed_pairs", "merge_duplicates",
+           "space_time_labels", "space_time_pairs"]
 
 _NS_PER_HOUR = 3_600_000_000_000
 _EPS_M = 1e-6  # "within distance_m" is inclusive, to a micrometre
@@ -68,22 +68,34 @@ def space_time_pairs(
     Cost O(n log n + candidate pairs); the pairs are the true neighbours, so the cost is
     quadratic only if every order really is near every other one.
     """
-    from scipy.spatial import cKDTree
-
     check_positive(distance_m=distance_m, hours=hours)
+    x, y, t, codes, t0 = _prepare(x, y, t_ns, group)
+    return _pairs_of(x, y, t, codes, t0, distance_m, hours)
+
+
+def _prepare(x, y, t_ns, group):
+    """Float coordinates, int64 times, integer group codes and the time origin."""
     x = np.asarray(x, dtype=float)
     y = np.asarray(y, dtype=float)
     t = np.asarray(t_ns, dtype=np.int64)
-    n = len(x)
     ok = np.isfinite(x) & np.isfinite(y)
     if group is None:
-        codes = np.zeros(n, dtype=np.int64)
+        codes = np.zeros(len(x), dtype=np.int64)
     else:
         codes = pd.factorize(np.asarray(group))[0]  # hashing: no sort of the strings
+    t0 = t[ok].min() if ok.any() else 0
+    return x, y, t, codes, t0
+
+
+def _pairs_of(x: np.ndarray, y: np.ndarray, t: np.ndarray, codes: np.ndarray, t0: int,
+              distance_m: float, hours: float) -> np.ndarray:
+    """:func:`space_time_pairs` of prepared arrays (``t0``: the time origin of the k-d tree)."""
+    from scipy.spatial import cKDTree
+
+    ok = np.isfinite(x) & np.isfinite(y)
     order = np.flatnonzero(ok)
     order = order[np.argsort(codes[order], kind="stable")]
     bounds = np.flatnonzero(np.diff(codes[order])) + 1
-    t0 = t[ok].min() if ok.any() else 0
     scale = distance_m / hours
     limit_ns = round(hours * _NS_PER_HOUR)
     out = []
@@ -104,6 +116,76 @@ def space_time_pairs(
     return np.concatenate(out).astype(np.int64)
 
 
+def _strip_pairs(arrays: tuple, n_owned: int, t0: int, distance_m: float,
+                 hours: float) -> np.ndarray:
+    """One strip's task: the pairs (global positions) whose first row the strip owns.
+
+    ``arrays`` holds the strip's ``x, y, t, codes`` and their global positions ``rows``.
+    """
+    x, y, t, codes, rows = arrays
+    p = _pairs_of(x, y, t, codes, t0, distance_m, hours)
+    gi, gj = rows[p[:, 0]], rows[p[:, 1]]
+    first_local = np.where(gi < gj, p[:, 0], p[:, 1])
+    keep = first_local < n_owned
+    return np.column_stack([np.minimum(gi, gj), np.maximum(gi, gj)])[keep]
+
+
+def distributed_pairs(
+    x: np.ndarray,
+    y: np.ndarray,
+    t_ns: np.ndarray,
+    group: np.ndarray | None = None,
+    *,
+    distance_m: float = COMPLAINTS_DEFAULTS.distance_m,
+    hours: float = COMPLAINTS_DEFAULTS.hours,
+    client: Any,
+    partitions: int | None = None,
+) -> np.ndarray:
+    """:func:`space_time_pairs` on a dask.distributed ``client``: the same pairs, sorted.
+
+    The points are cut into strips along x (:func:`~yangpu_gis.analysis.engine.strips`);
+    each task gets its strip and every point within ``distance_m`` of it (the halo) and
+    returns the pairs whose first point (the smaller position) it owns, so every pair is
+    found exactly once, with the same arithmetic as the single-process path.
+
+    Parameters
+    ----------
+    x, y, t_ns, group, distance_m, hours
+        As in :func:`space_time_pairs`.
+    client : distributed.Client, keyword-only
+        Where the strips run.
+    partitions : int, optional, keyword-only
+        Number of strips [default :func:`~yangpu_gis.analysis.engine.default_partitions`].
+
+    Returns
+    -------
+    ndarray of int64, shape (k, 2)
+        The pairs of :func:`space_time_pairs`, sorted by ``(i, j)``.
+    """
+    from ..engine import default_partitions, run_tasks, strips
+
+    check_positive(distance_m=distance_m, hours=hours)
+    x, y, t, codes, t0 = _prepare(x, y, t_ns, group)
+    ok = np.flatnonzero(np.isfinite(x) & np.isfinite(y))
+    parts = partitions or default_partitions(client, len(ok))
+    halo = distance_m * (1 + 1e-6) + 1e-3
+    payloads = []
+    for s in strips(x[ok], x[ok], parts=parts, halo=halo):
+        rows = ok[s.rows]
+        arrays = client.scatter([(x[rows], y[rows], t[rows], codes[rows], rows)],
+                                hash=False)[0]
+        payloads.append((arrays, s.n_owned, t0, distance_m, hours))
+    found = run_tasks(client, _strip_pairs, payloads)
+    return _sorted_pairs(found)
+
+
+def _sorted_pairs(found: list[np.ndarray]) -> np.ndarray:
+    if not found:
+        return np.empty((0, 2), dtype=np.int64)
+    pairs = np.concatenate(found).astype(np.int64)
+    return pairs[np.lexsort((pairs[:, 1], pairs[:, 0]))]
+
+
 def space_time_labels(
     x: np.ndarray,
     y: np.ndarray,
@@ -112,6 +194,8 @@ def space_time_labels(
     *,
     distance_m: float = COMPLAINTS_DEFAULTS.distance_m,
     hours: float = COMPLAINTS_DEFAULTS.hours,
+    client: Any = None,
+    partitions: int | None = None,
 ) -> np.ndarray:
     """Single-linkage space–time clusters: the connected components of :func:`space_time_pairs`.
 
@@ -119,6 +203,11 @@ def space_time_labels(
     ----------
     x, y, t_ns, group, distance_m, hours
         As in :func:`space_time_pairs`.
+    client : distributed.Client, optional, keyword-only
+        Find the pairs on this cluster (:func:`distributed_pairs`, the same pairs); the
+        components and their numbering are computed here either way.
+    partitions : int, optional, keyword-only
+        Strips of :func:`distributed_pairs` (with ``client`` only).
 
     Returns
     -------
@@ -132,7 +221,11 @@ def space_time_labels(
     n = len(x)
     if n == 0:
         return np.empty(0, dtype=np.int64)
-    pairs = space_time_pairs(x, y, t_ns, group, distance_m=distance_m, hours=hours)
+    if client is None:
+        pairs = space_time_pairs(x, y, t_ns, group, distance_m=distance_m, hours=hours)
+    else:
+        pairs = distributed_pairs(x, y, t_ns, group, distance_m=distance_m, hours=hours,
+                                  client=client, partitions=partitions)
     graph = coo_array((np.ones(len(pairs), dtype=np.int8), (pairs[:, 0], pairs[:, 1])),
                       shape=(n, n)).tocsr()
     _, raw = connected_components(graph, directed=False)
@@ -169,6 +262,8 @@ def merge_duplicates(
     hours: float = COMPLAINTS_DEFAULTS.hours,
     subdistricts: gpd.GeoDataFrame | None = None,
     grid_cells: gpd.GeoDataFrame | None = None,
+    scheduler: Any = None,
+    partitions: int | None = None,
 ) -> MergeResult:
     """Merge work orders that report the same problem into cases (甄别归并).
 
@@ -190,6 +285,13 @@ def merge_duplicates(
         Temporal threshold in hours (default 72).
     subdistricts, grid_cells : GeoDataFrame, optional, keyword-only
         When given, each case gets its ``subdistrict_id`` and ``grid_id`` (:func:`locate`).
+    scheduler : str or distributed.Client, optional, keyword-only
+        Find the duplicate pairs on dask.distributed: ``"local"``, ``"local:N"``,
+        ``"tcp://HOST:PORT"`` or a Client (:func:`~yangpu_gis.analysis.engine.dask_client`).
+        The result is identical to the default single-process path.
+    partitions : int, optional, keyword-only
+        Number of strips with ``scheduler`` [default: about 250 000 orders each, at least
+        two per worker].
 
     Returns
     -------
@@ -228,7 +330,14 @@ def merge_duplicates(
         road = np.zeros(n, dtype=bool)
     lx, ly = np.where(road, np.nan, x), np.where(road, np.nan, y)
     cats = orders["category"].astype("string").fillna("").to_numpy(dtype=object)
-    labels = space_time_labels(lx, ly, t, cats, distance_m=distance_m, hours=hours)
+    if scheduler is None:
+        labels = space_time_labels(lx, ly, t, cats, distance_m=distance_m, hours=hours)
+    else:
+        from ..engine import dask_client
+
+        with dask_client(scheduler) as client:
+            labels = space_time_labels(lx, ly, t, cats, distance_m=distance_m, hours=hours,
+                                       client=client, partitions=partitions)
     k = int(labels.max()) + 1 if n else 0
     width = max(6, len(str(k)))
     case_ids = np.array([f"C{i + 1:0{width}d}" for i in range(k)], dtype=object)

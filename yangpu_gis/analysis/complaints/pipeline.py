@@ -7,6 +7,8 @@ metric CRS) and returns a :class:`~.result.ComplaintsResult`; it writes nothing
 
 from __future__ import annotations
 
+from typing import Any
+
 import geopandas as gpd
 import shapely
 
@@ -43,6 +45,7 @@ def analyze_complaints(
     last_months: int = COMPLAINTS_DEFAULTS.last_months,
     bandwidth_m: float = COMPLAINTS_DEFAULTS.bandwidth_m,
     cell_size_m: float = COMPLAINTS_DEFAULTS.cell_size_m,
+    scheduler: Any = None,
 ) -> ComplaintsResult:
     """Run the whole complaints pipeline: merge, route, hot spots, recurrence, density, trends.
 
@@ -69,6 +72,8 @@ def analyze_complaints(
         :func:`recurring_spots`.
     bandwidth_m, cell_size_m : float, keyword-only
         :func:`kernel_density`; rasters cover the subdistricts (else the cases).
+    scheduler : str or distributed.Client, optional, keyword-only
+        Merge duplicates on dask.distributed (:func:`merge_duplicates`); identical results.
 
     Returns
     -------
@@ -86,7 +91,8 @@ def analyze_complaints(
     subdistricts = subdistricts if subdistricts is not None and len(subdistricts) else None
     grid_cells = grid_cells if grid_cells is not None and len(grid_cells) else None
     merged = merge_duplicates(orders, distance_m=distance_m, hours=hours,
-                              subdistricts=subdistricts, grid_cells=grid_cells)
+                              subdistricts=subdistricts, grid_cells=grid_cells,
+                              scheduler=scheduler)
     cases = merged.cases
     routing = route_cases(cases, subdistricts=subdistricts, grid_cells=grid_cells,
                           categories=categories, boundary_tolerance_m=boundary_tolerance_m)

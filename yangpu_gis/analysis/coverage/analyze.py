@@ -12,6 +12,7 @@ import geopandas as gpd
 import pandas as pd
 
 from ...errors import ValidationError
+from ..engine import check_scheduler, dask_client
 from ..result import AnalysisResult, parameters_frame
 from .defaults import COVERAGE_DEFAULTS, PRESETS
 from .grid import grid_completeness
@@ -193,6 +194,7 @@ def analyze_coverage(
     grid_cells: gpd.GeoDataFrame | None = None,
     target_id: str | None = None,
     provider_id: str | None = None,
+    scheduler: Any = None,
 ) -> CoverageResult:
     """Coverage gaps: the general form (``targets`` and ``providers``) or the presets.
 
@@ -221,6 +223,12 @@ def analyze_coverage(
         General form: network and zones.
     target_id, provider_id : str, optional, keyword-only
         General form: id columns.
+    scheduler : str or distributed.Client, optional, keyword-only
+        Test straight-line point targets (e.g. compounds in ``parking-reach`` with
+        ``distance="euclidean"``) against the providers strip by strip on dask.distributed
+        (``local``, ``local:N``, ``tcp://HOST:PORT`` or a Client; the halo is the largest
+        service distance); identical results. Lines, polygons and network distances stay
+        in this process.
 
     Returns
     -------
@@ -239,6 +247,17 @@ def analyze_coverage(
     """
     if distance not in (None, "euclidean", "network"):
         raise ValidationError(f"unknown distance {distance!r}", hint="euclidean or network")
+    check_scheduler(scheduler)
+    with dask_client(scheduler):
+        return _analyze(targets, providers, preset=preset, layers=layers, distance=distance,
+                        service_m=service_m, service_column=service_column, stations=stations,
+                        roads=roads, subdistricts=subdistricts, grid_cells=grid_cells,
+                        target_id=target_id, provider_id=provider_id)
+
+
+def _analyze(targets, providers, *, preset, layers, distance, service_m, service_column,
+             stations, roads, subdistricts, grid_cells, target_id, provider_id
+             ) -> CoverageResult:
     values: dict[str, Any] = {"distance": distance, "service_m": service_m}
     if targets is not None or providers is not None:
         if targets is None or providers is None:

@@ -9,6 +9,7 @@ import pandas as pd
 import shapely
 
 from ...errors import ValidationError
+from ..engine import active_client
 from ..inputs import require_columns
 from .defaults import COVERAGE_DEFAULTS
 from .parts import measure_of, merge_lines, overlay
@@ -96,6 +97,58 @@ def nearest_euclid(geoms: np.ndarray, pg: np.ndarray) -> tuple[np.ndarray, np.nd
     return pos, dist
 
 
+def points_covered(points: np.ndarray, pg: np.ndarray, s: np.ndarray, reach: float
+                   ) -> np.ndarray:
+    """Is each point within its own service distance ``s[j]`` of some provider ``pg[j]``?
+
+    ``reach`` (≥ every ``s``) is the index search radius; the test itself is exact.
+    """
+    covered = np.zeros(len(points), bool)
+    if not len(points) or not len(pg):
+        return covered
+    i, j = shapely.STRtree(pg).query(points, predicate="dwithin", distance=reach)
+    ok = shapely.distance(points[i], pg[j]) <= s[j] + 1e-9
+    covered[np.unique(i[ok])] = True
+    return covered
+
+
+def _distributed_points_covered(points: np.ndarray, pg: np.ndarray, s: np.ndarray,
+                                client) -> np.ndarray:
+    """:func:`points_covered` strip by strip on a dask.distributed ``client``.
+
+    Each task gets the points of one strip and every provider whose extent comes within the
+    largest service distance of them (the halo), so each point meets every provider that can
+    cover it: the flags are identical.
+    """
+    from ..engine import default_partitions, run_tasks, strips
+
+    reach = float(s.max())
+    halo = reach * (1 + 1e-6) + 1e-3
+    x = shapely.get_x(points)
+    pb = shapely.bounds(pg)
+    parts = default_partitions(client, len(points))
+    chunks, payloads = [], []
+    for st in strips(x, x, parts=parts, halo=0.0):
+        own = st.rows[: st.n_owned]
+        ox = x[own][np.isfinite(x[own])]
+        if len(ox):
+            near = np.flatnonzero((pb[:, 2] >= ox.min() - halo) & (pb[:, 0] <= ox.max() + halo))
+        else:
+            near = np.empty(0, np.int64)
+        arrays = client.scatter([(points[own], pg[near], s[near])], hash=False)[0]
+        chunks.append(own)
+        payloads.append((arrays, reach))
+    covered = np.zeros(len(points), bool)
+    for own, flags in zip(chunks, run_tasks(client, _strip_covered, payloads), strict=True):
+        covered[own] = flags
+    return covered
+
+
+def _strip_covered(arrays: tuple, reach: float) -> np.ndarray:
+    points, pg, s = arrays
+    return points_covered(points, pg, s, reach)
+
+
 def euclidean_coverage(geoms, dims, pg, s, quad_segs):
     """Straight-line coverage: (share, covered parts/rows, uncovered parts/rows, service area)."""
     n = len(geoms)
@@ -111,11 +164,11 @@ def euclidean_coverage(geoms, dims, pg, s, quad_segs):
     if len(pts):
         covered = np.zeros(len(pts), bool)
         if len(pg) and np.isfinite(s).any():
-            i, j = shapely.STRtree(pg).query(
-                geoms[pts], predicate="dwithin", distance=float(s.max())
-            )
-            ok = shapely.distance(geoms[pts][i], pg[j]) <= s[j] + 1e-9
-            covered[np.unique(i[ok])] = True
+            client = active_client()
+            if client is None:
+                covered = points_covered(geoms[pts], pg, s, float(s.max()))
+            else:
+                covered = _distributed_points_covered(geoms[pts], pg, s, client)
         share[pts] = covered
         cps.append(geoms[pts][covered])
         cis.append(pts[covered])

@@ -8,10 +8,12 @@ revoked permits itself, so they cannot give different answers.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import geopandas as gpd
 import pandas as pd
 
+from ..engine import dask_client
 from .conflict_search import conflicts
 from .defaults import EXCAVATION_DEFAULTS, gas_clearances
 from .groups import coordination_groups
@@ -39,6 +41,7 @@ def analyze_excavation(
     gas_high_pressure_clearance_m: float | None = None,
     exclude_status: Sequence[str] = EXCAVATION_DEFAULTS.exclude_status,
     pairs: pd.DataFrame | None = None,
+    scheduler: Any = None,
 ) -> ExcavationResult:
     """Run every excavation analysis (what ``yangpu-gis analyze excavation`` writes).
 
@@ -59,6 +62,9 @@ def analyze_excavation(
     pairs : DataFrame, optional
         Conflicts computed elsewhere (e.g. the registry's SQL path, ``permit_conflict_pairs``,
         called with the same ``exclude_status``).
+    scheduler : str or distributed.Client, optional
+        Find the conflicts on dask.distributed (``local``, ``local:N``, ``tcp://HOST:PORT``
+        or a Client; :func:`~yangpu_gis.analysis.engine.dask_client`); identical results.
 
     Returns
     -------
@@ -85,7 +91,9 @@ def analyze_excavation(
     excluded = len(permits) - len(analysed)
     permits = analysed
     if pairs is None:
-        pairs = conflicts(permits, distance_m=distance_m, repeat_days=repeat_days)
+        with dask_client(scheduler) as client:
+            pairs = conflicts(permits, distance_m=distance_m, repeat_days=repeat_days,
+                              client=client)
     summary = roads_summary(permits, roads, pairs)
     breaches = moratorium_breaches(permits, roads, new_road_years=new_road_years,
                                    major_repair_years=major_repair_years)

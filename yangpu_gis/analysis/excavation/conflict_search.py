@@ -23,6 +23,8 @@ Examples
 
 from __future__ import annotations
 
+from typing import Any
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -57,7 +59,12 @@ def _pairs_table(
 
 
 def conflicts(
-    permits: gpd.GeoDataFrame, *, distance_m: float = EXCAVATION_DEFAULTS.distance_m, repeat_days: int = EXCAVATION_DEFAULTS.repeat_days
+    permits: gpd.GeoDataFrame,
+    *,
+    distance_m: float = EXCAVATION_DEFAULTS.distance_m,
+    repeat_days: int = EXCAVATION_DEFAULTS.repeat_days,
+    client: Any = None,
+    partitions: int | None = None,
 ) -> pd.DataFrame:
     """Concurrent and repeated digs: every pair of permits close in space and time.
 
@@ -78,6 +85,12 @@ def conflicts(
         Longest wait, in days, from the end of one dig to the start of the next for the
         pair to count as a repeat: one year, the plan's "months later" complaint and the
         usual reinstatement guarantee period. A wait of exactly ``repeat_days`` counts.
+    client : distributed.Client, optional, keyword-only
+        Search strip by strip on this dask.distributed cluster (each strip with a halo of
+        ``distance_m``); the table is identical.
+    partitions : int, optional, keyword-only
+        Number of strips with ``client`` [default: about 250 000 permits each, at least two
+        per worker].
 
     Returns
     -------
@@ -98,17 +111,59 @@ def conflicts(
     check_thresholds(distance_m=distance_m, repeat_days=repeat_days)
     metric_crs(permits)
     arr = permit_arrays(permits)
+    if client is None:
+        i, j, gaps, dist = _pairs_of(arr.geoms, arr.start, arr.end, distance_m, repeat_days)
+    else:
+        i, j, gaps, dist = _distributed_pairs(arr, distance_m, repeat_days, client, partitions)
+    return _pairs_table(arr.ids[i], arr.ids[j], gaps, dist)
+
+
+def _pairs_of(geoms: np.ndarray, start: np.ndarray, end: np.ndarray, distance_m: float,
+              repeat_days: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Positions ``i < j``, day gaps and distances of every conflicting pair."""
     # envelopes first, then the cheap time rule, then the exact (prepared) spatial predicate
-    i, j = candidate_pairs(shapely.STRtree(arr.geoms), arr.geoms, distance_m)
+    i, j = candidate_pairs(shapely.STRtree(geoms), geoms, distance_m)
     keep = i < j
     i, j = i[keep], j[keep]
-    gaps = pair_gaps(arr.start[i], arr.end[i], arr.start[j], arr.end[j])
+    gaps = pair_gaps(start[i], end[i], start[j], end[j])
     keep = gaps <= repeat_days
     i, j, gaps = i[keep], j[keep], gaps[keep]
-    shapely.prepare(arr.geoms)
-    keep = close(arr.geoms[i], arr.geoms[j], distance_m)
+    shapely.prepare(geoms)
+    keep = close(geoms[i], geoms[j], distance_m)
     i, j, gaps = i[keep], j[keep], gaps[keep]
     # footprints that intersect are 0 m apart by definition
-    dist = (shapely.distance(arr.geoms[i], arr.geoms[j]) if distance_m > 0
+    dist = (shapely.distance(geoms[i], geoms[j]) if distance_m > 0
             else np.zeros(len(i)))
-    return _pairs_table(arr.ids[i], arr.ids[j], gaps, dist)
+    return i, j, gaps, dist
+
+
+def _strip_pairs(arrays: tuple, rows: np.ndarray, n_owned: int, distance_m: float,
+                 repeat_days: int) -> tuple[np.ndarray, ...]:
+    """One strip's task: the pairs (global positions) whose first permit the strip owns."""
+    geoms, start, end = arrays
+    i, j, gaps, dist = _pairs_of(geoms, start, end, distance_m, repeat_days)
+    gi, gj = rows[i], rows[j]
+    keep = np.where(gi < gj, i, j) < n_owned
+    return (np.minimum(gi, gj)[keep], np.maximum(gi, gj)[keep], gaps[keep], dist[keep])
+
+
+def _distributed_pairs(arr, distance_m: float, repeat_days: int, client: Any,
+                       partitions: int | None) -> tuple[np.ndarray, ...]:
+    """:func:`_pairs_of` strip by strip on ``client`` (halo: ``distance_m``): the same pairs."""
+    from ..engine import default_partitions, run_tasks, strips
+
+    b = shapely.bounds(arr.geoms)
+    parts = partitions or default_partitions(client, len(arr.geoms))
+    halo = distance_m * (1 + 1e-6) + 1e-3
+    payloads = []
+    for s in strips(b[:, 0], b[:, 2], parts=parts, halo=halo):
+        arrays = client.scatter([(arr.geoms[s.rows], arr.start[s.rows], arr.end[s.rows])],
+                                hash=False)[0]
+        payloads.append((arrays, s.rows, s.n_owned, distance_m, repeat_days))
+    found = run_tasks(client, _strip_pairs, payloads)
+    if not found:
+        empty = np.empty(0, np.int64)
+        return empty, empty, empty, np.empty(0)
+    i, j, gaps, dist = (np.concatenate([f[k] for f in found]) for k in range(4))
+    order = np.lexsort((j, i))
+    return i[order], j[order], gaps[order], dist[order]

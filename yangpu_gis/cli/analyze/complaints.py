@@ -16,6 +16,7 @@ from ..common import (
     JsonOpt,
     OfflineOpt,
     RegistryOpt,
+    SchedulerOpt,
     errors_to_exit,
     open_cli_registry,
     out,
@@ -47,6 +48,7 @@ def complaints(
     map_cases: Annotated[str, typer.Option("--cases", help="Cases on the map: cluster (clustered, details on click), all (every case at once, heavy for a year) or none (counts per cell only).")] = "cluster",
     no_map: Annotated[bool, typer.Option("--no-map", help="Skip the HTML map.")] = False,
     offline: OfflineOpt = True,
+    scheduler: SchedulerOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """12345 work orders: merge duplicates, route cases, Gi* hot spots, density, trends, map."""
@@ -57,7 +59,8 @@ def complaints(
                 hours=hours, boundary_tolerance_m=boundary_m, hex_size_m=hex_size_m,
                 permutations=permutations, seed=seed, alpha=alpha, min_months=min_months,
                 last_months=last_months, bandwidth_m=bandwidth_m, cell_size_m=cell_size_m,
-                write_map=not no_map, map_cases=map_cases, offline=offline)
+                write_map=not no_map, map_cases=map_cases, offline=offline,
+                scheduler=scheduler)
         if as_json:
             print_json(run.summary())
             return

@@ -15,6 +15,7 @@ from ..common import (
     JsonOpt,
     OfflineOpt,
     RegistryOpt,
+    SchedulerOpt,
     errors_to_exit,
     open_cli_registry,
     out,
@@ -55,6 +56,7 @@ def coverage(
     service_column: Annotated[str | None, typer.Option("--service-column", help="General form: provider column with each provider's own service distance (m).")] = None,
     stations: Annotated[Path | None, typer.Option(help="river-monitoring: vector file of water-quality stations [default: the registry's water_stations].")] = None,
     offline: OfflineOpt = True,
+    scheduler: SchedulerOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Coverage gaps: streets, compounds, grid cells and river stretches no service reaches."""
@@ -63,7 +65,7 @@ def coverage(
             run = runs.run_coverage(reg, out_dir, preset=preset, distance=distance,
                                     targets=targets, providers=providers, service_m=service_m,
                                     service_column=service_column, stations=stations,
-                                    offline=offline)
+                                    offline=offline, scheduler=scheduler)
         paths = _report_outputs(run)
         reports = run.result.reports
         if as_json:

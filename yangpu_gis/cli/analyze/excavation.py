@@ -24,6 +24,7 @@ from ..common import (
     JsonOpt,
     OfflineOpt,
     RegistryOpt,
+    SchedulerOpt,
     errors_to_exit,
     open_cli_registry,
     out,
@@ -76,6 +77,7 @@ def excavation(
     sql: Annotated[bool, typer.Option(
         "--sql", help="Find conflicts in the database (PostGIS registries).")] = False,
     offline: OfflineOpt = True,
+    scheduler: SchedulerOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Excavation coordination: conflicts, repeats, moratorium, pipelines at risk, groups, map."""
@@ -84,7 +86,8 @@ def excavation(
                      clearance_m=clearance_m, gas_clearance_m=gas_clearance_m)
     with errors_to_exit(as_json):
         with open_cli_registry(registry, as_of=as_of, district=district) as reg:
-            run = runs.run_excavation(reg, out_dir, use_sql=sql, offline=offline, **kw)
+            run = runs.run_excavation(reg, out_dir, use_sql=sql, offline=offline,
+                                      scheduler=scheduler, **kw)
         if as_json:
             print_json(run.summary())
             return
