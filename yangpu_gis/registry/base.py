@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import numpy as np
@@ -27,20 +27,16 @@ from ..errors import CRSError, Problem, RegistryError, ValidationError
 from ..io import Prepared, from_frame, prepare, read_mapping_file, read_source
 from ..io.district import District
 from ..io.types import TIMEZONE
-from ..rasters import (
-    RASTER_CATALOGUE,
-    PreparedRaster,
-    RasterData,
-    RasterKind,
-    get_raster_kind,
-    prepare_raster,
-)
+from ..rasters.kinds import RASTER_CATALOGUE, RasterKind, get_raster_kind
 from .backend import LoadTransaction
 from .batches import BATCH_FIELDS, raster_batch, revert_batch, vector_batch
 from .district import district_of, enter_district, exit_district, record_district
 from .district_view import in_district
 from .history import AsOf, LayerDiff, diff_frames, resolve_as_of
 from .storage import select_columns
+
+if TYPE_CHECKING:  # rasterio is imported only by raster loads and reads
+    from ..rasters import PreparedRaster, RasterData
 
 __all__ = ["BATCH_FIELDS", "LOAD_MODES", "LoadResult", "Registry", "before_raster_commit",
            "never_loaded"]
@@ -290,6 +286,8 @@ class Registry(ABC):
         --------
         >>> reg.load_raster("dem.tif", "dem")            # doctest: +SKIP
         """
+        from ..rasters import prepare_raster
+
         started = time.perf_counter()
         prepared = prepare_raster(source, layer, crs=crs, resolution_m=resolution_m,
                                   units=units, plausible=plausible, district=self.district)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import pandas as pd
@@ -21,20 +21,28 @@ from ...catalogue import get_layer, layer_names
 from ...crs import bbox_in_working
 from ...errors import RegistryError
 from ...io import Prepared
-from ...rasters import RasterData, RasterKind
-from ...rasters.records import window_for
 from ..base import Registry, never_loaded
 from ..storage import empty_layers_table
 from ..tables import SCHEMA_LOCK, layer_lock
 from . import queries, vectors
-from . import rasters as pg_rasters
 from .batches import finish_batch, insert_batch, latest_batch, read_batches
 from .connection import connect, mask, one_line
 from .ddl import BATCHES_DDL, batches_upgrade
 from .definitions import PostGISDefinitions
 from .district import DISTRICT_DDL, PostGISDistrict
 
+if TYPE_CHECKING:
+    from ...rasters import RasterData, RasterKind
+
 __all__ = ["PostGISRegistry", "PostGISTransaction"]
+
+
+def _rasters():
+    """The raster storage module (imported on first use: it needs rasterio, vector loads
+    do not)."""
+    from . import rasters
+
+    return rasters
 
 
 class PostGISTransaction:
@@ -61,7 +69,7 @@ class PostGISTransaction:
 
     def write_raster(self, prepared: Any, batch_id: int) -> dict[str, int]:
         """Write a :class:`~yangpu_gis.rasters.PreparedRaster` as in-database tiles."""
-        return pg_rasters.store_raster(self.conn, prepared, batch_id)
+        return _rasters().store_raster(self.conn, prepared, batch_id)
 
     def finish_batch(self, batch_id: int, counts: dict[str, int]) -> None:
         """Write the load's counts into its batch row."""
@@ -167,12 +175,16 @@ class PostGISRegistry(Registry):
 
     # ----------------------------------------------------------------- rasters
     def raster_meta(self, layer: str) -> dict[str, Any] | None:
-        return pg_rasters.raster_meta(self.conn, layer)
+        return _rasters().raster_meta(self.conn, layer)
 
     def read_raster_cells(self, kind: RasterKind, bbox: tuple[float, float, float, float] | None,
                           *, verify: bool = True) -> RasterData:
         import pyproj
 
+        from ...rasters import RasterData
+        from ...rasters.records import window_for
+
+        pg_rasters = _rasters()
         meta = pg_rasters.raster_meta(self.conn, kind.name)
         if meta is None:
             raise never_loaded(self, kind.name)
@@ -183,7 +195,7 @@ class PostGISRegistry(Registry):
 
     def upgrade(self) -> dict[str, Any]:
         return {"backend": self.kind, "target": self.target,
-                **pg_rasters.upgrade(self.conn, self.target)}
+                **_rasters().upgrade(self.conn, self.target)}
 
     # ----------------------------------------------------------------- queries
     def permit_conflict_pairs(self, *, distance_m: float, repeat_days: int,
