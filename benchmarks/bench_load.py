@@ -206,17 +206,28 @@ def _cli() -> list[str]:
     return [str(script)] if script.exists() else [sys.executable, "-m", "yangpu_gis.cli"]
 
 
-def run_cli(shp: Path, url: str) -> tuple[float, dict[str, float]]:
+#: ``--baseline``: a checkout of the package whose ``yangpu-gis load`` is timed as ``before``.
+BASELINE: dict[str, str] = {}
+
+
+def run_cli(shp: Path, url: str, env: dict[str, str] | None = None
+            ) -> tuple[float, dict[str, float]]:
     """The whole ``yangpu-gis load`` command as users run it: process start to exit."""
     cmd = [*_cli(), "load", str(shp), "--layer", "pipelines", "--registry", url,
            "--mode", "replace", *[a for k, v in MAPPING.items() for a in ("--map", f"{k}={v}")]]
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t = time.perf_counter()
-    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
+    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL,
+                   env={**os.environ, **env} if env else None)
     seconds = time.perf_counter() - t
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     return seconds, {"process CPU time": after.ru_utime - before.ru_utime
                      + after.ru_stime - before.ru_stime}
+
+
+def run_before(shp: Path, url: str) -> tuple[float, dict[str, float]]:
+    """:func:`run_cli` with the package of ``--baseline`` (``PYTHONPATH``)."""
+    return run_cli(shp, url, env={"PYTHONPATH": BASELINE["path"]})
 
 
 def run_ogr(shp: Path, url: str) -> tuple[float, dict[str, float]]:
@@ -298,11 +309,16 @@ def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--features", type=int, default=200_000)
     ap.add_argument("--repeat", type=int, default=5)
-    ap.add_argument("--only", choices=["cli", "ours", "ogr2ogr", "to_postgis"], action="append",
+    ap.add_argument("--only", choices=["cli", "before", "ours", "ogr2ogr", "to_postgis"], action="append",
                     help="run only these (repeatable); default: cli, ogr2ogr, to_postgis")
     ap.add_argument("--skip-gpd", action="store_true", help="skip geopandas to_postgis")
     ap.add_argument("--keep", action="store_true", help="keep the last databases")
+    ap.add_argument("--baseline", metavar="CHECKOUT",
+                    help="also time `yangpu-gis load` of the package in this checkout "
+                    "(e.g. a `git worktree` of the previous commit) as `before`")
     args = ap.parse_args(argv)
+    if args.baseline:
+        BASELINE["path"] = str(Path(args.baseline).resolve())
     if shutil.which("ogr2ogr") is None:
         sys.exit("ogr2ogr not found")
 
@@ -314,9 +330,12 @@ def main(argv: list[str] | None = None) -> None:
     print("load average (1, 5, 15 min): {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
 
     runners: dict[str, Callable[[Path, str], tuple[float, dict[str, float]]]] = {
-        "cli": run_cli, "ours": run_ours, "ogr2ogr": run_ogr, "to_postgis": run_gpd}
+        "cli": run_cli, "before": run_before, "ours": run_ours, "ogr2ogr": run_ogr,
+        "to_postgis": run_gpd}
     chosen = args.only or [k for k in ("cli", "ogr2ogr", "to_postgis")
                            if not (k == "to_postgis" and args.skip_gpd)]
+    if args.baseline and "before" not in chosen:
+        chosen.insert(0, "before")
     runs: dict[str, list[tuple[float, dict[str, float]]]] = defaultdict(list)
     dbs = {k: f"yangpu_bench_{k}" for k in runners}
     # rounds interleave the commands, so a burst of load from other jobs hits all of them
@@ -329,7 +348,7 @@ def main(argv: list[str] | None = None) -> None:
                   + (f"  (CPU {cpu:5.2f} s)" if cpu is not None else ""), flush=True)
             runs[name].append((seconds, stages))
 
-    tables = {"cli": "pipelines", "ours": "pipelines", "ogr2ogr": "pipelines_ogr",
+    tables = {"cli": "pipelines", "before": "pipelines", "ours": "pipelines", "ogr2ogr": "pipelines_ogr",
               "to_postgis": "pipelines_gpd"}
     med = {k: float(np.median([s for s, _ in v])) for k, v in runs.items()}
     print(f"\n{args.features:,} features, {args.repeat} rounds (median, best):")
@@ -338,7 +357,7 @@ def main(argv: list[str] | None = None) -> None:
         seconds = [s for s, _ in runs[name]]
         line = (f"  {name:<11} median {med[name]:6.2f} s  best {min(seconds):6.2f} s  "
                 f"{args.features / med[name]:9,.0f} rows/s  rows={rows:,}")
-        if name in ("ogr2ogr", "to_postgis") and "cli" in med:
+        if name in ("before", "ogr2ogr", "to_postgis") and "cli" in med:
             line += f"  cli/{name} = {med['cli'] / med[name]:.2f} (medians)"
         print(line)
         assert rows == args.features, f"{name} holds {rows} rows"
@@ -346,6 +365,10 @@ def main(argv: list[str] | None = None) -> None:
         ratios = [a[0] / b[0] for a, b in zip(runs["cli"], runs["ogr2ogr"], strict=True)]
         print(f"  cli/ogr2ogr per round: {', '.join(f'{r:.2f}' for r in ratios)}; "
               f"median {np.median(ratios):.2f}")
+        if "before" in runs:
+            ratios = [a[0] / b[0] for a, b in zip(runs["before"], runs["ogr2ogr"], strict=True)]
+            print(f"  before/ogr2ogr per round: {', '.join(f'{r:.2f}' for r in ratios)}; "
+                  f"median {np.median(ratios):.2f}")
         print("  check vs ogr2ogr (1,000 ids):",
               compare(_url(dbs["cli"]), _url(dbs["ogr2ogr"]), args.features))
     if "ours" in runs:
