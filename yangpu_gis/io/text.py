@@ -63,8 +63,11 @@ def control_characters(values: pd.Series) -> tuple[np.ndarray, str]:
     found: set[str] = set()
     # one search over all the texts joined by line feeds (a character the pattern never
     # matches, so a match lies inside one value); value by value only when it finds one
-    texts = [v for v in objects if isinstance(v, str)]
-    if not texts or CONTROL_CHARACTERS.search("\n".join(texts)) is None:
+    try:  # missing values are never text; anything else left over is not text either
+        joined = "\n".join(objects[~pd.isna(objects)].tolist())
+    except TypeError:
+        joined = "\n".join(v for v in objects if isinstance(v, str))
+    if CONTROL_CHARACTERS.search(joined) is None:
         return mask, ""
     for i, v in enumerate(objects):
         if isinstance(v, str) and CONTROL_CHARACTERS.search(v):
