@@ -56,11 +56,12 @@ gcj_inverse_tol_deg: float = 1e-9
 #: ``--strict-crs``). See :mod:`yangpu_gis.io.offset` for the statistic.
 strict_crs: bool = _env("YANGPU_GIS_STRICT_CRS", "0").strip().lower() in ("1", "true", "yes", "on")
 
-#: A PostGIS load of a file with more features than this is validated in chunks of this
-#: many, each COPYed to the server while the next is checked (``$YANGPU_GIS_LOAD_CHUNK_ROWS``;
-#: see :mod:`yangpu_gis.registry.postgis.stream`). Each chunk costs a fixed ~0.1 s of
-#: validation overhead (measured in benchmarks/README.md), so chunks are large.
-load_chunk_rows: int = int(_env("YANGPU_GIS_LOAD_CHUNK_ROWS", "100000"))
+#: Streaming of large PostGIS loads (``$YANGPU_GIS_LOAD_CHUNK_ROWS``; 0: off, the default):
+#: a file with more features than this is validated in chunks of this many, each COPYed to
+#: the server while the next is checked (see :mod:`yangpu_gis.registry.postgis.stream`). Off
+#: by default: on the shared 2-core machine it cost more CPU than it overlapped
+#: (benchmarks/README.md, "Third pass").
+load_chunk_rows: int = int(_env("YANGPU_GIS_LOAD_CHUNK_ROWS", "0"))
 
 #: Encodings tried, in order, for DBF and CSV files without a declared encoding.
 fallback_encodings: tuple[str, ...] = ("utf-8", "gb18030")

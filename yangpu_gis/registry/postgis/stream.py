@@ -1,7 +1,8 @@
 """A file load streamed to the server: each chunk of rows is COPYed while the next is validated.
 
-A file of more than ``settings.load_chunk_rows`` features, loaded into a layer with geometry
-(no address placing, no ``--repair``), is read whole as before, then validated in chunks of
+When ``settings.load_chunk_rows`` is set (``$YANGPU_GIS_LOAD_CHUNK_ROWS``; off by default,
+see its comment), a file of more features than that, loaded into a layer with geometry (no
+address placing, no ``--repair``), is read whole as before, then validated in chunks of
 that many rows (:func:`yangpu_gis.io.chunks.split_source`). A writer thread turns each
 validated chunk into COPY data and sends it into a temporary *spool* table (same columns and
 checks as the layer), while the main thread validates the next chunk. Once every chunk has
@@ -46,7 +47,7 @@ def streamable(source: Any, spec: Layer, rows: int, options: dict[str, Any]) -> 
     """Whether a load of ``rows`` features from ``source`` is streamed (see the module)."""
     return (not isinstance(source, pd.DataFrame) and spec.has_geometry
             and "location_precision" not in spec.column_names
-            and not options.get("repair") and rows > settings.load_chunk_rows)
+            and not options.get("repair") and 0 < settings.load_chunk_rows < rows)
 
 
 class _Refused(Exception):
