@@ -1,22 +1,27 @@
 """Benchmark: loading 200,000 pipeline segments into PostGIS — yangpu_gis against ogr2ogr
 and geopandas ``to_postgis``.
 
-One shapefile (WGS84, UTF-8 ``.cpg``, Chinese owner names) is loaded, best of ``--repeat``,
-each time into a fresh empty database:
+One shapefile (WGS84, UTF-8 ``.cpg``, Chinese owner names) is loaded ``--repeat`` times
+(rounds interleave the commands; median and best reported), each time into a fresh empty
+database:
 
-* ``yangpu_gis`` — ``open_registry(url).load(shp, "pipelines", mode="replace")``: reading,
+* ``cli``       — the whole ``yangpu-gis load SHP --layer pipelines --mode replace`` command in
+  a subprocess, process start to exit (Python start-up and imports included);
+* ``ours``      — (``--only ours``) the same load in this process, timed by stage:
+  ``open_registry(url).load(shp, "pipelines", mode="replace")``: reading,
   encoding and shapefile checks, full validation, reprojection to EPSG:4549, typed table
   (primary key, CHECK constraints, GiST index), batch record, COPY, one transaction;
-* ``ogr2ogr``   — ``-t_srs EPSG:4549 -lco SPATIAL_INDEX=GIST --config PG_USE_COPY YES
-  -gt unlimited`` (one transaction, GDAL's fastest setting);
+* ``ogr2ogr``   — the whole ``ogr2ogr`` command in a subprocess, ``-t_srs EPSG:4549
+  -lco SPATIAL_INDEX=GIST --config PG_USE_COPY YES -gt unlimited`` (one transaction, GDAL's
+  fastest setting);
 * ``to_postgis`` — ``geopandas.read_file(shp).to_crs(4549).to_postgis(...)`` with
   SQLAlchemy + GeoAlchemy2 (their defaults).
 
-Then all three tables are counted, and 1,000 sampled ids are compared between ours and
+Then the tables are counted, and 1,000 sampled ids are compared between ours and
 ogr2ogr's (Hausdorff distance of the geometries, and the owner text). Our time is broken
 down by stage. Run::
 
-    python benchmarks/bench_load.py [--features 200000] [--repeat 3] [--skip-gpd]
+    python benchmarks/bench_load.py [--features 200000] [--repeat 5] [--skip-gpd] [--only cli]
 
 The shapefile is generated once (seeded) and cached under ``benchmarks/_work/``.
 """
@@ -195,15 +200,54 @@ def run_ours(shp: Path, url: str) -> tuple[float, dict[str, float]]:
     return total, dict(st.seconds)
 
 
+def _cli() -> list[str]:
+    """The ``yangpu-gis`` console script beside this Python, else ``python -m yangpu_gis.cli``."""
+    script = Path(sys.executable).with_name("yangpu-gis")
+    return [str(script)] if script.exists() else [sys.executable, "-m", "yangpu_gis.cli"]
+
+
+#: ``--baseline``: a checkout of the package whose ``yangpu-gis load`` is timed as ``before``.
+BASELINE: dict[str, str] = {}
+
+
+def run_cli(shp: Path, url: str, env: dict[str, str] | None = None
+            ) -> tuple[float, dict[str, float]]:
+    """The whole ``yangpu-gis load`` command as users run it: process start to exit."""
+    cmd = [*_cli(), "load", str(shp), "--layer", "pipelines", "--registry", url,
+           "--mode", "replace", *[a for k, v in MAPPING.items() for a in ("--map", f"{k}={v}")]]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t = time.perf_counter()
+    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL,
+                   env={**os.environ, **env} if env else None)
+    seconds = time.perf_counter() - t
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return seconds, {"process CPU time": after.ru_utime - before.ru_utime
+                     + after.ru_stime - before.ru_stime}
+
+
+def run_before(shp: Path, url: str) -> tuple[float, dict[str, float]]:
+    """:func:`run_cli` with the package of ``--baseline`` (``PYTHONPATH``)."""
+    return run_cli(shp, url, env={"PYTHONPATH": BASELINE["path"]})
+
+
+def run_streamed(shp: Path, url: str) -> tuple[float, dict[str, float]]:
+    """:func:`run_cli` with streaming on, in chunks of 100,000 (off by default)."""
+    return run_cli(shp, url, env={"YANGPU_GIS_LOAD_CHUNK_ROWS": "100000"})
+
+
 def run_ogr(shp: Path, url: str) -> tuple[float, dict[str, float]]:
     dsn = "PG:" + " ".join(f"{k}={v}" for k, v in
                            {**PG, "dbname": url.rsplit("/", 1)[1]}.items())
     cmd = ["ogr2ogr", "-f", "PostgreSQL", dsn, str(shp), "-nln", "pipelines_ogr",
            "-t_srs", "EPSG:4549", "-lco", "GEOMETRY_NAME=geom", "-lco", "SPATIAL_INDEX=GIST",
            "-nlt", "LINESTRING", "--config", "PG_USE_COPY", "YES", "-gt", "unlimited"]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t = time.perf_counter()
     subprocess.run(cmd, check=True)
-    return time.perf_counter() - t, {}
+    seconds = time.perf_counter() - t
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return seconds, {"process CPU time": after.ru_utime - before.ru_utime
+                     + after.ru_stime - before.ru_stime}
 
 
 def run_gpd(shp: Path, url: str) -> tuple[float, dict[str, float]]:
@@ -269,51 +313,74 @@ def _versions() -> str:
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--features", type=int, default=200_000)
-    ap.add_argument("--repeat", type=int, default=3)
-    ap.add_argument("--only", choices=["ours", "ogr2ogr", "to_postgis"], action="append",
-                    help="run only these (repeatable)")
+    ap.add_argument("--repeat", type=int, default=5)
+    ap.add_argument("--only", choices=["cli", "before", "streamed", "ours", "ogr2ogr", "to_postgis"], action="append",
+                    help="run only these (repeatable); default: cli, ogr2ogr, to_postgis")
     ap.add_argument("--skip-gpd", action="store_true", help="skip geopandas to_postgis")
     ap.add_argument("--keep", action="store_true", help="keep the last databases")
+    ap.add_argument("--baseline", metavar="CHECKOUT",
+                    help="also time `yangpu-gis load` of the package in this checkout "
+                    "(e.g. a `git worktree` of the previous commit) as `before`")
     args = ap.parse_args(argv)
+    if args.baseline:
+        BASELINE["path"] = str(Path(args.baseline).resolve())
     if shutil.which("ogr2ogr") is None:
         sys.exit("ogr2ogr not found")
 
     t = time.perf_counter()
     shp = generate(args.features, WORK / f"pipelines_{args.features}.shp")
-    print(f"data: {shp} ({sum(p.stat().st_size for p in shp.parent.glob(shp.stem + '.*')) / 1e6:.1f}"
+    print(f"data: {shp.name} ({sum(p.stat().st_size for p in shp.parent.glob(shp.stem + '.*')) / 1e6:.1f}"
           f" MB, ready in {time.perf_counter() - t:.1f} s)")
     print(_versions())
     print("load average (1, 5, 15 min): {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
 
     runners: dict[str, Callable[[Path, str], tuple[float, dict[str, float]]]] = {
-        "ours": run_ours, "ogr2ogr": run_ogr, "to_postgis": run_gpd}
-    chosen = args.only or [k for k in runners if not (k == "to_postgis" and args.skip_gpd)]
-    best: dict[str, tuple[float, dict[str, float]]] = {}
+        "cli": run_cli, "before": run_before, "streamed": run_streamed, "ours": run_ours, "ogr2ogr": run_ogr,
+        "to_postgis": run_gpd}
+    chosen = args.only or [k for k in ("cli", "ogr2ogr", "to_postgis")
+                           if not (k == "to_postgis" and args.skip_gpd)]
+    if args.baseline and "before" not in chosen:
+        chosen.insert(0, "before")
+    runs: dict[str, list[tuple[float, dict[str, float]]]] = defaultdict(list)
     dbs = {k: f"yangpu_bench_{k}" for k in runners}
+    # rounds interleave the commands, so a burst of load from other jobs hits all of them
     for i in range(args.repeat):
         for name in chosen:
             url = fresh_db(dbs[name])
             seconds, stages = runners[name](shp, url)
-            print(f"  run {i + 1} {name:<11} {seconds:7.2f} s")
-            if name not in best or seconds < best[name][0]:
-                best[name] = (seconds, stages)
+            cpu = stages.get("process CPU time")
+            print(f"  round {i + 1} {name:<11} {seconds:7.2f} s"
+                  + (f"  (CPU {cpu:5.2f} s)" if cpu is not None else ""), flush=True)
+            runs[name].append((seconds, stages))
 
-    tables = {"ours": "pipelines", "ogr2ogr": "pipelines_ogr", "to_postgis": "pipelines_gpd"}
-    print(f"\nbest of {args.repeat}, {args.features:,} features:")
+    tables = {"cli": "pipelines", "before": "pipelines", "streamed": "pipelines",
+              "ours": "pipelines", "ogr2ogr": "pipelines_ogr",
+              "to_postgis": "pipelines_gpd"}
+    med = {k: float(np.median([s for s, _ in v])) for k, v in runs.items()}
+    print(f"\n{args.features:,} features, {args.repeat} rounds (median, best):")
     for name in chosen:
-        seconds = best[name][0]
         rows = count(_url(dbs[name]), tables[name])
-        line = f"  {name:<11} {seconds:7.2f} s  {args.features / seconds:9,.0f} rows/s  rows={rows:,}"
-        if name != "ours" and "ours" in best:
-            line += f"  ours/{name} = {best['ours'][0] / seconds:.2f}"
+        seconds = [s for s, _ in runs[name]]
+        line = (f"  {name:<11} median {med[name]:6.2f} s  best {min(seconds):6.2f} s  "
+                f"{args.features / med[name]:9,.0f} rows/s  rows={rows:,}")
+        if name in ("before", "streamed", "ogr2ogr", "to_postgis") and "cli" in med:
+            line += f"  cli/{name} = {med['cli'] / med[name]:.2f} (medians)"
         print(line)
         assert rows == args.features, f"{name} holds {rows} rows"
-    if "ours" in best and "ogr2ogr" in best:
+    if "cli" in runs and "ogr2ogr" in runs:
+        ratios = [a[0] / b[0] for a, b in zip(runs["cli"], runs["ogr2ogr"], strict=True)]
+        print(f"  cli/ogr2ogr per round: {', '.join(f'{r:.2f}' for r in ratios)}; "
+              f"median {np.median(ratios):.2f}")
+        for other in ("before", "streamed"):
+            if other in runs:
+                ratios = [a[0] / b[0] for a, b in zip(runs[other], runs["ogr2ogr"], strict=True)]
+                print(f"  {other}/ogr2ogr per round: {', '.join(f'{r:.2f}' for r in ratios)}; "
+                      f"median {np.median(ratios):.2f}")
         print("  check vs ogr2ogr (1,000 ids):",
-              compare(_url(dbs["ours"]), _url(dbs["ogr2ogr"]), args.features))
-    if "ours" in best:
-        total, stages = best["ours"]
-        print("\nour best run by stage (s):")
+              compare(_url(dbs["cli"]), _url(dbs["ogr2ogr"]), args.features))
+    if "ours" in runs:
+        total, stages = min(runs["ours"], key=lambda r: r[0])
+        print("\nour best in-process run by stage (s):")
         for stage, s in sorted(stages.items()):
             print(f"  {stage:<45} {s:6.2f}")
         print(f"  {'total (open_registry + load)':<45} {total:6.2f}")

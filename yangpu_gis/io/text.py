@@ -61,6 +61,14 @@ def control_characters(values: pd.Series) -> tuple[np.ndarray, str]:
     objects = values.astype(object).to_numpy()
     mask = np.zeros(len(objects), bool)
     found: set[str] = set()
+    # one search over all the texts joined by line feeds (a character the pattern never
+    # matches, so a match lies inside one value); value by value only when it finds one
+    try:  # missing values are never text; anything else left over is not text either
+        joined = "\n".join(objects[~pd.isna(objects)].tolist())
+    except TypeError:
+        joined = "\n".join(v for v in objects if isinstance(v, str))
+    if CONTROL_CHARACTERS.search(joined) is None:
+        return mask, ""
     for i, v in enumerate(objects):
         if isinstance(v, str) and CONTROL_CHARACTERS.search(v):
             mask[i] = True

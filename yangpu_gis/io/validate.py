@@ -267,10 +267,30 @@ def _map_columns(
 def _enum(values: pd.Series, col) -> tuple[pd.Series, np.ndarray]:
     aliases = {k.lower(): v for k, v in col.value_aliases.items()}
     aliases.update({a.lower(): a for a in col.allowed})
+    fast = _enum_by_distinct(values, aliases)
+    if fast is not None:
+        return fast, fast.notna().to_numpy() & ~fast.isin(col.allowed).to_numpy()
     mapped = values.map(lambda v: aliases.get(v.strip().lower(), v) if isinstance(v, str) else v)
     mapped = mapped.astype(object).where(mapped.notna(), None)  # missing stays None, not NaN
     bad = mapped.notna().to_numpy() & ~mapped.isin(col.allowed).to_numpy()
     return mapped, bad
+
+
+def _enum_by_distinct(values: pd.Series, aliases: dict[str, str]) -> pd.Series | None:
+    """:func:`_enum`'s mapping done once per distinct value, when every value is ``str`` or
+    missing (None: the caller maps value by value).
+
+    Only text takes this path: distinct values are found by hashing, and only among
+    ``str`` values is equal-hashing the same as equal (``1``, ``1.0`` and ``True`` are not).
+    """
+    objects = values.to_numpy(dtype=object, na_value=None)
+    codes, uniques = pd.factorize(objects, use_na_sentinel=True)
+    if not all(type(u) is str for u in uniques):
+        return None
+    mapped = np.empty(len(uniques) + 1, dtype=object)  # the last slot: missing
+    mapped[:-1] = [aliases.get(u.strip().lower(), u) for u in uniques]
+    mapped[-1] = None
+    return pd.Series(mapped[codes], index=values.index, name=values.name, dtype=object)
 
 
 def prepare(

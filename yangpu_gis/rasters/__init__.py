@@ -15,10 +15,14 @@ tiles with raster constraints); this package never imports the registry.
 
 from __future__ import annotations
 
-from .data import RasterData
+from ..lazy import lazy_exports
 from .kinds import RASTER_CATALOGUE, RasterKind, get_raster_kind
-from .prepare import NODATA, PreparedRaster, prepare_raster
-from .zonal import zonal_stats
+
+# the raster kinds are light; everything else imports rasterio, so it is imported on first
+# use (a vector load never needs it)
+__getattr__, __dir__ = lazy_exports(__name__, {
+    "NODATA": "prepare", "PreparedRaster": "prepare", "prepare_raster": "prepare",
+    "RasterData": "data", "zonal_stats": "zonal"})
 
 __all__ = [
     "NODATA",

@@ -18,13 +18,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from contextlib import AbstractContextManager
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import geopandas as gpd
 import pandas as pd
 
 from ..io import Prepared
-from ..rasters import PreparedRaster, RasterData, RasterKind
+
+if TYPE_CHECKING:  # rasterio is imported only by raster loads and reads
+    from ..rasters import PreparedRaster, RasterData, RasterKind
 
 __all__ = ["Backend", "LoadTransaction"]
 

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import numpy as np
@@ -27,20 +27,16 @@ from ..errors import CRSError, Problem, RegistryError, ValidationError
 from ..io import Prepared, from_frame, prepare, read_mapping_file, read_source
 from ..io.district import District
 from ..io.types import TIMEZONE
-from ..rasters import (
-    RASTER_CATALOGUE,
-    PreparedRaster,
-    RasterData,
-    RasterKind,
-    get_raster_kind,
-    prepare_raster,
-)
+from ..rasters.kinds import RASTER_CATALOGUE, RasterKind, get_raster_kind
 from .backend import LoadTransaction
 from .batches import BATCH_FIELDS, raster_batch, revert_batch, vector_batch
 from .district import district_of, enter_district, exit_district, record_district
 from .district_view import in_district
 from .history import AsOf, LayerDiff, diff_frames, resolve_as_of
 from .storage import select_columns
+
+if TYPE_CHECKING:  # rasterio is imported only by raster loads and reads
+    from ..rasters import PreparedRaster, RasterData
 
 __all__ = ["BATCH_FIELDS", "LOAD_MODES", "LoadResult", "Registry", "before_raster_commit",
            "never_loaded"]
@@ -290,6 +286,8 @@ class Registry(ABC):
         --------
         >>> reg.load_raster("dem.tif", "dem")            # doctest: +SKIP
         """
+        from ..rasters import prepare_raster
+
         started = time.perf_counter()
         prepared = prepare_raster(source, layer, crs=crs, resolution_m=resolution_m,
                                   units=units, plausible=plausible, district=self.district)
@@ -752,6 +750,23 @@ class Registry(ABC):
         yangpu_gis.YangpuGisError
             Any refusal, naming file, rows, field and hint.
         """
+        spec, raw, maps, vals = self._read_raw(
+            source, layer, mode=mode, encoding=encoding, mapping=mapping,
+            mapping_file=mapping_file, values=values, source_layer=source_layer, x=x, y=y,
+            where=where)
+        return self._validate_raw(raw, spec, maps, vals, crs=crs, repair=repair,
+                                  skip_unlocated=skip_unlocated, mode=mode, roads=roads,
+                                  strict_crs=strict_crs)
+
+    def _read_raw(self, source, layer: str, *, mode: str, encoding: str | None = None,
+                  mapping: dict[str, str] | None = None,
+                  mapping_file: str | Path | None = None,
+                  values: dict[str, dict[str, str]] | None = None,
+                  source_layer: str | None = None, x: str | None = None, y: str | None = None,
+                  where: str | None = None, **_ignored: Any
+                  ) -> tuple[Layer, Any, dict[str, str], dict[str, dict[str, str]]]:
+        """The first half of :meth:`validate`: the layer, the source as read, and the
+        column and value mappings (file, then options)."""
         spec = get_layer(layer)
         if mode not in LOAD_MODES:
             raise ValidationError(f"unknown mode {mode!r}", hint="use append, replace or upsert")
@@ -764,6 +779,17 @@ class Registry(ABC):
                               need_xy=spec.has_geometry)
         maps, vals = read_mapping_file(mapping_file) if mapping_file else ({}, {})
         maps.update(mapping or {})
+        for col, table in (values or {}).items():
+            vals.setdefault(col, {}).update(table)
+        return spec, raw, maps, vals
+
+    def _validate_raw(self, raw, spec: Layer, maps: dict[str, str],
+                      vals: dict[str, dict[str, str]], *, crs: str | None = None,
+                      repair: bool = False, skip_unlocated: bool = False,
+                      mode: str = "append", roads: gpd.GeoDataFrame | None = None,
+                      strict_crs: bool | None = None) -> Prepared:
+        """The second half of :meth:`validate`: addresses placed, rows checked, lon/lat
+        offsets looked for and (``append``) ids checked against the registry."""
         if "location_precision" in spec.column_names:
             from ..io.geocode import fill_from_addresses
 
@@ -771,8 +797,6 @@ class Registry(ABC):
                 roads = self.read("roads", columns=["name"])
             raw = fill_from_addresses(raw, spec, roads, crs=crs,
                                       mapping=maps, skip_unlocated=skip_unlocated)
-        for col, table in (values or {}).items():
-            vals.setdefault(col, {}).update(table)
         prepared = prepare(raw, spec, crs=crs, mapping=maps, values=vals, repair=repair,
                            district=self.district)
         self._check_offset(prepared, given=crs, strict=strict_crs)
@@ -894,14 +918,26 @@ class Registry(ABC):
         stage = on_stage or (lambda _name: None)
         stage("validating")
         prepared = self.validate(source, layer, mode=mode, **options)
-        result = LoadResult(layer, mode, prepared.raw.path, len(prepared.frame), dry_run=dry_run,
-                            details=prepared.summary())
         if dry_run:
+            result = LoadResult(layer, mode, prepared.raw.path, len(prepared.frame),
+                                dry_run=True, details=prepared.summary())
             result.seconds = time.perf_counter() - started
             return result
+        return self._write(prepared, layer, mode, stage, started)
+
+    def _write(self, prepared: Prepared, layer: str, mode: str, stage: Callable[[str], None],
+               started: float) -> LoadResult:
+        """Store validated rows (:meth:`store`) and say what the load did."""
         batch = vector_batch(prepared, layer, mode)
         stage("writing")
         counts = self.store(prepared, mode, batch)
+        return self._result(prepared, layer, mode, counts, started)
+
+    @staticmethod
+    def _result(prepared: Prepared, layer: str, mode: str, counts: dict[str, int],
+                started: float) -> LoadResult:
+        result = LoadResult(layer, mode, prepared.raw.path, len(prepared.frame),
+                            details=prepared.summary())
         result.batch_id = counts.get("batch_id")
         result.rows_inserted = counts.get("inserted", 0)
         result.rows_updated = counts.get("updated", 0)

@@ -7,7 +7,7 @@ again after the 2025 deliveries. Writing through it is refused.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import pandas as pd
@@ -15,9 +15,11 @@ import pandas as pd
 from ..catalogue import CATALOGUE
 from ..errors import RegistryError
 from ..io.types import TIMEZONE
-from ..rasters import RasterData
 from .district import enter_district, exit_district
 from .storage import empty_layers_table
+
+if TYPE_CHECKING:  # rasterio is imported only by raster reads
+    from ..rasters import RasterData
 
 __all__ = ["RegistrySnapshot"]
 

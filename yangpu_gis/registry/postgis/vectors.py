@@ -147,25 +147,37 @@ def _exists(conn, name: str) -> bool:
 
 def write_rows(conn, prepared: Prepared, mode: str, batch_id: int, *,
                refuse_existing: Callable[[Prepared, Layer, set[str]], None],
-               after_chunk: Callable[[int], None] | None = None) -> dict[str, int]:
+               after_chunk: Callable[[int], None] | None = None,
+               spool: str | None = None) -> dict[str, int]:
     """Write a load's rows in the open transaction (layer lock held), keeping history; the
     counts (see :meth:`~yangpu_gis.registry.backend.LoadTransaction.write_rows`).
 
-    ``refuse_existing`` re-checks an append's ids under the lock.
+    ``refuse_existing`` re-checks an append's ids under the lock. ``spool``: the rows are
+    already on the server, in this temporary table (see :mod:`.stream`; its batch column
+    is a placeholder), and are moved from there instead of COPYed.
     """
     spec = prepared.layer
     table = sql.Identifier(spec.name)
     new_table = not _exists(conn, spec.name)
-    stored = to_storage(prepared.frame, spec, batch_id)
     columns = [*spec.column_names, BATCH_COLUMN,
                *([GEOMETRY_COLUMN] if spec.has_geometry else [])]
+    if spool is None:
+        stored = to_storage(prepared.frame, spec, batch_id)
+
+        def fill(target: sql.Identifier) -> None:
+            pg_copy.copy_rows(conn, target, columns, stored, spec, after_chunk)
+    else:
+        stored = prepared.frame
+
+        def fill(target: sql.Identifier) -> None:
+            move_spool(conn, spool, target, columns, batch_id)
     if new_table:
         # A table created by this load gets its keys and indexes after the rows are in: one
         # bulk build (and one foreign-key check) instead of one per row. Same transaction,
         # so still all or nothing.
         for stmt in (create_table(spec, srid(), keys=False), comment_ddl(spec)):
             conn.execute(stmt)
-        pg_copy.copy_rows(conn, table, columns, stored, spec, after_chunk)
+        fill(table)
         for stmt in (keys_ddl(spec), *index_ddl(spec)):
             conn.execute(stmt)
         return {"inserted": len(stored), "updated": 0, "unchanged": 0, "deleted": 0}
@@ -174,13 +186,23 @@ def write_rows(conn, prepared: Prepared, mode: str, batch_id: int, *,
     if mode == "append":  # re-checked under the lock
         clash = existing_ids(conn, spec, prepared.frame[spec.id_column].tolist())
         refuse_existing(prepared, spec, clash)
-        pg_copy.copy_rows(conn, table, columns, stored, spec, after_chunk)
+        fill(table)
         return {"inserted": len(stored), "updated": 0, "unchanged": 0, "deleted": 0}
-    return _write_versions(conn, spec, mode, batch_id, stored, columns, after_chunk)
+    return _write_versions(conn, spec, mode, batch_id, stored, columns, fill)
+
+
+def move_spool(conn, spool: str, target: sql.Identifier, columns: list[str],
+               batch_id: int) -> None:
+    """Insert the spooled rows into ``target`` with their batch id, and drop the spool."""
+    picked = [sql.Placeholder() if c == BATCH_COLUMN else sql.Identifier(c) for c in columns]
+    conn.execute(sql.SQL("INSERT INTO {} ({}) SELECT {} FROM {}").format(
+        target, sql.SQL(", ").join(sql.Identifier(c) for c in columns),
+        sql.SQL(", ").join(picked), sql.Identifier(spool)), [batch_id])
+    conn.execute(sql.SQL("DROP TABLE {}").format(sql.Identifier(spool)))
 
 
 def _write_versions(conn, spec: Layer, mode: str, batch_id: int, stored: pd.DataFrame,
-                    columns: list[str], after_chunk: Callable[[int], None] | None
+                    columns: list[str], fill: Callable[[sql.Identifier], None]
                     ) -> dict[str, int]:
     """replace / upsert / revert into an existing table: stage the delivery, move every
     stored version that differs (or, but for upsert, that the delivery lacks) to the history
@@ -194,7 +216,7 @@ def _write_versions(conn, spec: Layer, mode: str, batch_id: int, stored: pd.Data
     conn.execute(sql.SQL(
         "CREATE TEMP TABLE {} (LIKE {} INCLUDING DEFAULTS) ON COMMIT DROP"
     ).format(stage, table))
-    pg_copy.copy_rows(conn, stage, columns, stored, spec, after_chunk)
+    fill(stage)
     conn.execute(sql.SQL("CREATE INDEX ON {} ({})").format(stage, idc))
     if len(stored) >= ANALYZE_ROWS:
         conn.execute(sql.SQL("ANALYZE {}").format(stage))
