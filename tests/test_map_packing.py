@@ -71,7 +71,7 @@ def _pipes(n: int) -> gpd.GeoDataFrame:
 # decoded by the runtime and the container pixel of the middle of its first segment after
 # centring the map there at zoom 18.
 _FOCUS = """(i) => {
-    const rec = Object.values(__yangpu.layers)[0], b = rec.group, map = b._map;
+    const rec = Object.values(__yangpu.layers).find(r => r.bulk), b = rec.group, map = b._map;
     const parts = b.latLngs(i), a = parts[0][0], c = parts[0][1];
     const mid = L.latLng((a.lat + c.lat) / 2, (a.lng + c.lng) / 2);
     map.setView(mid, 18, {animate: false});
@@ -122,5 +122,48 @@ def test_large_layer_packed_paths_and_ids_in_chromium(tmp_path, browser):
     page.evaluate("() => Object.values(__yangpu.layers)[0].group._map.setView([31.0, 121.0], 18)")
     page.mouse.click(600, 450)
     assert page.query_selector(".leaflet-popup-content") is None
+    page.close()
+    assert errors == []
+
+
+@pytest.mark.browser
+def test_markers_stay_clickable_over_a_bulk_line_layer(tmp_path, browser):
+    """The bulk canvas lies beneath the shared canvas and lets the mouse through: a marker
+    drawn over the lines opens its own popup; a click beside it on a line opens the line's."""
+    from shapely import Point
+
+    from yangpu_gis.maps.layers import add_layer
+
+    n = LARGE_LAYER_FEATURES + 10
+    pipes = _pipes(n)
+    first = pipes.geometry.iloc[0]
+    a, b = first.coords[0], first.coords[1]
+    mid = ((a[0] + b[0]) / 2, (a[1] + b[1]) / 2)
+    pois = gpd.GeoDataFrame({"poi_id": ["Q1"], "name": ["<i>学校</i>"], "kind": ["school"]},
+                            geometry=[Point(mid)], crs=4326)
+    # the markers first: their canvas exists before the bulk layer is added
+    m = maps.layer_map(pois, "pois", offline=True)
+    add_layer(m, pipes, "pipelines")
+    path = maps.save(m, tmp_path / "both.html")
+    page = browser.new_page(viewport={"width": 1200, "height": 900})
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(path.as_uri())
+    page.wait_for_function("window.__drawn === true", timeout=60_000)
+    order = page.evaluate("""() => Array.from(
+        document.querySelector('.leaflet-overlay-pane').children).map(c => c.className)""")
+    assert "yp-bulk" in order[0] and len(order) == 2  # bulk canvas first, i.e. beneath
+    rec = page.evaluate(_FOCUS, 0)
+    page.mouse.click(rec["x"], rec["y"])  # on the marker, which lies on pipe 0
+    text = page.wait_for_selector(".leaflet-popup-content", timeout=5_000).text_content()
+    assert "<i>学校</i>" in text and "PL000000" not in text
+    page.evaluate("() => __yangpu.map.closePopup()")
+    # along the pipe, away from the marker (first vertex end of segment 0)
+    x, y = page.evaluate("""() => { const b = Object.values(__yangpu.layers).find(r => r.bulk).group;
+        const p = b._map.latLngToContainerPoint(b.latLngs(0)[0][0]);
+        const r = b._map.getContainer().getBoundingClientRect(); return [r.left + p.x, r.top + p.y]; }""")
+    page.mouse.click(x, y)
+    text = page.wait_for_selector(".leaflet-popup-content", timeout=5_000).text_content()
+    assert "<b>PL000000" in text
     page.close()
     assert errors == []

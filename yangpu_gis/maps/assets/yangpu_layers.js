@@ -103,7 +103,11 @@
         this._ctx = this._canvas.getContext("2d");
         this._prepare(map);
       }
-      this.getPane().appendChild(this._canvas);
+      // beneath the shared canvas of the other layers, and transparent to the mouse: their
+      // markers stay clickable over the lines; the lines answer the map's own events
+      var pane = this.getPane();
+      this._canvas.style.pointerEvents = "none";
+      pane.insertBefore(this._canvas, pane.firstChild);
       this._hoverTip = L.tooltip({ sticky: true, className: "yp-tip" });
       this._reset();
     },
