@@ -167,3 +167,41 @@ def test_markers_stay_clickable_over_a_bulk_line_layer(tmp_path, browser):
     assert "<b>PL000000" in text
     page.close()
     assert errors == []
+
+
+@pytest.mark.browser
+def test_bulk_layer_paints_the_first_legend_class_on_top(tmp_path, browser):
+    """Two utilities on one line: the pixel there has the colour of the class listed first in
+    the legend (给水 before 燃气), whichever comes first in the data."""
+    from yangpu_gis.maps.styles import UTILITY_COLOURS
+
+    n = LARGE_LAYER_FEATURES + 10
+    gdf = _pipes(n)
+    gdf.loc[1, "geometry"] = gdf.geometry.iloc[0]  # feature 1 lies exactly on feature 0
+    gdf.loc[1, "utility"] = "water"  # feature 0 stays gas, after it in the data
+    path = maps.save(maps.layer_map(gdf, "pipelines", offline=True), tmp_path / "order.html")
+    page = browser.new_page(viewport={"width": 1200, "height": 900})
+    page.goto(path.as_uri())
+    page.wait_for_function("window.__drawn === true", timeout=60_000)
+    legend = page.evaluate("() => Array.from(document.querySelectorAll('.yp-legend *'))"
+                           ".map(e => e.textContent).join('|')")
+    assert legend.index("给水") < legend.index("燃气")
+    rec = page.evaluate(_FOCUS, 0)
+    rgba = page.evaluate("""([x, y]) => {
+        const cv = document.querySelector("canvas.yp-bulk"), r = cv.getBoundingClientRect();
+        const k = cv.width / r.width;
+        return Array.from(cv.getContext("2d").getImageData((x - r.left) * k, (y - r.top) * k, 1, 1).data);
+    }""", [rec["x"], rec["y"]])
+    page.close()
+    def rgb(hex_colour: str) -> np.ndarray:
+        return np.array([int(hex_colour[i:i + 2], 16) for i in (1, 3, 5)], float)
+
+    # two strokes of the same path, each with alpha e (opacity × edge coverage) over a
+    # transparent canvas: alpha A = e(2 − e), colour (top + bottom·(1 − e)) / (2 − e)
+    water, gas = rgb(UTILITY_COLOURS["water"]), rgb(UTILITY_COLOURS["gas"])
+    e = 1 - np.sqrt(1 - rgba[3] / 255)
+    water_on_top = (water + gas * (1 - e)) / (2 - e)
+    gas_on_top = (gas + water * (1 - e)) / (2 - e)
+    got = np.array(rgba[:3], float)
+    assert np.abs(got - water_on_top).max() <= 4, (rgba, water_on_top, gas_on_top)
+    assert np.abs(got - gas_on_top).max() > 20

@@ -163,7 +163,8 @@
       ctx.clearRect(0, 0, w, h);
       ctx.lineCap = "round"; ctx.lineJoin = "round";
       var seen = new Uint8Array(d.t.length), drawn = 0;
-      for (var c = 0; c < styles.length; c++) {
+      // the legend's first class is painted last, on top (the highest renewal scores, …)
+      for (var c = styles.length - 1; c >= 0; c--) {
         var st = styles[c];
         ctx.beginPath();
         for (var q = 0; q < feat.length; q++) {
