@@ -29,18 +29,24 @@
   }
   global.yangpuUnpack = unpack;
 
-  /* A packed path straight to Leaflet LatLngs (no intermediate arrays: large layers). */
-  function decodePacked(str, o, s) {
-    var out = [], v = 0, f = 1, n = 0, x = 0, y = 0;
+  /* Every vertex of a packed path, as (lat, lng), to `sink`: zigzag varints of x, y deltas. */
+  function eachVertex(str, o, s, sink) {
+    var v = 0, f = 1, n = 0, x = 0, y = 0;
     for (var i = 0; i < str.length; i++) {
       var k = CODE[str.charCodeAt(i)];
       v += (k & 31) * f;
       if (k >= 32) { f *= 32; continue; }
       var d = v % 2 ? -(v + 1) / 2 : v / 2;
       v = 0; f = 1;
-      if (n % 2 === 0) { x += d; } else { y += d; out.push(new L.LatLng((y + o[1]) / s, (x + o[0]) / s)); }
+      if (n % 2 === 0) { x += d; } else { y += d; sink((y + o[1]) / s, (x + o[0]) / s); }
       n += 1;
     }
+  }
+
+  /* A packed path straight to Leaflet LatLngs (no intermediate arrays: large layers). */
+  function decodePacked(str, o, s) {
+    var out = [];
+    eachVertex(str, o, s, function (lat, lng) { out.push(new L.LatLng(lat, lng)); });
     return out;
   }
 
@@ -60,41 +66,38 @@
 
     initialize: function (d, styles, popup, tip) {
       this._d = d; this._styles = styles; this._popup = popup; this._tip = tip;
-      this._hover = -1; this.features = 0; this.drawnCount = 0;
+      this._hover = -1; this.drawnCount = 0;
     },
 
-    /* Decode and project every vertex once, to world pixels at zoom 0. */
+    /* Decode and project every vertex once, to world pixels at zoom 0; order the parts by
+     * style class once (`_order`, with `_classStart[c]` where class c begins). */
     _prepare: function (map) {
-      var d = this._d, o = d.o, s = d.s, crs = map.options.crs, ll = new L.LatLng(0, 0);
-      var feat = [], start = [0], xy = [], box = [], n = 0;
+      var d = this._d, crs = map.options.crs, ll = new L.LatLng(0, 0);
+      var feat = [], start = [0], xy = [], box = [];
+      var x0, y0, x1, y1;
+      function sink(lat, lng) {
+        ll.lat = lat; ll.lng = lng;
+        var pt = crs.latLngToPoint(ll, 0);
+        xy.push(pt.x, pt.y);
+        if (pt.x < x0) { x0 = pt.x; } if (pt.x > x1) { x1 = pt.x; }
+        if (pt.y < y0) { y0 = pt.y; } if (pt.y > y1) { y1 = pt.y; }
+      }
       for (var i = 0; i < d.t.length; i++) {
         if (d.t.charAt(i) !== "L" || !d.g[i]) { continue; }
-        n += 1;
         for (var p = 0; p < d.g[i].length; p++) {
-          var str = d.g[i][p], v = 0, f = 1, c = 0, x = 0, y = 0;
-          var x0 = Infinity, y0 = Infinity, x1 = -Infinity, y1 = -Infinity;
-          for (var k = 0; k < str.length; k++) {
-            var code = CODE[str.charCodeAt(k)];
-            v += (code & 31) * f;
-            if (code >= 32) { f *= 32; continue; }
-            var dd = v % 2 ? -(v + 1) / 2 : v / 2;
-            v = 0; f = 1;
-            if (c % 2 === 0) { x += dd; } else {
-              y += dd;
-              ll.lat = (y + o[1]) / s; ll.lng = (x + o[0]) / s;
-              var pt = crs.latLngToPoint(ll, 0);
-              xy.push(pt.x, pt.y);
-              if (pt.x < x0) { x0 = pt.x; } if (pt.x > x1) { x1 = pt.x; }
-              if (pt.y < y0) { y0 = pt.y; } if (pt.y > y1) { y1 = pt.y; }
-            }
-            c += 1;
-          }
+          x0 = Infinity; y0 = Infinity; x1 = -Infinity; y1 = -Infinity;
+          eachVertex(d.g[i][p], d.o, d.s, sink);
           if (xy.length / 2 === start[start.length - 1]) { continue; }
           feat.push(i); start.push(xy.length / 2); box.push(x0, y0, x1, y1);
         }
       }
+      var nc = this._styles.length, classStart = new Int32Array(nc + 1);
+      for (var q = 0; q < feat.length; q++) { classStart[(d.k ? d.k[feat[q]] : 0) + 1] += 1; }
+      for (var c = 0; c < nc; c++) { classStart[c + 1] += classStart[c]; }
+      var order = new Int32Array(feat.length), fill = classStart.slice(0, nc);
+      for (q = 0; q < feat.length; q++) { order[fill[d.k ? d.k[feat[q]] : 0]++] = q; }
       this._feat = feat; this._start = start; this._xy = new Float64Array(xy);
-      this._box = new Float64Array(box); this.features = n;
+      this._box = new Float64Array(box); this._order = order; this._classStart = classStart;
     },
 
     onAdd: function (map) {
@@ -102,13 +105,13 @@
         this._canvas = L.DomUtil.create("canvas", "leaflet-zoom-animated yp-bulk");
         this._ctx = this._canvas.getContext("2d");
         this._prepare(map);
+        this._hoverTip = L.tooltip({ sticky: true, className: "yp-tip" });
       }
       // beneath the shared canvas of the other layers, and transparent to the mouse: their
       // markers stay clickable over the lines; the lines answer the map's own events
       var pane = this.getPane();
       this._canvas.style.pointerEvents = "none";
       pane.insertBefore(this._canvas, pane.firstChild);
-      this._hoverTip = L.tooltip({ sticky: true, className: "yp-tip" });
       this._reset();
     },
 
@@ -160,6 +163,7 @@
       var ctx = this._ctx, fr = this._frame(), k = fr.k, sx = fr.sx, sy = fr.sy;
       var w = this._size.x, h = this._size.y, xy = this._xy, box = this._box;
       var d = this._d, styles = this._styles, start = this._start, feat = this._feat;
+      var order = this._order, classStart = this._classStart;
       ctx.clearRect(0, 0, w, h);
       ctx.lineCap = "round"; ctx.lineJoin = "round";
       var seen = new Uint8Array(d.t.length), drawn = 0;
@@ -167,9 +171,8 @@
       for (var c = styles.length - 1; c >= 0; c--) {
         var st = styles[c];
         ctx.beginPath();
-        for (var q = 0; q < feat.length; q++) {
-          var i = feat[q];
-          if ((d.k ? d.k[i] : 0) !== c) { continue; }
+        for (var r = classStart[c]; r < classStart[c + 1]; r++) {
+          var q = order[r], i = feat[q];
           var pad = st.weight;
           if (box[4 * q + 2] * k - sx < -pad || box[4 * q] * k - sx > w + pad ||
               box[4 * q + 3] * k - sy < -pad || box[4 * q + 1] * k - sy > h + pad) { continue; }
