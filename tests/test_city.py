@@ -77,7 +77,8 @@ def _same_outputs(a: Path, b: Path) -> None:
     ["analyze", "complaints", "--permutations", "99", "--no-map"],
     ["analyze", "excavation"],
     ["analyze", "coverage", "--preset", "parking-reach", "--distance", "euclidean"],
-], ids=["complaints", "excavation", "coverage"])
+    ["analyze", "waterlogging", "--tile-size", "150", "--min-area-m2", "100"],
+], ids=["complaints", "excavation", "coverage", "waterlogging"])
 def test_cli_scheduler_local_writes_the_same_files(demo, tmp_path, args):
     one = run_cli(*args, "-r", demo, "-o", tmp_path / "one", "--json", cwd=tmp_path)
     assert one.returncode == 0, one
@@ -91,6 +92,8 @@ def test_cli_scheduler_local_writes_the_same_files(demo, tmp_path, args):
         assert json.loads(one.stdout)["merged_orders"] > 1000
     if args[1] == "excavation":
         assert json.loads(one.stdout)["concurrent_pairs"] > 0
+    if args[1] == "waterlogging":  # depressions in several of the 150-cell tiles
+        assert json.loads(one.stdout)["depressions"] > 10
     a, b = json.loads(one.stdout), json.loads(two.stdout)
     assert {k: v for k, v in a.items() if k not in strip} == \
         {k: v for k, v in b.items() if k not in strip}
@@ -113,7 +116,8 @@ def test_cli_without_dask_names_the_extra(demo, tmp_path):
     import os
 
     path = os.pathsep.join([str(fake), os.environ.get("PYTHONPATH", "")])
-    for cmd in (["analyze", "complaints"], ["analyze", "excavation"], ["analyze", "coverage"]):
+    for cmd in (["analyze", "complaints"], ["analyze", "excavation"], ["analyze", "coverage"],
+                ["analyze", "waterlogging"]):
         run = run_cli(*cmd, "-r", demo, "-o", tmp_path / "o", "--scheduler", "local:2",
                       cwd=tmp_path, env={"PYTHONPATH": path})
         assert run.returncode == 2, run
@@ -241,7 +245,7 @@ def test_points_covered_with_a_client(client):
     np.testing.assert_array_equal(_distributed_points_covered(points, pg, s, client), want)
 
 
-def test_the_three_commands_offer_scheduler_and_help_names_the_extra():
+def test_the_four_commands_offer_scheduler_and_help_names_the_extra():
     import typer.main
 
     from yangpu_gis.cli import app
@@ -249,6 +253,46 @@ def test_the_three_commands_offer_scheduler_and_help_names_the_extra():
     analyze = typer.main.get_command(app).commands["analyze"]
     offering = sorted(name for name, cmd in analyze.commands.items()
                       if any("--scheduler" in p.opts for p in cmd.params))
-    assert offering == ["complaints", "coverage", "excavation"]
+    assert offering == ["complaints", "coverage", "excavation", "waterlogging"]
     run = run_cli("analyze", "complaints", "--help")
     assert "--scheduler" in run.stdout and "yangpu_gis[city]" in run.stdout, run
+
+
+# --------------------------------------------------------------------------- waterlogging tiles
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(h=st.integers(3, 40), w=st.integers(3, 40), tile=st.integers(2, 17),
+       seed=st.integers(0, 2**31 - 1), holes=st.floats(0.0, 0.3))
+def test_tiles_as_tasks_fill_exactly_as_untiled(client, h, w, tile, seed, holes):
+    """Tiles flooded and spilled on two workers: the untiled priority-flood, value for value
+    (the untiled fill is pysheds' surface, tests/test_fill.py)."""
+    from yangpu_gis.analysis.fill import priority_flood, tiled_fill
+
+    rng = np.random.default_rng(seed)
+    dem = np.round(rng.random((h, w)) * 5, 1).astype(np.float32)  # ties and flats
+    dem[rng.random((h, w)) < holes] = np.nan
+    np.testing.assert_array_equal(tiled_fill(dem, tile, client=client), priority_flood(dem))
+
+
+def test_waterlogging_with_a_client_equals_the_single_process_tables(client):
+    from affine import Affine
+
+    from yangpu_gis.analysis.waterlogging import find_depressions
+
+    rng = np.random.default_rng(7)
+    y, x = np.mgrid[0:120, 0:90]
+    dem = (np.sin(x / 9.0) * np.cos(y / 7.0) * 2 + rng.random((120, 90)) * 0.3).astype(np.float32)
+    t = Affine(2, 0, 500_000, 0, -2, 3_460_000)
+    one = find_depressions(dem, t, tile_size=0)
+    two = find_depressions(dem, t, tile_size=25, scheduler=client)
+    assert len(one.table) > 5  # several depressions, across the 25-cell tiles
+    pd.testing.assert_frame_equal(one.table, two.table)
+    np.testing.assert_array_equal(one.labels, two.labels)
+
+
+def test_cli_refuses_untiled_waterlogging_on_a_scheduler(demo, tmp_path):
+    run = run_cli("analyze", "waterlogging", "-r", demo, "-o", tmp_path / "o", "--tile-size",
+                  "0", "--scheduler", "local:2", cwd=tmp_path)
+    assert run.returncode == 2, run
+    assert not crashed(run.output) and "--tile-size 0" in run.stderr, run
+    assert "hint:" in run.stderr, run
+    assert not (tmp_path / "o").exists()

@@ -58,7 +58,8 @@ that do not divide the raster.
 Steps 2 and 4 only read their tile (and 1 needs one cheap pass for the extents), so they
 can run as independent tasks (dask, processes); step 3 only needs the small ``TileFlood``
 summaries (edges, outlets, perimeter rings), not the tiles' grids. :func:`tiled_fill` runs
-the steps in sequence in memory.
+the steps in sequence in memory, or with ``client=`` steps 2 and 4 as tasks on a
+dask.distributed cluster (each tile's grids stay on its worker between the two steps).
 """
 
 from __future__ import annotations
@@ -589,7 +590,7 @@ def apply_spill(dem: np.ndarray, flood: TileFlood, spill: np.ndarray) -> np.ndar
     return out.astype(flood.filled.dtype, copy=False)
 
 
-def tiled_fill(dem: np.ndarray, tile_size: int) -> np.ndarray:
+def tiled_fill(dem: np.ndarray, tile_size: int, *, client=None) -> np.ndarray:
     """:func:`priority_flood` computed tile by tile; equal to it value for value.
 
     Parameters
@@ -598,12 +599,17 @@ def tiled_fill(dem: np.ndarray, tile_size: int) -> np.ndarray:
         2-D float32/float64 elevations, NaN nodata.
     tile_size : int
         Tile side in cells (≥ 2; edge tiles are smaller when it does not divide the raster).
+    client : distributed.Client, optional
+        Run steps 2 and 4 as tasks on its workers (:func:`_tiled_fill_on`); the tiles'
+        grids stay on the workers between the steps, only the summaries travel.
     """
     if dem.dtype not in (np.float32, np.float64):
         dem = dem.astype(np.float64)
     rows, cols = tile_windows(dem.shape, tile_size)
     extents = edge_extents(~np.isnan(dem))
     wins = [(slice(r0, r1), slice(c0, c1)) for r0, r1 in rows for c0, c1 in cols]
+    if client is not None:
+        return _tiled_fill_on(client, dem, wins, extents, rows, cols)
     out = np.empty_like(dem)
     labels, summaries = [], []
     for win in wins:  # step 1: the tile-local fill goes straight into the output
@@ -617,4 +623,26 @@ def tiled_fill(dem: np.ndarray, tile_size: int) -> np.ndarray:
         flood = TileFlood(out[win], labels[k], 0, summaries[k].outlet, summaries[k].edges, {})
         out[win] = apply_spill(dem[win], flood, spills[k])
         labels[k] = None
+    return out
+
+
+def _summary_of(flood: TileFlood) -> TileFlood:
+    return flood.summary()
+
+
+def _tiled_fill_on(client, dem: np.ndarray, wins, extents, rows, cols) -> np.ndarray:
+    """Steps 2 and 4 as dask tasks, step 3 here: each tile's DEM is sent once, its
+    :class:`TileFlood` stays on the worker that made it, and only the summaries come back
+    before the filled tiles do."""
+    tiles = [client.scatter(np.ascontiguousarray(dem[win])) for win in wins]
+    floods = [client.submit(flood_tile, t, seeds_in_window(extents, win), pure=False)
+              for t, win in zip(tiles, wins, strict=True)]
+    summaries = client.gather([client.submit(_summary_of, f, pure=False) for f in floods])
+    spills = solve_spill(summaries, rows, cols)
+    out = np.empty_like(dem)
+    for k, win in enumerate(wins):
+        done = client.submit(apply_spill, tiles[k], floods[k], spills[k], pure=False)
+        out[win] = done.result()
+        for future in (done, floods[k], tiles[k]):
+            future.release()
     return out

@@ -27,7 +27,7 @@ rather than nodata so they drain.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import geopandas as gpd
 import numpy as np
@@ -39,6 +39,7 @@ from scipy import ndimage
 from ..errors import ValidationError
 from ..rasters.data import RasterData
 from .defaults import TopicDefaults
+from .engine import dask_client
 from .fill import priority_flood, tiled_fill
 from .inputs import metric, require_columns
 from .result import AnalysisResult, parameters_frame
@@ -54,6 +55,7 @@ __all__ = [
     "find_depressions",
     "roads_at_risk",
     "tile_size_for",
+    "tile_size_for_run",
 ]
 
 
@@ -122,7 +124,7 @@ def _raster(values: np.ndarray, vf, nodata=np.nan):
 
 
 def fill_depressions(dem: np.ndarray, transform: Affine | None = None, *,
-                     tile_size: int | None = None) -> np.ndarray:
+                     tile_size: int | None = None, client: Any = None) -> np.ndarray:
     """Priority-flood fill of every depression, NaN for nodata (:mod:`.fill`).
 
     Equal value for value to ``pysheds``' ``Grid.fill_depressions`` (the tests check it).
@@ -136,6 +138,9 @@ def fill_depressions(dem: np.ndarray, transform: Affine | None = None, *,
     tile_size : int, optional
         Fill tile by tile (Barnes 2016) with tiles of this side in cells; ``None``:
         :func:`tile_size_for` the raster.
+    client : distributed.Client, optional
+        Fill the tiles as tasks on its workers (:func:`.fill.tiled_fill`); needs a tile
+        size > 0 and is then used even when one tile covers the raster.
 
     Returns
     -------
@@ -146,9 +151,31 @@ def fill_depressions(dem: np.ndarray, transform: Affine | None = None, *,
     if dem.dtype not in (np.float32, np.float64):
         dem = dem.astype(np.float64)
     tile = tile_size_for(dem.shape) if tile_size is None else tile_size
-    if tile and tile < max(dem.shape):
-        return tiled_fill(dem, tile)
+    if tile and (client is not None or tile < max(dem.shape)):
+        return tiled_fill(dem, tile, client=client)
     return priority_flood(dem)
+
+
+def tile_size_for_run(shape: tuple[int, int], tile_size: int | None, scheduler: Any) -> int:
+    """The tile side of a run: ``tile_size`` when given, else :func:`tile_size_for` (with a
+    scheduler: ``WaterloggingDefaults.tile_size``, tiles being its tasks).
+
+    Raises
+    ------
+    ValidationError
+        A negative side or 1, or 0 (untiled) with a scheduler.
+    """
+    if tile_size is None:
+        return WATERLOGGING_DEFAULTS.tile_size if scheduler is not None else tile_size_for(shape)
+    tile = int(tile_size)
+    if tile < 0 or tile == 1:
+        raise ValidationError(f"tile size {tile} is not valid",
+                              hint="give 0 (untiled) or a side of at least 2 cells")
+    if tile == 0 and scheduler is not None:
+        raise ValidationError("--tile-size 0 (untiled) leaves nothing for --scheduler to run",
+                              hint="leave --tile-size out (tiles of "
+                              f"{WATERLOGGING_DEFAULTS.tile_size}) or give a side ≥ 2")
+    return tile
 
 
 def tile_size_for(shape: tuple[int, int]) -> int:
@@ -235,6 +262,7 @@ def find_depressions(
     catchments: bool = True,
     crs: object = None,
     tile_size: int | None = None,
+    scheduler: Any = None,
 ) -> DepressionResult:
     """Fill, measure and group the depressions of a DEM.
 
@@ -255,6 +283,10 @@ def find_depressions(
     tile_size : int, optional
         Tile side (cells) of a tiled fill, 0 untiled; default :func:`tile_size_for`.
         The results do not depend on it.
+    scheduler : str or distributed.Client, optional
+        Fill the tiles as tasks on dask.distributed (``local``, ``local:N``,
+        ``tcp://HOST:PORT`` or a Client; :func:`~yangpu_gis.analysis.engine.dask_client`);
+        needs a tile size > 0. The results are the same.
 
     Returns
     -------
@@ -273,7 +305,8 @@ def find_depressions(
                               hint="load it into the registry (it is warped to such a grid)")
     if dem.dtype not in (np.float32, np.float64):
         dem = dem.astype(np.float64)
-    filled = fill_depressions(dem, transform, tile_size=tile_size)
+    with dask_client(scheduler) as client:
+        filled = fill_depressions(dem, transform, tile_size=tile_size, client=client)
     # only raised cells can be in a depression: depths (float64, as pysheds' float64 fill
     # minus the DEM) and all statistics come from them, not from full-grid passes
     raised = np.flatnonzero(filled > dem)
@@ -456,6 +489,7 @@ def analyze_waterlogging(
     min_depth_m: float = WATERLOGGING_DEFAULTS.min_depth_m,
     min_area_m2: float = WATERLOGGING_DEFAULTS.min_area_m2,
     tile_size: int | None = None,
+    scheduler: Any = None,
 ) -> WaterloggingResult:
     """Depressions of a DEM and the roads and compounds at risk of waterlogging.
 
@@ -473,6 +507,11 @@ def analyze_waterlogging(
         Fill tile by tile with tiles of this side (cells); 0 untiled; default untiled up
         to ``WaterloggingDefaults.tile_above_cells`` cells, else tiles of
         ``WaterloggingDefaults.tile_size``. Every output is the same whatever the tiles.
+    scheduler : str or distributed.Client, optional
+        Fill the tiles as tasks on dask.distributed (``local``, ``local:N``,
+        ``tcp://HOST:PORT`` or a Client); the tile size then defaults to
+        ``WaterloggingDefaults.tile_size`` whatever the raster's size, and 0 is refused.
+        The outputs are the same as without it.
 
     Returns
     -------
@@ -481,7 +520,8 @@ def analyze_waterlogging(
     Raises
     ------
     ValidationError
-        If roads lack ``road_id`` or compounds lack ``compound_id``.
+        If roads lack ``road_id`` or compounds lack ``compound_id``, a tile size is not
+        valid, or a scheduler is unknown, unreachable or given with tile size 0.
     CRSError
         If roads or compounds are not in a metric CRS.
 
@@ -499,12 +539,10 @@ def analyze_waterlogging(
     if has_compounds:
         require_columns(compounds, ("compound_id",), "residential compounds")
         metric(compounds, "residential compounds")
-    tile = tile_size_for(dem.values.shape) if tile_size is None else int(tile_size)
-    if tile < 0 or tile == 1:
-        raise ValidationError(f"tile size {tile} is not valid",
-                              hint="give 0 (untiled) or a side of at least 2 cells")
+    tile = tile_size_for_run(dem.values.shape, tile_size, scheduler)
     res = find_depressions(dem.values, dem.transform, min_depth_m=min_depth_m,
-                           min_area_m2=min_area_m2, crs=dem.crs, tile_size=tile)
+                           min_area_m2=min_area_m2, crs=dem.crs, tile_size=tile,
+                           scheduler=scheduler)
     polys = res.polygons()
     empty_r = gpd.GeoDataFrame(columns=["road_id", "depression_id", "length_m", "max_depth_m",
                                         "geometry"], geometry="geometry", crs=dem.crs)

@@ -4,15 +4,21 @@ and road condition (好路率): read, analyse, write (CLI, demo and notebooks)."
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from .. import settings
+from ..analysis.engine import check_scheduler
 from ..analysis.road_condition import (
     DEFAULT_PCI_GRADES,
     ROAD_CONDITION_DEFAULTS,
     analyze_road_condition,
 )
 from ..analysis.water_quality import WATER_QUALITY_DEFAULTS, analyze_water_quality, period_bounds
-from ..analysis.waterlogging import WATERLOGGING_DEFAULTS, analyze_waterlogging
+from ..analysis.waterlogging import (
+    WATERLOGGING_DEFAULTS,
+    analyze_waterlogging,
+    tile_size_for_run,
+)
 from ..errors import ValidationError
 from ..io.analysis_tables import PLAIN_TABLE_SUFFIXES, read_grade_table, read_station_table
 from .writer import Run, default_out, write_result
@@ -25,7 +31,8 @@ def run_waterlogging(registry, out_dir: str | Path | None = None, *, layer: str 
                      min_depth_m: float = WATERLOGGING_DEFAULTS.min_depth_m,
                      min_area_m2: float = WATERLOGGING_DEFAULTS.min_area_m2,
                      tile_size: int | None = None,
-                     offline: bool = True, map_name: str = "waterlogging.html") -> Run:
+                     offline: bool = True, map_name: str = "waterlogging.html",
+                     scheduler: Any = None) -> Run:
     """Read the DEM and layers, find depressions and what lies in them, write the outputs.
 
     Parameters
@@ -40,18 +47,30 @@ def run_waterlogging(registry, out_dir: str | Path | None = None, *, layer: str 
         See :func:`~yangpu_gis.analysis.waterlogging.analyze_waterlogging`.
     offline : bool
         Self-contained map (default) or CDN scripts and web tiles.
+    scheduler : str or distributed.Client, optional
+        Fill the DEM's tiles as tasks on dask.distributed (``local``, ``local:N``,
+        ``tcp://HOST:PORT`` or a Client); the outputs are identical.
 
     Returns
     -------
     Run
         The :class:`~yangpu_gis.analysis.waterlogging.WaterloggingResult` and the files.
+
+    Raises
+    ------
+    ValidationError
+        An unknown scheduler, dask missing, or ``tile_size=0`` with a scheduler (before
+        the registry is read).
     """
+    check_scheduler(scheduler)
+    if scheduler is not None:
+        tile_size_for_run((0, 0), tile_size, scheduler)
     dem = registry.read_raster(layer)
     frames = registry.read_layers("roads", "residential_compounds", "subdistricts")
     data_date = registry.data_date()
     result = analyze_waterlogging(dem, frames["roads"], frames["residential_compounds"],
                                   min_depth_m=min_depth_m, min_area_m2=min_area_m2,
-                                  tile_size=tile_size)
+                                  tile_size=tile_size, scheduler=scheduler)
 
     def draw():
         from ..maps.condition import waterlogging_map

@@ -17,6 +17,7 @@ from ..common import (
     JsonOpt,
     OfflineOpt,
     RegistryOpt,
+    SchedulerOpt,
     errors_to_exit,
     open_cli_registry,
     out,
@@ -46,6 +47,7 @@ def waterlogging(
     min_area_m2: Annotated[float, typer.Option("--min-area-m2", help="Smallest depression reported (m²).")] = MIN_AREA_M2,
     tile_size: Annotated[int | None, typer.Option("--tile-size", help=f"Fill tile by tile, tiles of N × N cells (0: untiled) [default: untiled up to {TILE_ABOVE_CELLS:,} cells, else {TILE_SIZE}]; the results do not depend on it.")] = None,
     offline: OfflineOpt = True,
+    scheduler: SchedulerOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """积水风险: depressions of the DEM, and the roads and compounds in them."""
@@ -53,7 +55,7 @@ def waterlogging(
         with open_cli_registry(registry, as_of=as_of, district=district) as reg:
             run = runs.run_waterlogging(reg, out_dir, layer=layer, min_depth_m=min_depth_m,
                                         min_area_m2=min_area_m2, tile_size=tile_size,
-                                        offline=offline)
+                                        offline=offline, scheduler=scheduler)
         if as_json:
             print_json(run.summary())
             return
