@@ -121,6 +121,24 @@ def test_import_is_light_and_fast():
     assert best < 0.5
 
 
+def test_an_html_layer_map_loads_no_classifier_nor_pyplot(tmp_path):
+    # mapclassify compiles a numba kernel and imports scikit-learn on import (seconds, in
+    # every process), pyplot is for PNGs: a map of a layer without a choropleth needs neither
+    code = ("import sys, geopandas as gpd, shapely; from yangpu_gis import maps; "
+            "g = gpd.GeoDataFrame({'road_id': ['R1'], 'name': ['控江路']}, "
+            "geometry=[shapely.LineString([(121.5, 31.27), (121.52, 31.28)])], crs=4326); "
+            f"maps.save(maps.layer_map(g, 'roads'), {str(tmp_path / 'r.html')!r}); "
+            "print(','.join(sorted(sys.modules)))")
+    loaded = set(_fresh(code).split(","))
+    assert (tmp_path / "r.html").stat().st_size > 0
+    assert not {"mapclassify", "sklearn", "matplotlib.pyplot"} & loaded
+    # and a choropleth still classifies with mapclassify, loaded on first use
+    code = ("import sys, numpy as np; from yangpu_gis.maps.choropleth import classify; "
+            "c = classify(np.arange(10.0), 'Quantiles', 5); "
+            "print(type(c).__module__, 'mapclassify' in sys.modules, len(c.bins))")
+    assert _fresh(code).split() == ["mapclassify.classifiers", "True", "5"]
+
+
 @pytest.mark.parametrize("name", ["analyze_excavation", "analyze_parking", "analyze_coverage",
                                   "analyze_complaints", "analyze_causes",
                                   "analyze_pipelines", "analyze_homes",

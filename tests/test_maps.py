@@ -189,7 +189,9 @@ def test_missing_crs_is_refused():
 
 
 def test_static_png_uses_cjk_font(layers, tmp_path):
-    assert maps.static.cjk_font() == "Noto Sans CJK SC"
+    from yangpu_gis.maps.static import cjk_font  # loaded on first use, not with maps
+
+    assert cjk_font() == "Noto Sans CJK SC"
     path = font_manager.findfont(font_manager.FontProperties(family="Noto Sans CJK SC"),
                                  fallback_to_default=False)
     assert "NotoSansCJK" in path

@@ -17,7 +17,6 @@ from .base import AMAP_TILES, save
 from .choropleth import choropleth_map
 from .layers import layer_map
 from .overview import overview_map
-from .static import static_map
 
 __all__ = [
     "AMAP_TILES",
@@ -35,11 +34,12 @@ __all__ = [
 
 
 def __getattr__(name: str):
-    # topic maps import their analysis modules: load them on first use
+    # topic maps import their analysis modules, static maps matplotlib's pyplot: load them
+    # on first use (an HTML map of a layer needs neither)
     import importlib
 
     topics = {"changes_map": "changes", "complaints_map": "complaints", "coverage_map": "coverage",
-              "excavation_map": "excavation", "parking_map": "parking"}
+              "excavation_map": "excavation", "parking_map": "parking", "static_map": "static"}
     if name in topics:
         return getattr(importlib.import_module(f".{topics[name]}", __name__), name)
     raise AttributeError(f"module 'yangpu_gis.maps' has no attribute {name!r}")

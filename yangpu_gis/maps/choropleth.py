@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import inspect
 import json
+from typing import TYPE_CHECKING
 
 import folium
 import geopandas as gpd
-import mapclassify
 import numpy as np
 import pandas as pd
 from matplotlib import colormaps
@@ -20,6 +20,9 @@ from .elements import swatch
 from .layers import add_layer, infer_layer
 from .safe import escape_html
 from .styles import ClassStyle, LayerStyle
+
+if TYPE_CHECKING:
+    from mapclassify.classifiers import MapClassifier
 
 __all__ = ["choropleth_map", "classify", "format_number"]
 
@@ -41,14 +44,20 @@ def format_number(value: float) -> str:
     return text.rstrip("0").rstrip(".") if "." in text else text
 
 
-def classify(values: np.ndarray, scheme: str, k: int) -> mapclassify.classifiers.MapClassifier:
+def classify(values: np.ndarray, scheme: str, k: int) -> MapClassifier:
     """Classify with the ``mapclassify`` class named ``scheme`` (``k`` classes if it takes k).
+
+    ``mapclassify`` is imported here, not with the module: its import takes seconds (it
+    compiles a numba kernel and imports scikit-learn), which every map without a
+    choropleth would otherwise pay.
 
     Raises
     ------
     ValidationError
         If ``scheme`` is not a mapclassify classifier.
     """
+    import mapclassify
+
     cls = getattr(mapclassify, scheme, None)
     if not (inspect.isclass(cls) and issubclass(cls, mapclassify.classifiers.MapClassifier)):
         raise ValidationError(
