@@ -75,6 +75,30 @@ def test_control_characters_match_the_per_value_search(values):
     assert what == want_what
 
 
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(TEXT, st.none()), max_size=40))
+def test_control_characters_searched_in_the_files_arrow_texts_first(texts):
+    # what validation passes: the stored texts (stripped, blank -> None) and the file's
+    # Arrow column they came from (padding with whitespace controls such as U+001F, U+0085)
+    from yangpu_gis.io.types import arrow_strings, coerce
+
+    raw = pd.Series(texts, dtype="string[pyarrow]")
+    stored, _ = coerce(raw, get_layer("pipelines").column("owner"))
+    mask, what = text_mod.control_characters(stored, arrow_strings(raw))
+    want_mask, want_what = control_characters_per_value(stored)
+    assert (mask.tolist(), what) == (want_mask.tolist(), want_what)
+
+
+def test_arrow_search_takes_every_refused_code_point_and_no_other():
+    import pyarrow as pa
+
+    texts = [f"a{chr(c)}b" for c in range(0x3000) if not 0xD800 <= c < 0xE000]
+    for text in texts:
+        one = pd.Series([text], dtype=object)
+        got = text_mod.control_characters(one, pa.chunked_array([pa.array([text])]))
+        assert got[0].tolist() == control_characters_per_value(one)[0].tolist(), repr(text)
+
+
 def test_control_characters_of_a_long_column():
     values = [f"YP-{i:06d}" for i in range(50_000)]
     values[41_234] = "bad\x1bvalue"
