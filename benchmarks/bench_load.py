@@ -345,7 +345,8 @@ def main(argv: list[str] | None = None) -> None:
             seconds, stages = runners[name](shp, url)
             cpu = stages.get("process CPU time")
             print(f"  round {i + 1} {name:<11} {seconds:7.2f} s"
-                  + (f"  (CPU {cpu:5.2f} s)" if cpu is not None else ""), flush=True)
+                  + (f"  (CPU {cpu:5.2f} s)" if cpu is not None else "")
+                  + f"  load {os.getloadavg()[0]:.2f}", flush=True)
             runs[name].append((seconds, stages))
 
     tables = {"cli": "pipelines", "before": "pipelines", "ours": "pipelines", "ogr2ogr": "pipelines_ogr",

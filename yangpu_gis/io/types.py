@@ -346,11 +346,10 @@ def coerce(series: pd.Series, column: Column) -> tuple[pd.Series, np.ndarray]:
     >>> vals.tolist(), bad.tolist()
     ([12, <NA>, <NA>], [False, True, False])
     """
-    blank = is_blank(series)
     kind = column.type
-    if kind == "str":
-        out = _as_text(series)
-    elif kind == "int":
+    if kind == "str":  # any value is text: nothing is bad
+        return _as_text(series), np.zeros(len(series), bool)
+    if kind == "int":
         out = _integers(series)[0]
     elif kind == "float":
         num = _numeric(series)
@@ -361,7 +360,5 @@ def coerce(series: pd.Series, column: Column) -> tuple[pd.Series, np.ndarray]:
         out = _dates(series)
     else:
         out = _datetimes(series)
-    bad = ~blank & out.isna().to_numpy(bool).copy()
-    if kind == "str":
-        bad[:] = False
+    bad = ~is_blank(series) & out.isna().to_numpy(bool)
     return out, bad
