@@ -230,11 +230,6 @@ def run_before(shp: Path, url: str) -> tuple[float, dict[str, float]]:
     return run_cli(shp, url, env={"PYTHONPATH": BASELINE["path"]})
 
 
-def run_streamed(shp: Path, url: str) -> tuple[float, dict[str, float]]:
-    """:func:`run_cli` with streaming on, in chunks of 100,000 (off by default)."""
-    return run_cli(shp, url, env={"YANGPU_GIS_LOAD_CHUNK_ROWS": "100000"})
-
-
 def run_ogr(shp: Path, url: str) -> tuple[float, dict[str, float]]:
     dsn = "PG:" + " ".join(f"{k}={v}" for k, v in
                            {**PG, "dbname": url.rsplit("/", 1)[1]}.items())
@@ -314,7 +309,7 @@ def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--features", type=int, default=200_000)
     ap.add_argument("--repeat", type=int, default=5)
-    ap.add_argument("--only", choices=["cli", "before", "streamed", "ours", "ogr2ogr", "to_postgis"], action="append",
+    ap.add_argument("--only", choices=["cli", "before", "ours", "ogr2ogr", "to_postgis"], action="append",
                     help="run only these (repeatable); default: cli, ogr2ogr, to_postgis")
     ap.add_argument("--skip-gpd", action="store_true", help="skip geopandas to_postgis")
     ap.add_argument("--keep", action="store_true", help="keep the last databases")
@@ -335,7 +330,7 @@ def main(argv: list[str] | None = None) -> None:
     print("load average (1, 5, 15 min): {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
 
     runners: dict[str, Callable[[Path, str], tuple[float, dict[str, float]]]] = {
-        "cli": run_cli, "before": run_before, "streamed": run_streamed, "ours": run_ours, "ogr2ogr": run_ogr,
+        "cli": run_cli, "before": run_before, "ours": run_ours, "ogr2ogr": run_ogr,
         "to_postgis": run_gpd}
     chosen = args.only or [k for k in ("cli", "ogr2ogr", "to_postgis")
                            if not (k == "to_postgis" and args.skip_gpd)]
@@ -350,11 +345,11 @@ def main(argv: list[str] | None = None) -> None:
             seconds, stages = runners[name](shp, url)
             cpu = stages.get("process CPU time")
             print(f"  round {i + 1} {name:<11} {seconds:7.2f} s"
-                  + (f"  (CPU {cpu:5.2f} s)" if cpu is not None else ""), flush=True)
+                  + (f"  (CPU {cpu:5.2f} s)" if cpu is not None else "")
+                  + f"  load {os.getloadavg()[0]:.2f}", flush=True)
             runs[name].append((seconds, stages))
 
-    tables = {"cli": "pipelines", "before": "pipelines", "streamed": "pipelines",
-              "ours": "pipelines", "ogr2ogr": "pipelines_ogr",
+    tables = {"cli": "pipelines", "before": "pipelines", "ours": "pipelines", "ogr2ogr": "pipelines_ogr",
               "to_postgis": "pipelines_gpd"}
     med = {k: float(np.median([s for s, _ in v])) for k, v in runs.items()}
     print(f"\n{args.features:,} features, {args.repeat} rounds (median, best):")
@@ -363,7 +358,7 @@ def main(argv: list[str] | None = None) -> None:
         seconds = [s for s, _ in runs[name]]
         line = (f"  {name:<11} median {med[name]:6.2f} s  best {min(seconds):6.2f} s  "
                 f"{args.features / med[name]:9,.0f} rows/s  rows={rows:,}")
-        if name in ("before", "streamed", "ogr2ogr", "to_postgis") and "cli" in med:
+        if name in ("before", "ogr2ogr", "to_postgis") and "cli" in med:
             line += f"  cli/{name} = {med['cli'] / med[name]:.2f} (medians)"
         print(line)
         assert rows == args.features, f"{name} holds {rows} rows"
@@ -371,7 +366,7 @@ def main(argv: list[str] | None = None) -> None:
         ratios = [a[0] / b[0] for a, b in zip(runs["cli"], runs["ogr2ogr"], strict=True)]
         print(f"  cli/ogr2ogr per round: {', '.join(f'{r:.2f}' for r in ratios)}; "
               f"median {np.median(ratios):.2f}")
-        for other in ("before", "streamed"):
+        for other in ("before",):
             if other in runs:
                 ratios = [a[0] / b[0] for a, b in zip(runs[other], runs["ogr2ogr"], strict=True)]
                 print(f"  {other}/ogr2ogr per round: {', '.join(f'{r:.2f}' for r in ratios)}; "

@@ -66,3 +66,37 @@ def test_ewkb_is_what_geos_writes_with_the_srid(geoms, srid):
 def test_missing_geometry_raises_type_error():
     with pytest.raises(TypeError):
         postgis.hex_ewkb(np.array([shapely.Point(0, 0), None], dtype=object), 4549)
+
+
+@st.composite
+def simple_geometries(draw):
+    """Arrays of one kind, as the layers store them: LineStrings or Points (2D, or some Z,
+    some empty, some with an SRID set), which :func:`ewkb` writes from the coordinates."""
+    kind = draw(st.sampled_from(["line", "point"]))
+    out = []
+    for _ in range(draw(st.integers(1, 25))):
+        z = draw(st.integers(0, 9)) == 0
+        dims = 3 if z else 2
+        if draw(st.integers(0, 14)) == 0:
+            g = shapely.from_wkt("LINESTRING EMPTY" if kind == "line" else "POINT EMPTY")
+        else:
+            k = draw(st.integers(2, 7)) if kind == "line" else 1
+            xy = np.array(draw(st.lists(st.tuples(*[coord] * dims), min_size=k, max_size=k)))
+            g = shapely.linestrings(xy) if kind == "line" else shapely.points(xy)[0]
+        if draw(st.booleans()):
+            g = shapely.set_srid(g, draw(st.sampled_from([4326, 4549])))
+        out.append(g)
+    return np.array(out + [None], dtype=object)[:-1]
+
+
+@settings(max_examples=300, deadline=None)
+@given(arr=simple_geometries(), srid=st.sampled_from([4549, 4326, 0]))
+def test_lines_and_points_written_from_coordinates_are_what_geos_writes(arr, srid):
+    assert split(*postgis.ewkb(arr, srid)) == postgis.ewkb_slow(arr, srid)
+
+
+def test_plain_lines_take_the_coordinate_path():
+    rng = np.random.default_rng(5)
+    lines = shapely.linestrings(rng.uniform(0, 1e6, (300, 2)), indices=np.repeat(np.arange(100), 3))
+    assert postgis._simple_ewkb(lines, 4549) is not None
+    assert split(*postgis.ewkb(lines, 4549)) == postgis.ewkb_slow(lines, 4549)

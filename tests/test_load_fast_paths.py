@@ -75,6 +75,30 @@ def test_control_characters_match_the_per_value_search(values):
     assert what == want_what
 
 
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(TEXT, st.none()), max_size=40))
+def test_control_characters_searched_in_the_files_arrow_texts_first(texts):
+    # what validation passes: the stored texts (stripped, blank -> None) and the file's
+    # Arrow column they came from (padding with whitespace controls such as U+001F, U+0085)
+    from yangpu_gis.io.types import arrow_strings, coerce
+
+    raw = pd.Series(texts, dtype="string[pyarrow]")
+    stored, _ = coerce(raw, get_layer("pipelines").column("owner"))
+    mask, what = text_mod.control_characters(stored, arrow_strings(raw))
+    want_mask, want_what = control_characters_per_value(stored)
+    assert (mask.tolist(), what) == (want_mask.tolist(), want_what)
+
+
+def test_arrow_search_takes_every_refused_code_point_and_no_other():
+    import pyarrow as pa
+
+    texts = [f"a{chr(c)}b" for c in range(0x3000) if not 0xD800 <= c < 0xE000]
+    for text in texts:
+        one = pd.Series([text], dtype=object)
+        got = text_mod.control_characters(one, pa.chunked_array([pa.array([text])]))
+        assert got[0].tolist() == control_characters_per_value(one)[0].tolist(), repr(text)
+
+
 def test_control_characters_of_a_long_column():
     values = [f"YP-{i:06d}" for i in range(50_000)]
     values[41_234] = "bad\x1bvalue"
@@ -161,8 +185,6 @@ def snapshot(url: str) -> dict[str, object]:
 
 # --------------------------------------------------------------------------- PostGIS
 MAPPING = {"diameter_m": "diameter_mm", "install_ye": "install_year"}
-STREAMED = {"YANGPU_GIS_LOAD_CHUNK_ROWS": "1000"}  # 20 chunks of a 20,000-feature file
-WHOLE = {"YANGPU_GIS_LOAD_CHUNK_ROWS": str(10**9)}  # never streamed
 
 
 @pytest.mark.postgis
@@ -174,21 +196,16 @@ def test_late_refusal_leaves_the_postgis_registry_exactly_as_before(pg_url, tmp_
     late = pipes_file(tmp_path / "late.shp", 20_000, seed=2, bad_row=15_000)
     for mode in ("replace", "upsert", "append"):
         run = run_cli("load", late, "--layer", "pipelines", "--registry", pg_url,
-                      "--mode", mode, *MAPS, env=STREAMED)
+                      "--mode", mode, *MAPS)
         assert run.returncode == 2, run
         assert not crashed(run.output), run
         message = " ".join(run.stderr.split())
         assert "late.shp" in message and "15000" in message and "utility" in message, run
         assert "steam" in message and "nothing was loaded" in message, run
         assert snapshot(pg_url) == before, mode
-        # word for word what the unstreamed load says
-        whole = run_cli("load", late, "--layer", "pipelines", "--registry", pg_url,
-                        "--mode", mode, *MAPS, env=WHOLE)
-        assert (whole.returncode, whole.stderr) == (run.returncode, run.stderr), mode
     # no batch id was used up by the refused loads
     again = run_cli("load", pipes_file(tmp_path / "ok.shp", 20_000, seed=4), "--layer",
-                    "pipelines", "--registry", pg_url, "--mode", "replace", "--json", *MAPS,
-                    env=STREAMED)
+                    "pipelines", "--registry", pg_url, "--mode", "replace", "--json", *MAPS)
     assert again.returncode == 0, again
     assert '"batch_id": 2' in again.stdout, again
 
@@ -197,12 +214,12 @@ def test_late_refusal_leaves_the_postgis_registry_exactly_as_before(pg_url, tmp_
 def test_failure_in_a_late_copy_chunk_leaves_the_registry_exactly_as_before(
         pg_url, tmp_path, monkeypatch):
     import yangpu_gis.registry.postgis as pgmod
-    from yangpu_gis import settings as pkg_settings
+    from yangpu_gis.registry.postgis import copy as pg_copy
 
     with open_registry(pg_url) as reg:
         reg.load(pipes_file(tmp_path / "first.shp", 1000, seed=1), "pipelines", mapping=MAPPING)
     before = snapshot(pg_url)
-    monkeypatch.setattr(pkg_settings, "load_chunk_rows", 1000)
+    monkeypatch.setattr(pg_copy, "COPY_CHUNK_ROWS", 1000)  # 20 COPY chunks
     written: list[int] = []
 
     def fail_late(self, rows):
@@ -212,46 +229,23 @@ def test_failure_in_a_late_copy_chunk_leaves_the_registry_exactly_as_before(
 
     monkeypatch.setattr(pgmod.PostGISRegistry, "_after_chunk", fail_late)
     late = pipes_file(tmp_path / "late.shp", 20_000, seed=2)
+    new_ids = pipes_file(tmp_path / "new.shp", 20_000, seed=2, prefix="YQ")  # for append
     for mode in ("replace", "upsert", "append"):
         written.clear()
         with open_registry(pg_url) as reg, pytest.raises(RegistryError, match="rolled back"):
-            reg.load(late, "pipelines", mode=mode, mapping=MAPPING)
-        assert written[-1] == 15_000 and written[0] == 1000  # streamed, failed late
+            reg.load(new_ids if mode == "append" else late, "pipelines", mode=mode,
+                     mapping=MAPPING)
+        assert written[-1] == 15_000 and written[0] == 1000  # failed late in the COPY
         assert snapshot(pg_url) == before, mode
 
 
 @pytest.mark.postgis
-def test_streamed_validation_gives_what_whole_validation_gives(pg_url, tmp_path, monkeypatch):
-    from geopandas.testing import assert_geodataframe_equal
-
-    from yangpu_gis import settings as pkg_settings
-    from yangpu_gis.registry.postgis import stream
-
-    shp = pipes_file(tmp_path / "pipes.shp", 7_500, seed=6)
-    monkeypatch.setattr(pkg_settings, "load_chunk_rows", 1000)  # 8 chunks, the last short
-    with open_registry(pg_url) as reg:
-        whole = reg.validate(shp, "pipelines", mapping=MAPPING, mode="replace")
-        spec, raw, maps, vals = reg._read_raw(shp, "pipelines", mode="replace",
-                                              mapping=MAPPING)
-        with pytest.raises(LookupError), reg.transaction("pipelines"):
-            streamed = stream.spool_rows(reg.conn, raw, spec, maps, vals, crs=None,
-                                         district=reg.district)
-            assert streamed is not None
-            spooled = reg.conn.execute("SELECT count(*) FROM _spool_pipelines").fetchone()[0]
-            raise LookupError("roll back")
-    assert spooled == 7_500
-    assert_geodataframe_equal(streamed.frame, whole.frame, check_less_precise=False)
-    assert streamed.summary() == whole.summary()
-
-
-@pytest.mark.postgis
-@pytest.mark.parametrize("env", [STREAMED, WHOLE], ids=["streamed", "whole"])
-def test_cli_load_stores_the_rows_geopandas_reads(pg_url, tmp_path, env):
+def test_cli_load_stores_the_rows_geopandas_reads(pg_url, tmp_path):
     import geopandas as gpd
 
     shp = pipes_file(tmp_path / "pipes.shp", 20_000, seed=3)
     run = run_cli("load", shp, "--layer", "pipelines", "--registry", pg_url, "--mode",
-                  "replace", *MAPS, env=env)
+                  "replace", *MAPS)
     assert run.returncode == 0, run
     oracle = gpd.read_file(shp).to_crs(4549).sort_values("pipe_id").reset_index(drop=True)
     with psycopg.connect(pg_url) as conn:

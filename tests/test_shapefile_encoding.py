@@ -150,3 +150,58 @@ def test_large_column_with_scattered_bad_rows():
         assert shapefile._undecodable(columns, codec) == reference(columns, codec)
     rows = shapefile._undecodable(columns, "utf-8")[0].rows
     assert rows == sorted((np.union1d(bad, cut) + 1).tolist())
+
+
+@st.composite
+def dbf_records(draw):
+    """Random records (deletion flag, then character and numeric fields) and their fields."""
+    fields, off = [], 1
+    for k in range(draw(st.integers(1, 4))):
+        width = draw(st.integers(1, 10))
+        fields.append((f"f{k}".encode(), draw(st.sampled_from("CCMN")), off, width))
+        off += width
+    parts = st.one_of(st.sampled_from(TEXTS).map(str.encode),
+                      st.sampled_from(SPECIAL).map(lambda b: bytes([b])))
+    rows = draw(st.lists(st.lists(parts, max_size=8).map(b"".join), min_size=1, max_size=6))
+    data = b"".join((b" " + r).ljust(off, b" ")[:off] for r in rows)
+    return np.frombuffer(data, dtype=np.uint8).reshape(len(rows), off), fields
+
+
+@settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(case=dbf_records())
+def test_whole_record_utf8_check_never_passes_a_bad_field(case):
+    records, fields = case
+    if shapefile._text_fields_utf8(records, fields):
+        assert reference(shapefile._text_blocks(records, fields), "utf-8") == []
+
+
+def test_whole_record_utf8_check_sees_a_character_split_between_fields():
+    # "杨" (3 bytes) across the boundary of two 2-byte fields: the record is valid UTF-8,
+    # neither field is
+    records = np.frombuffer(b" " + "杨".encode() + b" ", dtype=np.uint8).reshape(1, -1)
+    fields = [(b"a", "C", 1, 2), (b"b", "C", 3, 2)]
+    assert not shapefile._text_fields_utf8(records, fields)
+    assert [p.rows for p in reference(shapefile._text_blocks(records, fields), "utf-8")] == \
+        [[1], [1]]
+    whole = [(b"a", "C", 1, 4)]
+    assert shapefile._text_fields_utf8(records, whole)
+    assert reference(shapefile._text_blocks(records, whole), "utf-8") == []
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(rows=st.lists(st.lists(st.sampled_from(SPECIAL + [0xE6, 0x9D, 0xA8, 0xF4, 0x8F, 0x90,
+                                                          0xE0, 0xC2, 0xF5, 0xA0]),
+                              min_size=1, max_size=6).map(bytes), min_size=1, max_size=5))
+def test_arrow_utf8_validation_agrees_with_python(rows):
+    width = max(map(len, rows))
+    block = np.frombuffer(b"".join(r.ljust(width, b" ") for r in rows),
+                          dtype=np.uint8).reshape(len(rows), width)
+
+    def decodes(value: bytes) -> bool:
+        try:
+            value.decode("utf-8")
+        except UnicodeDecodeError:
+            return False
+        return True
+
+    assert shapefile._utf8_valid(block) == all(decodes(bytes(r)) for r in block)

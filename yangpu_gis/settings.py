@@ -56,13 +56,6 @@ gcj_inverse_tol_deg: float = 1e-9
 #: ``--strict-crs``). See :mod:`yangpu_gis.io.offset` for the statistic.
 strict_crs: bool = _env("YANGPU_GIS_STRICT_CRS", "0").strip().lower() in ("1", "true", "yes", "on")
 
-#: Streaming of large PostGIS loads (``$YANGPU_GIS_LOAD_CHUNK_ROWS``; 0: off, the default):
-#: a file with more features than this is validated in chunks of this many, each COPYed to
-#: the server while the next is checked (see :mod:`yangpu_gis.registry.postgis.stream`). Off
-#: by default: on the shared 2-core machine it cost more CPU than it overlapped
-#: (benchmarks/README.md, "Third pass").
-load_chunk_rows: int = int(_env("YANGPU_GIS_LOAD_CHUNK_ROWS", "0"))
-
 #: Encodings tried, in order, for DBF and CSV files without a declared encoding.
 fallback_encodings: tuple[str, ...] = ("utf-8", "gb18030")
 

@@ -124,13 +124,15 @@ def detect_offset(
     OffsetFinding or None
         The strongest finding, or None when nothing stands out (or nothing to compare).
     """
-    working = pyproj.CRS.from_user_input(settings.working_crs)
-    xy = _vertices(geoms, max_vertices)
     groups = {k: np.asarray([g for g in v if g is not None and not g.is_empty], dtype=object)
               for k, v in references.items()}
     groups = {k: v for k, v in groups.items() if len(v)}
-    if len(xy) < min_hits or not groups:
+    if not groups:  # nothing to compare with (a new registry): the vertices are not needed
         return None
+    xy = _vertices(geoms, max_vertices)
+    if len(xy) < min_hits:
+        return None
+    working = pyproj.CRS.from_user_input(settings.working_crs)
     to_lonlat = pyproj.Transformer.from_crs(working, 4326, always_xy=True)
     to_working = pyproj.Transformer.from_crs(4326, working, always_xy=True)
     lon, lat = to_lonlat.transform(xy[:, 0], xy[:, 1])

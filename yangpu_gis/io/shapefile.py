@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import pyarrow as pa
 
 from .. import settings
 from ..errors import Problem, SourceError
@@ -158,18 +159,49 @@ def check_shapefile(shp: Path) -> ShapefileParts:
     return parts
 
 
-def _text_columns(dbf: Path) -> dict[bytes, np.ndarray]:
-    """Raw bytes of every character field: raw name -> (n_records, width) uint8 array."""
+def _dbf_records(dbf: Path) -> tuple[np.ndarray, list[tuple[bytes, str, int, int]]]:
+    """The records of a ``.dbf`` as one (n_records, record_length) uint8 array, and its
+    fields (raw name, type, offset in the record, length)."""
     n, header_len, record_len, fields = _dbf_header(dbf)
     with dbf.open("rb") as fh:
         fh.seek(header_len)
         raw = np.frombuffer(fh.read(n * record_len), dtype=np.uint8)
     records = raw[: n * record_len].reshape(n, record_len) if n else raw.reshape(0, record_len)
-    return {
-        name: records[:, off : off + length]
-        for name, ftype, off, length in fields
-        if ftype in "CM"
-    }
+    return records, fields
+
+
+def _text_blocks(records: np.ndarray, fields: list[tuple[bytes, str, int, int]]
+                 ) -> dict[bytes, np.ndarray]:
+    return {name: records[:, off : off + length] for name, ftype, off, length in fields
+            if ftype in "CM"}
+
+
+def _text_columns(dbf: Path) -> dict[bytes, np.ndarray]:
+    """Raw bytes of every character field: raw name -> (n_records, width) uint8 array."""
+    return _text_blocks(*_dbf_records(dbf))
+
+
+def _text_fields_utf8(records: np.ndarray, fields: list[tuple[bytes, str, int, int]]) -> bool:
+    """Whether every character field of every record is well-formed UTF-8 (True), or that
+    is not known without looking field by field (False).
+
+    Each whole record is validated (by Arrow, in one pass over the file); in a well-formed
+    record the characters start exactly at the bytes that are not continuation bytes
+    (0x80-0xBF), so a field that starts at one and ends before one (or at the record's end)
+    holds whole characters and is well-formed on its own.
+    """
+    if not len(records):
+        return True
+    if not _utf8_valid(records):
+        return False
+    width = records.shape[1]
+    for _name, ftype, off, length in fields:
+        if ftype not in "CM":
+            continue
+        for at in (off, off + length):
+            if at < width and ((records[:, at] & 0xC0) == 0x80).any():
+                return False
+    return True
 
 
 def _field_name(raw: bytes) -> str:
@@ -214,6 +246,26 @@ def _joined(block: np.ndarray) -> bytes:
     return joined.tobytes()
 
 
+def _utf8_valid(block: np.ndarray) -> bool:
+    """Whether every row of ``block`` (padding included) is well-formed UTF-8, checked by
+    Arrow's validator on the rows as one binary array (no Python string is made).
+
+    Exactly what decoding each row with Python's ``utf-8`` codec says: both accept only the
+    well-formed sequences of the Unicode standard (no overlong forms, surrogates or code
+    points above U+10FFFF), and the padding (0x20, 0x00) is ASCII.
+    """
+    n, width = block.shape
+    data = np.ascontiguousarray(block)
+    offsets = np.arange(n + 1, dtype=np.int64) * width
+    rows = pa.Array.from_buffers(pa.large_binary(), n, [None, pa.py_buffer(offsets),
+                                                        pa.py_buffer(data)])
+    try:
+        rows.view(pa.large_string()).validate(full=True)
+    except pa.ArrowInvalid:
+        return False
+    return True
+
+
 def _decodes(data: bytes | memoryview, codec: str) -> bool:
     try:
         str(data, codec)
@@ -240,8 +292,11 @@ def _bad_rows(block: np.ndarray, codec: str) -> list[int]:
     time when that fails, value by value only inside failing chunks); the rows found are
     exactly those :func:`_bad_rows_slow` finds.
     """
-    if codecs.lookup(codec).name not in JOINABLE_CODECS:
+    name = codecs.lookup(codec).name
+    if name not in JOINABLE_CODECS:
         return _bad_rows_slow(block, _non_ascii_rows(block), codec)
+    if name == "utf-8" and _utf8_valid(block):
+        return []
     # ASCII decodes in every joinable codec: the whole column first, ASCII rows and all
     if _decodes(_joined(block), codec):
         return []
@@ -322,7 +377,8 @@ def dbf_encoding(parts: ShapefileParts, override: str | None = None) -> Encoding
         fields, or when no candidate decodes them.
     """
     assert parts.dbf is not None
-    columns = _text_columns(parts.dbf)
+    records, fields = _dbf_records(parts.dbf)
+    columns = _text_blocks(records, fields)
     guess = declared_encoding(parts, override)
     if guess is None:
         names = [f[0] for f in _dbf_header(parts.dbf)[3] if any(b >= 0x80 for b in f[0])]
@@ -336,6 +392,8 @@ def dbf_encoding(parts: ShapefileParts, override: str | None = None) -> Encoding
                 hint="pass --encoding with the encoding the file was written in",
             )
         return EncodingGuess(guess.codec, f"no .cpg; {guess.how}")
+    if codecs.lookup(guess.codec).name == "utf-8" and _text_fields_utf8(records, fields):
+        return guess  # what _undecodable finds then: nothing
     problems = _undecodable(columns, guess.codec)
     if problems:
         alt = next(

@@ -21,6 +21,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from ..errors import Problem, SourceError
 
@@ -28,6 +30,8 @@ __all__ = ["CONTROL_CHARACTERS", "GeoJSONScan", "check_geojson_text", "control_c
 
 #: Characters refused in text values (see the module docstring).
 CONTROL_CHARACTERS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+#: The same class for Arrow's (RE2) regular expressions: code points, as in ``re``.
+_CONTROL_RE2 = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]"
 
 
 def _describe(chars: set[str]) -> str:
@@ -38,13 +42,18 @@ def _describe(chars: set[str]) -> str:
     return f"control character{'s' if len(chars) > 1 else ''} {names}"
 
 
-def control_characters(values: pd.Series) -> tuple[np.ndarray, str]:
+def control_characters(values: pd.Series, arrow: pa.ChunkedArray | None = None
+                       ) -> tuple[np.ndarray, str]:
     """Where text values hold refused control characters, and which ones (for the message).
 
     Parameters
     ----------
     values : pandas.Series
         Text (``str`` or missing) values.
+    arrow : pyarrow.ChunkedArray, optional
+        The same texts as Arrow strings (a missing value may be any text without control
+        characters, e.g. ``""``): searched there first, without a Python string per value;
+        ``values`` are looked at only when that finds something.
 
     Returns
     -------
@@ -58,6 +67,8 @@ def control_characters(values: pd.Series) -> tuple[np.ndarray, str]:
     >>> mask.tolist(), what
     ([False, True, False], 'a NUL character (U+0000)')
     """
+    if arrow is not None and not pc.any(pc.match_substring_regex(arrow, _CONTROL_RE2)).as_py():
+        return np.zeros(len(values), bool), ""
     objects = values.astype(object).to_numpy()
     mask = np.zeros(len(objects), bool)
     found: set[str] = set()

@@ -31,7 +31,8 @@ import pyarrow.compute as pc
 
 from ..catalogue import Column
 
-__all__ = ["INT64_RANGE", "TIMEZONE", "coerce", "int_overflow", "is_blank", "mismatched_cells"]
+__all__ = ["INT64_RANGE", "TIMEZONE", "arrow_strings", "coerce", "int_overflow", "is_blank",
+           "mismatched_cells"]
 
 #: Time zone of naive datetimes (DOMAIN.md: "Asia/Shanghai when none is given").
 TIMEZONE = "Asia/Shanghai"
@@ -52,7 +53,7 @@ _WHITESPACE = "".join(c for c in map(chr, range(0x10000)) if c.isspace())
 _NONE_TYPE = type(None)
 
 
-def _arrow_strings(series: pd.Series) -> pa.ChunkedArray | None:
+def arrow_strings(series: pd.Series) -> pa.ChunkedArray | None:
     """The Arrow array behind an Arrow-backed string column (what pyogrio gives), else None."""
     arr = series.array
     if not isinstance(arr, pd.arrays.ArrowExtensionArray):
@@ -81,7 +82,7 @@ def is_blank(series: pd.Series) -> np.ndarray:
     """True where a value is missing: None, NaN, NaT or whitespace-only text."""
     blank = series.isna().to_numpy(bool).copy()
     if series.dtype == object or pd.api.types.is_string_dtype(series.dtype):
-        chunked = _arrow_strings(series)
+        chunked = arrow_strings(series)
         if chunked is not None:
             blank |= _stripped(chunked)[1]
             return blank
@@ -92,7 +93,7 @@ def is_blank(series: pd.Series) -> np.ndarray:
 
 def _as_text(series: pd.Series) -> pd.Series:
     """Strings, with integral floats written without ``.0`` (ids from DBF numeric fields)."""
-    chunked = _arrow_strings(series)
+    chunked = arrow_strings(series)
     if chunked is not None:  # vectorised: every value is text or missing
         trimmed, empty = _stripped(chunked)
         values = np.asarray(trimmed.to_numpy(zero_copy_only=False), dtype=object)
@@ -296,7 +297,7 @@ def _one_datetime(value: str) -> pd.Timestamp:
 
 
 def _bools(series: pd.Series) -> pd.Series:
-    chunked = _arrow_strings(series)
+    chunked = arrow_strings(series)
     objects = (np.asarray(chunked.to_numpy(zero_copy_only=False), dtype=object)
                if chunked is not None else series.astype(object).to_numpy())
     if _only_str_or_none(objects):
@@ -345,11 +346,10 @@ def coerce(series: pd.Series, column: Column) -> tuple[pd.Series, np.ndarray]:
     >>> vals.tolist(), bad.tolist()
     ([12, <NA>, <NA>], [False, True, False])
     """
-    blank = is_blank(series)
     kind = column.type
-    if kind == "str":
-        out = _as_text(series)
-    elif kind == "int":
+    if kind == "str":  # any value is text: nothing is bad
+        return _as_text(series), np.zeros(len(series), bool)
+    if kind == "int":
         out = _integers(series)[0]
     elif kind == "float":
         num = _numeric(series)
@@ -360,7 +360,5 @@ def coerce(series: pd.Series, column: Column) -> tuple[pd.Series, np.ndarray]:
         out = _dates(series)
     else:
         out = _datetimes(series)
-    bad = ~blank & out.isna().to_numpy(bool).copy()
-    if kind == "str":
-        bad[:] = False
+    bad = ~is_blank(series) & out.isna().to_numpy(bool)
     return out, bad

@@ -28,7 +28,7 @@ from .extent import to_working
 from .geometry import GeometryResult, check_geometries
 from .sources import RawSource, has_geometry
 from .text import control_characters
-from .types import INT64_RANGE, coerce, int_overflow, is_blank, mismatched_cells
+from .types import INT64_RANGE, arrow_strings, coerce, int_overflow, is_blank, mismatched_cells
 
 __all__ = ["Prepared", "parse_mapping", "parse_value_mapping", "prepare", "read_mapping_file"]
 
@@ -443,7 +443,8 @@ def _check_attributes(frame: pd.DataFrame, spec: Layer, rows: np.ndarray, label:
                     hint="check the value (a unit or a misplaced decimal point?)"))
                 reported |= over
         if col.type == "str":
-            bad_text, what = control_characters(values)
+            # the file's Arrow texts hold every stored text (trimmed) as a substring
+            bad_text, what = control_characters(values, arrow_strings(frame[col.name]))
             if bad_text.any():
                 problems.append(Problem(
                     f"text holds {what}, which the registry does not store",

@@ -67,6 +67,9 @@ def ewkb(geoms: np.ndarray, srid: int) -> tuple[np.ndarray, np.ndarray]:
     TypeError
         For missing geometries.
     """
+    simple = _simple_ewkb(geoms, srid)
+    if simple is not None:
+        return simple
     wkb = shapely.to_wkb(geoms)
     n = len(wkb)
     lengths = np.fromiter(map(len, wkb), dtype=np.int64, count=n)
@@ -87,6 +90,54 @@ def ewkb(geoms: np.ndarray, srid: int) -> tuple[np.ndarray, np.ndarray]:
     out[~gap] = plain
     out[at] = np.tile(np.frombuffer(int(srid).to_bytes(4, "little"), dtype=np.uint8), n)
     out[offsets[:-1] + 4] |= 0x20  # high byte of the little-endian type: the SRID flag
+    return out, offsets
+
+
+#: WKB type codes of the geometries :func:`_simple_ewkb` writes (2D, little-endian).
+_POINT, _LINESTRING = 1, 2
+_SRID_FLAG = 0x20000000
+
+
+def _simple_ewkb(geoms: np.ndarray, srid: int) -> tuple[np.ndarray, np.ndarray] | None:
+    """:func:`ewkb` of an array of only 2D LineStrings or only non-empty 2D Points, written
+    from their coordinates with numpy (no WKB made by GEOS); None for anything else.
+
+    A LineString is ``01`` + type + SRID + point count + the coordinates, a Point ``01`` +
+    type + SRID + x + y (all little-endian): exactly GEOS's EWKB.
+    """
+    n = len(geoms)
+    if not n or not srid:
+        return None
+    types = shapely.get_type_id(geoms)
+    shapely_type = int(types[0])
+    if shapely_type not in (0, 1) or not (types == shapely_type).all():
+        return None
+    if shapely.has_z(geoms).any() or (hasattr(shapely, "has_m") and shapely.has_m(geoms).any()):
+        return None
+    coords, index = shapely.get_coordinates(geoms, return_index=True)
+    counts = np.bincount(index, minlength=n)
+    if shapely_type == 0:
+        if not (counts == 1).all():  # an empty point (GEOS writes NaN, NaN)
+            return None
+        head = 9
+        code = _POINT
+    else:
+        head = 13
+        code = _LINESTRING
+    header = np.empty((n, head), dtype=np.uint8)
+    header[:, 0] = 1
+    header[:, 1:5] = np.frombuffer((code | _SRID_FLAG).to_bytes(4, "little"), dtype=np.uint8)
+    header[:, 5:9] = np.frombuffer(int(srid).to_bytes(4, "little"), dtype=np.uint8)
+    if head == 13:
+        header[:, 9:13] = counts.astype("<u4").view(np.uint8).reshape(n, 4)
+    offsets = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(head + 16 * counts, out=offsets[1:])
+    out = np.empty(int(offsets[-1]), dtype=np.uint8)
+    at = (offsets[:-1, None] + np.arange(head)).ravel()
+    is_coord = np.ones(len(out), dtype=bool)
+    is_coord[at] = False
+    out[at] = header.ravel()
+    out[is_coord] = np.ascontiguousarray(coords, dtype="<f8").view(np.uint8).ravel()
     return out, offsets
 
 

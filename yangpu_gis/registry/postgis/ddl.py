@@ -51,13 +51,8 @@ def layer_ddl(spec: Layer, srid: int) -> list[sql.Composed]:
     return [create_table(spec, srid, keys=True), *index_ddl(spec), comment_ddl(spec)]
 
 
-def create_table(spec: Layer, srid: int, *, keys: bool, spool: str | None = None
-                 ) -> sql.Composed:
-    """CREATE TABLE; ``keys=False`` leaves out the primary and foreign key (see :func:`keys_ddl`).
-
-    ``spool``: instead, a temporary table of that name with the same columns, types and
-    checks and no keys, dropped at commit (rows validated chunk by chunk wait there).
-    """
+def create_table(spec: Layer, srid: int, *, keys: bool) -> sql.Composed:
+    """CREATE TABLE; ``keys=False`` leaves out the primary and foreign key (see :func:`keys_ddl`)."""
     cols = [_column_ddl(c) for c in spec.columns]
     cols.append(sql.SQL("{} integer NOT NULL").format(sql.Identifier(BATCH_COLUMN))
                 + (sql.SQL(" REFERENCES {} (batch_id)").format(sql.Identifier(BATCHES_TABLE))
@@ -67,9 +62,6 @@ def create_table(spec: Layer, srid: int, *, keys: bool, spool: str | None = None
             sql.Identifier(GEOMETRY_COLUMN), sql.SQL(spec.storage_geometry), sql.Literal(srid)))
     if keys:
         cols.append(sql.SQL("PRIMARY KEY ({})").format(sql.Identifier(spec.id_column)))
-    if spool is not None:
-        return sql.SQL("CREATE TEMP TABLE {} ({}) ON COMMIT DROP").format(
-            sql.Identifier(spool), sql.SQL(", ").join(cols))
     return sql.SQL("CREATE TABLE IF NOT EXISTS {} ({})").format(
         sql.Identifier(spec.name), sql.SQL(", ").join(cols))
 

@@ -8,8 +8,7 @@ exactly as before.
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
@@ -22,11 +21,10 @@ from ...catalogue import get_layer, layer_names
 from ...crs import bbox_in_working
 from ...errors import RegistryError
 from ...io import Prepared
-from ..base import LoadResult, Registry, never_loaded
-from ..batches import vector_batch
+from ..base import Registry, never_loaded
 from ..storage import empty_layers_table
 from ..tables import SCHEMA_LOCK, layer_lock
-from . import queries, stream, vectors
+from . import queries, vectors
 from .batches import finish_batch, insert_batch, latest_batch, read_batches
 from .connection import connect, mask, one_line
 from .ddl import BATCHES_DDL, batches_upgrade
@@ -47,10 +45,6 @@ def _rasters():
     return rasters
 
 
-class _Again(Exception):
-    """A streamed load met a refusal: roll back and validate the whole file."""
-
-
 class PostGISTransaction:
     """One load inside an open database transaction (see :meth:`PostGISRegistry.transaction`)."""
 
@@ -67,13 +61,11 @@ class PostGISTransaction:
         """The last batch of ``layer`` (under the layer's lock: no load can add one)."""
         return latest_batch(self.conn, layer)
 
-    def write_rows(self, prepared: Prepared, mode: str, batch_id: int, *,
-                   spool: str | None = None) -> dict[str, int]:
-        """COPY the prepared rows of a vector load as ``mode`` says (or move them from
-        ``spool``, where :mod:`.stream` COPYed them); the counts."""
+    def write_rows(self, prepared: Prepared, mode: str, batch_id: int) -> dict[str, int]:
+        """COPY the prepared rows of a vector load as ``mode`` says; the counts."""
         return vectors.write_rows(self.conn, prepared, mode, batch_id,
                                   refuse_existing=self.reg.refuse_existing_ids,
-                                  after_chunk=self.reg._after_chunk, spool=spool)
+                                  after_chunk=self.reg._after_chunk)
 
     def write_raster(self, prepared: Any, batch_id: int) -> dict[str, int]:
         """Write a :class:`~yangpu_gis.rasters.PreparedRaster` as in-database tiles."""
@@ -177,48 +169,6 @@ class PostGISRegistry(Registry):
                 f"the {what} into {layer} failed and was rolled back: {exc}".strip(),
                 source=source, hint="nothing was changed; fix the cause and load again",
             ) from exc
-
-    def _load(self, source, layer: str, *, mode: str, dry_run: bool,
-              on_stage: Callable[[str], None] | None, **options: Any) -> LoadResult:
-        """A large file is validated in chunks, each COPYed while the next is checked
-        (:mod:`.stream`); anything else, and any refusal, goes the ordinary way."""
-        if dry_run or isinstance(source, pd.DataFrame):
-            return super()._load(source, layer, mode=mode, dry_run=dry_run, on_stage=on_stage,
-                                 **options)
-        started = time.perf_counter()
-        stage = on_stage or (lambda _name: None)
-        stage("validating")
-        spec, raw, maps, vals = self._read_raw(source, layer, mode=mode, **options)
-        checks = {k: options[k] for k in ("crs", "repair", "skip_unlocated", "strict_crs",
-                                          "roads") if k in options}
-        if not stream.streamable(source, spec, len(raw.frame), options):
-            prepared = self._validate_raw(raw, spec, maps, vals, mode=mode, **checks)
-            return self._write(prepared, layer, mode, stage, started)
-        district = self.district
-        notes = list(raw.notes)
-        try:
-            with self.transaction(layer) as tx:
-                prepared = stream.spool_rows(self.conn, raw, spec, maps, vals,
-                                             crs=options.get("crs"), district=district,
-                                             after_chunk=self._after_chunk)
-                if prepared is None:
-                    raise _Again
-                self._check_offset(prepared, given=options.get("crs"),
-                                   strict=options.get("strict_crs"))
-                if mode == "append":
-                    self._check_new_ids(prepared, spec)
-                stage("writing")
-                batch_id = tx.record_batch(vector_batch(prepared, layer, mode))
-                counts = tx.write_rows(prepared, mode, batch_id,
-                                       spool=stream.SPOOL_PREFIX + spec.name)
-                tx.finish_batch(batch_id, counts)
-        except _Again:
-            # refused in a chunk: validated whole, for the refusal word for word (or, should
-            # the whole file pass after all, loaded the ordinary way)
-            raw.notes[:] = notes
-            prepared = self._validate_raw(raw, spec, maps, vals, mode=mode, **checks)
-            return self._write(prepared, layer, mode, stage, started)
-        return self._result(prepared, layer, mode, {**counts, "batch_id": batch_id}, started)
 
     def _after_chunk(self, rows_written: int) -> None:
         """Hook called after each COPY chunk (tests inject failures here)."""

@@ -147,30 +147,21 @@ def _exists(conn, name: str) -> bool:
 
 def write_rows(conn, prepared: Prepared, mode: str, batch_id: int, *,
                refuse_existing: Callable[[Prepared, Layer, set[str]], None],
-               after_chunk: Callable[[int], None] | None = None,
-               spool: str | None = None) -> dict[str, int]:
+               after_chunk: Callable[[int], None] | None = None) -> dict[str, int]:
     """Write a load's rows in the open transaction (layer lock held), keeping history; the
     counts (see :meth:`~yangpu_gis.registry.backend.LoadTransaction.write_rows`).
 
-    ``refuse_existing`` re-checks an append's ids under the lock. ``spool``: the rows are
-    already on the server, in this temporary table (see :mod:`.stream`; its batch column
-    is a placeholder), and are moved from there instead of COPYed.
+    ``refuse_existing`` re-checks an append's ids under the lock.
     """
     spec = prepared.layer
     table = sql.Identifier(spec.name)
     new_table = not _exists(conn, spec.name)
     columns = [*spec.column_names, BATCH_COLUMN,
                *([GEOMETRY_COLUMN] if spec.has_geometry else [])]
-    if spool is None:
-        stored = to_storage(prepared.frame, spec, batch_id)
+    stored = to_storage(prepared.frame, spec, batch_id)
 
-        def fill(target: sql.Identifier) -> None:
-            pg_copy.copy_rows(conn, target, columns, stored, spec, after_chunk)
-    else:
-        stored = prepared.frame
-
-        def fill(target: sql.Identifier) -> None:
-            move_spool(conn, spool, target, columns, batch_id)
+    def fill(target: sql.Identifier) -> None:
+        pg_copy.copy_rows(conn, target, columns, stored, spec, after_chunk)
     if new_table:
         # A table created by this load gets its keys and indexes after the rows are in: one
         # bulk build (and one foreign-key check) instead of one per row. Same transaction,
@@ -189,16 +180,6 @@ def write_rows(conn, prepared: Prepared, mode: str, batch_id: int, *,
         fill(table)
         return {"inserted": len(stored), "updated": 0, "unchanged": 0, "deleted": 0}
     return _write_versions(conn, spec, mode, batch_id, stored, columns, fill)
-
-
-def move_spool(conn, spool: str, target: sql.Identifier, columns: list[str],
-               batch_id: int) -> None:
-    """Insert the spooled rows into ``target`` with their batch id, and drop the spool."""
-    picked = [sql.Placeholder() if c == BATCH_COLUMN else sql.Identifier(c) for c in columns]
-    conn.execute(sql.SQL("INSERT INTO {} ({}) SELECT {} FROM {}").format(
-        target, sql.SQL(", ").join(sql.Identifier(c) for c in columns),
-        sql.SQL(", ").join(picked), sql.Identifier(spool)), [batch_id])
-    conn.execute(sql.SQL("DROP TABLE {}").format(sql.Identifier(spool)))
 
 
 def _write_versions(conn, spec: Layer, mode: str, batch_id: int, stored: pd.DataFrame,
