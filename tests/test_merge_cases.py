@@ -1,0 +1,170 @@
+"""The case table and order map of ``merge_duplicates``, column by column, dtype by dtype.
+
+Oracle: a brute-force O(n²) union-find gives the cases; every column is then built the
+plain way, one case at a time in Python (ids by first reception, the first order's fields,
+``road`` when any order is), and the mean location by pandas' own ``groupby().mean()`` on
+the oracle's partition (the peer library, bit for bit). The frames are compared with
+``assert_frame_equal`` (dtypes, values, order), so a faster merge cannot change the output.
+"""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+
+from yangpu_gis.analysis.complaints.merge import CASE_COLUMNS, merge_duplicates
+
+CRS = "EPSG:4549"
+T0 = pd.Timestamp("2025-03-01 08:00", tz="Asia/Shanghai")
+
+
+def _components(x, y, t_h, cat, linkable, distance_m, hours) -> list[list[int]]:
+    """Single linkage by union-find over all pairs."""
+    n = len(x)
+    parent = list(range(n))
+
+    def find(i):
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    for i in range(n):
+        for j in range(i + 1, n):
+            if (linkable[i] and linkable[j] and cat[i] == cat[j]
+                    and np.hypot(x[i] - x[j], y[i] - y[j]) <= distance_m
+                    and abs(t_h[i] - t_h[j]) <= hours):
+                parent[find(i)] = find(j)
+    groups: dict[int, list[int]] = {}
+    for i in range(n):
+        groups.setdefault(find(i), []).append(i)
+    return list(groups.values())
+
+
+def _orders(n: int, seed: int, *, categorical: bool, with_optional: bool) -> gpd.GeoDataFrame:
+    rng = np.random.default_rng(seed)
+    centres = rng.uniform(0, 800, (8, 2))
+    burst = rng.random(n) < 0.7
+    xy = np.where(burst[:, None], centres[rng.integers(0, 8, n)] + rng.normal(0, 25, (n, 2)),
+                  rng.uniform(0, 800, (n, 2)))
+    t_h = rng.uniform(0, 24 * 30, n)
+    t_h[rng.random(n) < 0.1] = 5.0  # ties in time: the first order by position
+    geoms = shapely.points(xy[:, 0] + 645_000, xy[:, 1] + 3_463_000)
+    geoms[rng.random(n) < 0.04] = None
+    geoms[rng.random(n) < 0.03] = shapely.Point()
+    cat = rng.choice(np.array(["噪声", "垃圾", "违法停车"], dtype=object), n)
+    cat[rng.random(n) < 0.03] = None  # a missing category is the category ""
+    frame = {"complaint_id": [f"GD{i:05d}" for i in range(n)],
+             "received_at": T0 + pd.to_timedelta(t_h, unit="h"),
+             "category": pd.Categorical(cat) if categorical else cat}
+    if with_optional:
+        frame["address"] = [None if rng.random() < 0.1 else f"路{i}号" for i in range(n)]
+        frame["location_precision"] = rng.choice(
+            np.array(["point", "road", None], dtype=object), n, p=[0.88, 0.08, 0.04])
+    return gpd.GeoDataFrame(frame, geometry=geoms, crs=CRS)
+
+
+def _expected(orders: gpd.GeoDataFrame, distance_m: float, hours: float):
+    n = len(orders)
+    geoms = orders.geometry.to_numpy()
+    located = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+    x = np.array([g.x if ok else np.nan for g, ok in zip(geoms, located, strict=True)])
+    y = np.array([g.y if ok else np.nan for g, ok in zip(geoms, located, strict=True)])
+    utc = orders["received_at"].dt.tz_convert("UTC").dt.tz_localize(None)
+    t = utc.to_numpy().astype("datetime64[ns]").view("i8")
+    t_h = (t - t.min()) / 3.6e12
+    cat = ["" if pd.isna(c) else str(c) for c in orders["category"]]
+    prec = (["point" if pd.isna(p) else p for p in orders["location_precision"]]
+            if "location_precision" in orders.columns else ["point"] * n)
+    road = np.array([p == "road" for p in prec])
+    comps = _components(x, y, t_h, cat, located & ~road, distance_m, hours)
+    comps = [sorted(c, key=lambda i: (t[i], i)) for c in comps]
+    comps.sort(key=lambda c: (t[c[0]], c[0]))
+    label = np.empty(n, dtype=np.int64)
+    for k, c in enumerate(comps):
+        label[c] = k
+    ids = [f"C{k + 1:06d}" for k in range(len(comps))]
+    mean = (pd.DataFrame({"label": label, "x": x, "y": y})[np.isfinite(x)]
+            .groupby("label")[["x", "y"]].mean().reindex(range(len(comps))))
+    first = [c[0] for c in comps]
+    stamp = [pd.Timestamp(int(t[c[0]]), tz="UTC").tz_convert("Asia/Shanghai") for c in comps]
+    last = [pd.Timestamp(int(max(t[i] for i in c)), tz="UTC").tz_convert("Asia/Shanghai")
+            for c in comps]
+    cases = pd.DataFrame({
+        "case_id": ids,
+        "category": [cat[i] for i in first],
+        "first_received_at": pd.Series(stamp, dtype="datetime64[ns, Asia/Shanghai]"),
+        "last_received_at": pd.Series(last, dtype="datetime64[ns, Asia/Shanghai]"),
+        "n_orders": np.array([len(c) for c in comps], dtype=np.int64),
+        "subdistrict_id": pd.array([None] * len(comps), dtype="string"),
+        "grid_id": pd.array([None] * len(comps), dtype="string"),
+        "first_complaint_id": [orders["complaint_id"].iloc[i] for i in first],
+        "address": ([orders["address"].iloc[i] for i in first]
+                    if "address" in orders.columns
+                    else pd.array([None] * len(comps), dtype="string")),
+        "location_precision": ["road" if road[c].any() else "point" for c in comps],
+        "x": mean["x"].to_numpy(),
+        "y": mean["y"].to_numpy(),
+    })
+    order_map = pd.DataFrame({"complaint_id": list(orders["complaint_id"]),
+                              "case_id": [ids[k] for k in label]})
+    return cases, order_map, mean
+
+
+@pytest.mark.parametrize(("seed", "categorical", "with_optional", "distance_m", "hours"), [
+    (0, False, False, 50.0, 72.0),
+    (1, True, True, 50.0, 72.0),
+    (2, False, True, 80.0, 24.0),
+    (3, True, False, 30.0, 200.0),
+])
+def test_case_table_column_by_column(seed, categorical, with_optional, distance_m, hours):
+    orders = _orders(500, seed, categorical=categorical, with_optional=with_optional)
+    got = merge_duplicates(orders, distance_m=distance_m, hours=hours)
+    cases, order_map, mean = _expected(orders, distance_m, hours)
+    assert (cases["n_orders"] >= 4).sum() >= 5  # chains: the means are sums of several
+    assert list(got.cases.columns) == [*CASE_COLUMNS, "geometry"]
+    pd.testing.assert_frame_equal(pd.DataFrame(got.cases.drop(columns="geometry")), cases,
+                                  check_exact=True)
+    pd.testing.assert_frame_equal(got.orders, order_map, check_exact=True)
+    assert got.cases.crs == CRS
+    fin = np.isfinite(mean["x"].to_numpy())
+    pts = got.cases.geometry.to_numpy()
+    assert shapely.is_missing(pts[~fin]).all()
+    np.testing.assert_array_equal(shapely.get_x(pts[fin]), mean["x"].to_numpy()[fin])
+    np.testing.assert_array_equal(shapely.get_y(pts[fin]), mean["y"].to_numpy()[fin])
+
+
+def test_case_ids_widen_past_a_million():
+    # 10**6 + 5 cases (nothing merges: orders 100 m apart): ids get a seventh digit
+    n = 1_000_005
+    orders = gpd.GeoDataFrame(
+        {"complaint_id": np.arange(n).astype(str).astype(object),
+         "received_at": T0 + pd.to_timedelta(np.arange(n) % 7, unit="s"),
+         "category": np.full(n, "噪声", dtype=object)},
+        geometry=shapely.points(np.arange(n) * 100.0, np.zeros(n) + 3_463_000), crs=CRS)
+    got = merge_duplicates(orders)
+    assert len(got.cases) == n
+    ids = got.cases["case_id"]
+    assert ids.iloc[0] == "C0000001" and ids.iloc[-1] == f"C{n:07d}"
+    # numbered by reception time, ties by position: the orders at second 0 come first
+    first = np.flatnonzero(np.arange(n) % 7 == 0)
+    assert got.cases["first_complaint_id"].iloc[:3].tolist() == [str(i) for i in first[:3]]
+    assert ids.iloc[len(first) - 1] == f"C{len(first):07d}"
+    assert got.orders["case_id"].iloc[first[-1]] == f"C{len(first):07d}"
+    assert got.orders["case_id"].iloc[1] == f"C{len(first) + 1:07d}"
+
+
+def test_non_text_categories_are_their_text():
+    rows = 6
+    orders = gpd.GeoDataFrame(
+        {"complaint_id": [f"A{i}" for i in range(rows)],
+         "received_at": [T0] * rows,
+         "category": np.array([1, 1.0, True, "1", None, 2], dtype=object)},
+        geometry=shapely.points(np.full(rows, 645_000.0), np.full(rows, 3_463_000.0)), crs=CRS)
+    got = merge_duplicates(orders)
+    # str(1) == "1" links 1 and "1"; "1.0", "True", "" and "2" are cases of their own
+    assert got.cases["category"].tolist() == ["1", "1.0", "True", "", "2"]
+    assert got.cases["n_orders"].tolist() == [2, 1, 1, 1, 1]
