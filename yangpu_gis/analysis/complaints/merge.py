@@ -390,11 +390,11 @@ def merge_duplicates(
         "first_received_at": _stamps(t[fp], tz),
         "last_received_at": _stamps(last_t, tz),
         "n_orders": np.bincount(labels, minlength=k).astype(np.int64),
-        "subdistrict_id": pd.array([None] * k, dtype="string"),
-        "grid_id": pd.array([None] * k, dtype="string"),
+        "subdistrict_id": _missing_text(k),
+        "grid_id": _missing_text(k),
         "first_complaint_id": _taken(complaint_ids, fp),
         "address": (_taken(orders["address"], fp) if "address" in orders.columns
-                    else pd.array([None] * k, dtype="string")),
+                    else _missing_text(k)),
         "location_precision": _inferred_text(np.array(["point", "road"], dtype=object))
         .take(any_road.astype(np.intp)),
         "x": cx,
@@ -466,6 +466,11 @@ def _taken(values: pd.Series, rows: np.ndarray | None) -> Any:
     if taken.dtype == probe.dtype and not taken.isna().all():
         return taken
     return values.to_numpy() if rows is None else values.to_numpy()[rows]
+
+
+def _missing_text(k: int) -> Any:
+    """``pd.array([None] * k, dtype="string")``, without the list."""
+    return pd.array([None], dtype="string").take(np.zeros(k, dtype=np.intp))
 
 
 def _stamps(t_ns: np.ndarray, tz: Any) -> pd.Series:
