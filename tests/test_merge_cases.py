@@ -190,3 +190,50 @@ def test_group_mean_is_pandas_groupby_mean_bit_for_bit():
         plain = (np.bincount(labels[ok], weights=values[ok], minlength=k + 5)
                  / np.bincount(labels[ok], minlength=k + 5))
     assert (plain[: k] != want[: k]).sum() > 10  # not vacuous: the plain sum differs
+
+
+def _brute_pairs(x, y, t, group, distance_m, hours) -> set[tuple[int, int]]:
+    limit = round(hours * 3_600_000_000_000)
+    found = set()
+    for i in range(len(x)):
+        for j in range(i + 1, len(x)):
+            if (np.isfinite(x[i]) and np.isfinite(x[j]) and group[i] == group[j]
+                    and (x[i] - x[j]) ** 2 + (y[i] - y[j]) ** 2 <= (distance_m + 1e-6) ** 2
+                    and abs(int(t[i]) - int(t[j])) <= limit):
+                found.add((i, j))
+    return found
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_grid_and_tree_candidates_give_the_brute_force_pairs(seed):
+    from yangpu_gis.analysis.complaints.merge import _grid_pairs, _prepare, _tree_pairs
+
+    rng = np.random.default_rng(seed)
+    n = 300
+    distance_m = [5.0, 50.0, 0.5, 120.0][seed % 4]
+    hours = [1.0, 72.0, 0.001, 1000.0][seed % 4]
+    # coordinates on a lattice of the threshold: pairs exactly at the distance, on cell edges
+    x = rng.integers(0, 12, n) * distance_m / 2 + rng.choice([0.0, 1e-7, -1e-7], n)
+    y = rng.integers(0, 4, n) * distance_m / 2
+    t = rng.integers(0, 12, n) * round(hours * 3_600_000_000_000) // 2
+    t += rng.choice([0, 1, -1], n)  # a nanosecond over or under the threshold
+    x[rng.random(n) < 0.05] = np.nan
+    group = rng.choice(["a", "b"], n)
+    want = _brute_pairs(x, y, t, group, distance_m, hours)
+    assert len(want) > 50
+    xx, yy, tt, codes, t0 = _prepare(x, y, t, group)
+    grid = _grid_pairs(xx, yy, tt, codes, distance_m, hours)
+    tree = _tree_pairs(xx, yy, tt, codes, t0, distance_m, hours)
+    assert len(grid) == len(want) and set(map(tuple, grid.tolist())) == want  # each once
+    assert len(tree) == len(want) and set(map(tuple, tree.tolist())) == want
+
+
+def test_grid_gives_way_to_the_tree_when_keys_overflow():
+    from yangpu_gis.analysis.complaints.merge import _grid_pairs, space_time_pairs
+
+    x = np.array([0.0, 3.0, 0.0, 3.0])
+    y = np.zeros(4)
+    t = np.array([0, 0, 2**62, 2**62], dtype=np.int64)  # 146 years of nanoseconds: no key
+    assert _grid_pairs(x, y, t, np.zeros(4, dtype=np.int64), 5.0, 1.0) is None
+    pairs = space_time_pairs(x, y, t, distance_m=5.0, hours=1.0)
+    assert sorted(map(tuple, pairs.tolist())) == [(0, 1), (2, 3)]

@@ -89,7 +89,29 @@ def _prepare(x, y, t_ns, group):
 
 def _pairs_of(x: np.ndarray, y: np.ndarray, t: np.ndarray, codes: np.ndarray, t0: int,
               distance_m: float, hours: float) -> np.ndarray:
-    """:func:`space_time_pairs` of prepared arrays (``t0``: the time origin of the k-d tree)."""
+    """:func:`space_time_pairs` of prepared arrays (``t0``: the time origin of the k-d tree).
+
+    Candidates come from a grid (:func:`_grid_pairs`), or from one k-d tree per group when
+    the grid's keys would not fit in 64 bits; both are filtered by :func:`_near`, so the
+    pairs are the same set either way (in another order).
+    """
+    pairs = _grid_pairs(x, y, t, codes, distance_m, hours)
+    if pairs is None:
+        pairs = _tree_pairs(x, y, t, codes, t0, distance_m, hours)
+    return pairs
+
+
+def _near(i: np.ndarray, j: np.ndarray, x: np.ndarray, y: np.ndarray, t: np.ndarray,
+          distance_m: float, hours: float) -> np.ndarray:
+    """Which candidate pairs ``(i, j)`` are within the thresholds (the exact test)."""
+    limit_ns = round(hours * _NS_PER_HOUR)
+    d2 = (x[i] - x[j]) ** 2 + (y[i] - y[j]) ** 2
+    return (d2 <= (distance_m + _EPS_M) ** 2) & (np.abs(t[i] - t[j]) <= limit_ns)
+
+
+def _tree_pairs(x: np.ndarray, y: np.ndarray, t: np.ndarray, codes: np.ndarray, t0: int,
+                distance_m: float, hours: float) -> np.ndarray:
+    """Candidates from one k-d tree per group over (x, y, t·distance_m/hours)."""
     from scipy.spatial import cKDTree
 
     ok = np.isfinite(x) & np.isfinite(y)
@@ -97,7 +119,6 @@ def _pairs_of(x: np.ndarray, y: np.ndarray, t: np.ndarray, codes: np.ndarray, t0
     order = order[np.argsort(codes[order], kind="stable")]
     bounds = np.flatnonzero(np.diff(codes[order])) + 1
     scale = distance_m / hours
-    limit_ns = round(hours * _NS_PER_HOUR)
     out = []
     for idx in np.split(order, bounds):
         if len(idx) < 2:
@@ -108,11 +129,91 @@ def _pairs_of(x: np.ndarray, y: np.ndarray, t: np.ndarray, codes: np.ndarray, t0
         if not len(p):
             continue
         i, j = idx[p[:, 0]], idx[p[:, 1]]
-        d2 = (x[i] - x[j]) ** 2 + (y[i] - y[j]) ** 2
-        keep = (d2 <= (distance_m + _EPS_M) ** 2) & (np.abs(t[i] - t[j]) <= limit_ns)
+        keep = _near(i, j, x, y, t, distance_m, hours)
         out.append(np.column_stack([np.minimum(i, j), np.maximum(i, j)])[keep])
     if not out:
         return np.empty((0, 2), dtype=np.int64)
+    return np.concatenate(out).astype(np.int64)
+
+
+#: Column offsets (dx, dy) of the grid searched from each column: half of the eight
+#: neighbours (the other half finds the same pairs from the other side) and the column itself.
+_FORWARD = ((0, 1), (1, -1), (1, 0), (1, 1))
+_CHUNK = 4_000_000  # candidate pairs tested at once
+
+
+def _grid_pairs(x: np.ndarray, y: np.ndarray, t: np.ndarray, codes: np.ndarray,
+                distance_m: float, hours: float) -> np.ndarray | None:
+    """Candidates from a grid of columns ``distance_m`` wide, swept along time.
+
+    Each located point gets a key ``column · span + coarse time``, where the column is its
+    group and grid cell (cells a little wider than the threshold, so a pair lies in the
+    same or neighbouring columns) and the coarse time is in units of a quarter of the
+    threshold. After one sort, the candidates of a point in a column are the keys within
+    ± the threshold (plus one unit) of its own time in that column: two binary searches
+    with sorted queries per column searched. Every pair is proposed once. Returns None when
+    the keys would not fit in 64 bits (huge extents or time spans): use the k-d trees.
+    """
+    ok = np.flatnonzero(np.isfinite(x) & np.isfinite(y))
+    if len(ok) < 2:
+        return np.empty((0, 2), dtype=np.int64)
+    limit_ns = round(hours * _NS_PER_HOUR)
+    side = (distance_m + _EPS_M) * (1 + 1e-6)
+    t_lo, t_hi = int(t[ok].min()), int(t[ok].max())
+    unit = max(1, limit_ns // 4)
+    reach = limit_ns // unit + 1  # |Δt| <= limit_ns  =>  |Δ coarse time| <= reach
+    cx, cy = np.floor(x[ok] / side), np.floor(y[ok] / side)
+    g = codes[ok].astype(np.int64)
+    g -= g.min()
+    nx = float(cx.max() - cx.min()) + 3
+    ny = float(cy.max() - cy.min()) + 3
+    span = (t_hi - t_lo) // unit + 2 * reach + 1
+    if t_hi - t_lo >= 2**62 or (float(g.max()) + 1) * nx * ny * span >= 2**62:
+        return None
+    ny_i, span_i = int(ny), int(span)
+    col = (g * int(nx) + (cx - cx.min() + 1).astype(np.int64)) * ny_i
+    col += (cy - cy.min() + 1).astype(np.int64)
+    del cx, cy, g
+    key = col * span_i + ((t[ok] - t_lo) // unit + reach)
+    del col
+    order = np.argsort(key)
+    key = key[order]
+    rows = ok[order]
+    del order
+    out = [_proposed(np.arange(1, len(key) + 1),
+                     np.searchsorted(key, key + reach, side="right"),
+                     rows, x, y, t, distance_m, hours)]
+    for dx, dy in _FORWARD:
+        shift = (dx * ny_i + dy) * span_i
+        lo = np.searchsorted(key, key + (shift - reach), side="left")
+        hi = np.searchsorted(key, key + (shift + reach), side="right")
+        out.append(_proposed(lo, hi, rows, x, y, t, distance_m, hours))
+    return np.concatenate(out)
+
+
+def _proposed(lo: np.ndarray, hi: np.ndarray, rows: np.ndarray, x: np.ndarray,
+              y: np.ndarray, t: np.ndarray, distance_m: float, hours: float) -> np.ndarray:
+    """The near pairs among ``(rows[a], rows[b])`` for ``lo[a] <= b < hi[a]``, ``i < j``."""
+    count = np.maximum(hi - lo, 0)
+    has = np.flatnonzero(count)
+    if not len(has):
+        return np.empty((0, 2), dtype=np.int64)
+    lo, count = lo[has], count[has]
+    ends = np.cumsum(count)
+    out = []
+    first = 0
+    while first < len(has):
+        last = int(np.searchsorted(ends, ends[first] - count[first] + _CHUNK, side="right"))
+        last = max(last, first + 1)
+        c = count[first:last]
+        a = np.repeat(has[first:last], c)
+        step = np.arange(len(a)) - np.repeat(np.cumsum(c) - c, c)
+        b = np.repeat(lo[first:last], c) + step
+        i, j = rows[a], rows[b]
+        keep = _near(i, j, x, y, t, distance_m, hours)
+        i, j = i[keep], j[keep]
+        out.append(np.column_stack([np.minimum(i, j), np.maximum(i, j)]))
+        first = last
     return np.concatenate(out).astype(np.int64)
 
 
