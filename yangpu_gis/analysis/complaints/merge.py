@@ -649,7 +649,8 @@ def _kahan_sums(values: np.ndarray, start: np.ndarray, size: np.ndarray) -> np.n
         yv = v - comp[active]
         s = total[active]
         tv = s + yv
-        c = tv - s - yv
+        with np.errstate(invalid="ignore"):
+            c = tv - s - yv
         c[np.isnan(c)] = 0.0  # an infinite value: keep the infinity, not NaN
         comp[active] = c
         total[active] = tv
