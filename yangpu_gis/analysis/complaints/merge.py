@@ -2,10 +2,13 @@
 
 Work orders of the same category within ``distance_m`` metres *and* ``hours`` hours of
 another are one case; links chain (single linkage in space–time), so a case is a connected
-component of the "near in space and time" graph. Pairs come from a k-d tree over
-(x, y, t·distance_m/hours) queried with the Chebyshev metric (a box of ±distance_m,
-±distance_m, ±hours around each order), filtered to the exact disc × interval, and joined
+component of the "near in space and time" graph. Candidate pairs come from a grid of
+columns (category × cells a little over ``distance_m`` wide) swept along time with one sort
+and binary searches (one k-d tree per category over (x, y, t·distance_m/hours) when the
+grid's 64-bit keys would overflow), are filtered to the exact disc × interval, and joined
 with :func:`scipy.sparse.csgraph.connected_components`: O(n log n + pairs), never all pairs.
+The case table is then built from arrays (integer category codes, ``bincount`` group-bys,
+one buffer of case ids), with the same values and dtypes as pandas' group-bys gave.
 """
 
 from __future__ import annotations
@@ -62,11 +65,13 @@ def space_time_pairs(
 
     Notes
     -----
-    One k-d tree per group over (x, y, t·distance_m/hours), queried with the Chebyshev
-    metric at radius distance_m: a box that holds the exact disc × interval (the box is
-    4/π larger than the cylinder), then filtered exactly (times compared as integers).
-    Cost O(n log n + candidate pairs); the pairs are the true neighbours, so the cost is
-    quadratic only if every order really is near every other one.
+    Candidates: the points of the same group in the same or a neighbouring grid column
+    (cells a little over distance_m wide) within hours (plus a quarter) of each other,
+    found by one sort of 64-bit keys (column, coarse time) and binary searches; when the
+    keys would overflow, one k-d tree per group over (x, y, t·distance_m/hours) with the
+    Chebyshev metric. Both are filtered exactly (times compared as integers), so the pairs
+    are the same set. Cost O(n log n + candidate pairs); the candidates are about the true
+    neighbours, so the cost is quadratic only if every order really is near every other.
     """
     check_positive(distance_m=distance_m, hours=hours)
     x, y, t, codes, t0 = _prepare(x, y, t_ns, group)
