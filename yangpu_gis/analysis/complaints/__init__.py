@@ -12,7 +12,7 @@ Pipeline (:func:`analyze_complaints`, module :mod:`.pipeline`, runs all of it):
 
 1. :func:`merge_duplicates` (:mod:`.merge`) — work orders of the same category within
    ``distance_m`` metres *and* ``hours`` hours of another are one case; links chain
-   (single linkage in space–time), found with a k-d tree, never all pairs.
+   (single linkage in space–time), found with a grid swept along time, never all pairs.
 2. :func:`route_cases` (:mod:`.route`) — subdistrict and grid cell by point-in-polygon,
    department by the category table (:mod:`.categories`); doubtful cases go to manual
    dispatch.
