@@ -49,20 +49,26 @@ def test_bowl_by_hand():
     assert len(res.table) == 1 and row["spill_elevation_m"] == 4
     assert row["area_m2"] == 9 * 4 and row["max_depth_m"] == 3
     assert row["volume_m3"] == (8 * 1 + 3) * 4
-    assert row["catchment_m2"] == 25 * 4  # every cell drains into the bowl
+    # the raster's edge cells are its outlets (as in the fill): their water leaves the
+    # raster, so the bowl drains its own nine cells (the pysheds D8 catchments before
+    # issue 16 let the edge ring flow inward: 25 cells)
+    assert row["catchment_m2"] == 9 * 4
 
 
 def test_trough_catchment_by_hand():
-    # a trough between 20 m walls draining west through an outlet at 0.5 m
+    # a trough between 20 m walls draining west through an outlet at 0.5 m; rows 0 and 4
+    # and the first and last columns are the raster's edge (outlets, draining off it)
     middle = [0.5, 4, 3, 2, 1, 2.5, 3, 4, 5]
-    dem = np.array([[20] * 9, middle, [20] * 9], float)
+    dem = np.array([[30] * 9, [20] * 9, middle, [20] * 9, [30] * 9], float)
     res = find_depressions(dem, T1)
     row = res.table.iloc[0]
     # filled to 4 m (the sill at column 1): columns 2..6, depths 1, 2, 3, 1.5, 1
     assert row["area_m2"] == 5 and row["max_depth_m"] == 3 and row["volume_m3"] == 8.5
-    # columns 2..8 of the trough and of both walls drain into it: 3 × 7 cells
-    assert row["catchment_m2"] == 21
-    assert res.labels[1].tolist() == [0, 0, 1, 1, 1, 1, 1, 0, 0]
+    # columns 2..7 of the trough (column 7, 4 m, to column 6) and of both walls (each wall
+    # cell's lowest neighbour is in the trough; at column 1 that is the 0.5 m outlet)
+    # drain into it: 3 × 6 cells (before issue 16, with the edge rows draining inward: 21)
+    assert row["catchment_m2"] == 18
+    assert res.labels[2].tolist() == [0, 0, 1, 1, 1, 1, 1, 0, 0]
 
 
 def test_min_depth_threshold_and_two_pits():
