@@ -320,6 +320,7 @@ def _flood_drainage(dem, filled, sinks, seeds, n):
     for r in range(h):
         for c in range(w):
             if np.isnan(dem[r, c]):
+                lab[r, c] = -2  # a wall: never entered (−1 again at the end)
                 continue
             s = sinks[r, c]
             if s > 0:
@@ -334,6 +335,7 @@ def _flood_drainage(dem, filled, sinks, seeds, n):
     q = np.empty(1024, np.int64)
     qn = 0
     qp = 0
+    level = -np.inf
     while size > 0 or qp < qn:
         if qp < qn:
             cell = q[qp]
@@ -352,12 +354,11 @@ def _flood_drainage(dem, filled, sinks, seeds, n):
         r = cell // w
         c = cell - r * w
         a = lab[r, c]
-        elv = dem[r, c] if sinks[r, c] > 0 else filled[r, c]
+        elv = level  # a FIFO cell is at the level of the heap cell that started its flat
         for k in range(8):
             rr = r + _DR[k]
             cc = c + _DC[k]
-            if rr < 0 or rr >= h or cc < 0 or cc >= w or lab[rr, cc] != -1 \
-                    or np.isnan(dem[rr, cc]):
+            if rr < 0 or rr >= h or cc < 0 or cc >= w or lab[rr, cc] != -1:
                 continue
             lab[rr, cc] = a
             counts[a] += 1
@@ -366,6 +367,10 @@ def _flood_drainage(dem, filled, sinks, seeds, n):
                 q, qn = _queue_push(q, qn, rr * w + cc)
             else:
                 keys, vals, size = _heap_push(keys, vals, size, np.float64(z), rr * w + cc)
+    flat = lab.ravel()
+    for i in range(flat.shape[0]):
+        if flat[i] == -2:
+            flat[i] = -1
     return lab, counts
 
 
