@@ -22,6 +22,14 @@ Untiled
 heap of (elevation, cell) seeded with the seeds, and a plain FIFO queue for cells raised to
 their parent's level (flats and pits), which skips the heap's log-cost for them.
 
+Drainage
+--------
+:func:`drainage_labels` — the same machinery (heap, FIFO) with watershed labels and no
+raising: on the conditioned surface (the DEM inside given sinks, the fill elsewhere) from
+the raster's outlets and the sink cells, each cell takes the label of the neighbour that
+floods it — its lowest neighbour; flats breadth-first from all their lower edges at once.
+The waterlogging analysis' catchments.
+
 Tiled (Barnes 2016, "Parallel priority-flood depression filling for trillion cell DEMs")
 ---------------------------------------------------------------------------------------
 Each tile is filled on its own from its *perimeter*, with watershed labels; a small graph
