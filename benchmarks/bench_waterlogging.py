@@ -19,14 +19,16 @@ own fresh process (so its peak resident memory is its own), one after the other:
 Each child reports its wall time (the step only, not loading its inputs) and its peak RSS
 (``ru_maxrss``, which includes the loaded DEM and the imports). Times are ratios against
 ``pysheds_fill`` measured in the same run. Importing pysheds (it compiles with numba,
-≈ 10 s) is timed apart, as ``pysheds_import_s``, in the steps that use it (the plain fill,
-and the analysis's catchments), and left out of the step times.
+≈ 10 s) is timed apart, as ``pysheds_import_s``, in the step that uses it (the plain
+fill; the analysis no longer imports pysheds), and left out of the step time. The load
+average (``os.getloadavg``) is recorded before and after each step.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -77,7 +79,7 @@ def child(step: str, folder: Path, tile_size: int) -> dict:
     t = Affine(*meta["transform"])
     dem = np.load(folder / "dem.npy")
     out: dict = {"step": step}
-    if step != "fill" and step != "fill_tiled":  # pysheds compiles with numba on import
+    if step == "pysheds_fill":  # pysheds compiles with numba on import
         t0 = time.perf_counter()
         import pysheds.grid  # noqa: F401
 
@@ -112,7 +114,10 @@ def child(step: str, folder: Path, tile_size: int) -> dict:
 
         roads = gpd.read_parquet(folder / "roads.parquet")
         compounds = gpd.read_parquet(folder / "compounds.parquet")
-        wl.fill_depressions(np.ones((3, 3), np.float32), tile_size=2)
+        pit = np.full((4, 4), 2, np.float32)
+        pit[1:3, 1:3] = 1  # numba: load the fill and drainage kernels first
+        wl.find_depressions(pit, Affine(1, 0, 0, 0, -1, 4), tile_size=2)
+        wl.find_depressions(pit, Affine(1, 0, 0, 0, -1, 4), tile_size=0)
         t0 = time.perf_counter()
         rep = wl.analyze_waterlogging(RasterData(dem, t, meta["crs"]), roads, compounds,
                                       min_area_m2=10,
@@ -155,12 +160,14 @@ def main() -> None:
         out["generate_s"] = round(time.perf_counter() - t0, 1)
         del dem, layers
         for step in args.steps.split(","):
+            load = os.getloadavg()[0]
             proc = subprocess.run([sys.executable, __file__, "--child", step, "--folder", tmp,
                                    "--tile-size", str(tile)], capture_output=True, text=True)
             if proc.returncode:
                 out[step] = {"error": proc.stderr[-2000:]}
                 continue
             out[step] = json.loads(proc.stdout.strip().splitlines()[-1])
+            out[step]["load_1min_before_after"] = [round(load, 2), round(os.getloadavg()[0], 2)]
             print(step, out[step], file=sys.stderr, flush=True)
         if "analysis" in out and "analysis_tiled" in out:
             out["analysis_tables_identical"] = all(

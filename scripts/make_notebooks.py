@@ -1001,7 +1001,7 @@ layers = reg.read_layers("roads", "residential_compounds", "subdistricts", "rive
 WATERLOGGING_DEFAULTS.table()   # 每个默认值及其来源 / every default and its source"""),
     ("md", """## 1 · 积水风险 — Waterlogging
 
-DEM 经优先洪泛法填洼（pysheds），填充深度超过 5 厘米的连片格网即为洼地；与洼地相交的路段和小区
+DEM 经优先洪泛法填洼（numba 实现，结果与 pysheds 逐格相同），填充深度超过 5 厘米的连片格网即为洼地；与洼地相交的路段和小区
 即为积水风险对象。Depressions are the cells the priority-flood fill raises by more than
 5 cm; the roads and compounds inside them are at risk."""),
     ("code", """dem = reg.read_raster("dem")

@@ -49,20 +49,26 @@ def test_bowl_by_hand():
     assert len(res.table) == 1 and row["spill_elevation_m"] == 4
     assert row["area_m2"] == 9 * 4 and row["max_depth_m"] == 3
     assert row["volume_m3"] == (8 * 1 + 3) * 4
-    assert row["catchment_m2"] == 25 * 4  # every cell drains into the bowl
+    # the raster's edge cells are its outlets (as in the fill): their water leaves the
+    # raster, so the bowl drains its own nine cells (the pysheds D8 catchments before
+    # issue 16 let the edge ring flow inward: 25 cells)
+    assert row["catchment_m2"] == 9 * 4
 
 
 def test_trough_catchment_by_hand():
-    # a trough between 20 m walls draining west through an outlet at 0.5 m
+    # a trough between 20 m walls draining west through an outlet at 0.5 m; rows 0 and 4
+    # and the first and last columns are the raster's edge (outlets, draining off it)
     middle = [0.5, 4, 3, 2, 1, 2.5, 3, 4, 5]
-    dem = np.array([[20] * 9, middle, [20] * 9], float)
+    dem = np.array([[30] * 9, [20] * 9, middle, [20] * 9, [30] * 9], float)
     res = find_depressions(dem, T1)
     row = res.table.iloc[0]
     # filled to 4 m (the sill at column 1): columns 2..6, depths 1, 2, 3, 1.5, 1
     assert row["area_m2"] == 5 and row["max_depth_m"] == 3 and row["volume_m3"] == 8.5
-    # columns 2..8 of the trough and of both walls drain into it: 3 × 7 cells
-    assert row["catchment_m2"] == 21
-    assert res.labels[1].tolist() == [0, 0, 1, 1, 1, 1, 1, 0, 0]
+    # columns 2..7 of the trough (column 7, 4 m, to column 6) and of both walls (each wall
+    # cell's lowest neighbour is in the trough; at column 1 that is the 0.5 m outlet)
+    # drain into it: 3 × 6 cells (before issue 16, with the edge rows draining inward: 21)
+    assert row["catchment_m2"] == 18
+    assert res.labels[2].tolist() == [0, 0, 1, 1, 1, 1, 1, 0, 0]
 
 
 def test_min_depth_threshold_and_two_pits():
@@ -213,3 +219,58 @@ def test_cli_condition_commands(tmp_path):
     stations = pd.read_csv(out / "stations.csv", encoding="utf-8-sig")
     assert stations.loc[0, "class"] == "IV" and stations.loc[0, "worst_parameter"] == "tp"
     assert not stations.loc[0, "compliant"]
+
+
+def _random_pits(seed: int, shape=(40, 50)) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    dem = np.full(shape, 5.0) + rng.normal(0, 0.01, shape)
+    pits = rng.random(shape) < 0.3  # many pits touching at corners only
+    pits[[0, -1], :] = pits[:, [0, -1]] = False
+    dem[pits] -= rng.uniform(0.2, 1.0, pits.sum())
+    return dem
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_polygons_are_valid_and_cover_exactly_the_depression_cells(seed):
+    dem = _random_pits(seed)
+    t = Affine(2, 0, 1000, 0, -2, 3000)
+    res = find_depressions(dem, t)
+    polys = res.polygons()
+    assert len(polys) == len(res.table) > 5
+    assert polys.is_valid.all()
+    assert (polys.geom_type == "MultiPolygon").any()  # diagonal-only contacts exist
+    for _, row in polys.iterrows():  # oracle: the union of the depression's cell squares
+        rows, cols = np.nonzero(res.labels == row["depression_id"])
+        cells = shapely.union_all(shapely.box(1000 + 2 * cols, 3000 - 2 * rows - 2,
+                                              1000 + 2 * cols + 2, 3000 - 2 * rows))
+        assert shapely.equals(row.geometry, cells)
+        assert row.geometry.area == pytest.approx(row["area_m2"])
+
+
+@pytest.mark.parametrize("transform", [Affine(1, 0, 1000, 0, -1, 2000),
+                                       Affine(0.7, 0, 1000.15, 0, -0.7, 2000.3)])
+def test_compound_depth_by_windows_equals_whole_grid(transform):
+    """The per-depression windows of the depth grid (integer grids) give what exactextract
+    gives on the whole grid; other grids use the whole grid."""
+    import pyproj
+
+    from yangpu_gis.analysis.waterlogging import _exact_grid, _max_depth
+    from yangpu_gis.rasters.zonal import zonal_stats
+
+    res = find_depressions(_random_pits(5, (60, 70)), transform)
+    polys = res.polygons()
+    x0, y0 = transform.c, transform.f
+    step = abs(transform.a)
+    boxes = [shapely.box(x0 + step * (3 + 7 * i), y0 - step * (4 + 9 * j),
+                         x0 + step * (8.3 + 7 * i), y0 - step * (11.6 + 9 * j))
+             for i in range(9) for j in range(6)]
+    comp = gpd.GeoDataFrame({"compound_id": [f"C{k}" for k in range(len(boxes))]},
+                            geometry=boxes, crs="EPSG:4549")
+    parts = gpd.overlay(comp, polys[["depression_id", "geometry"]].set_crs("EPSG:4549"),
+                        how="intersection", keep_geom_type=True)
+    crs = pyproj.CRS.from_epsg(4549)
+    whole = np.where(res.depth > 0, res.depth, np.float32(np.nan))
+    want = zonal_stats(RasterData(whole, transform, crs), parts, stats=("max",))["max"]
+    got = _max_depth(res, parts, crs)
+    assert len(parts) > 20 and _exact_grid(transform) == (transform.a == 1)
+    np.testing.assert_array_equal(got, want.to_numpy())

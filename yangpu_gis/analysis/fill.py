@@ -22,6 +22,14 @@ Untiled
 heap of (elevation, cell) seeded with the seeds, and a plain FIFO queue for cells raised to
 their parent's level (flats and pits), which skips the heap's log-cost for them.
 
+Drainage
+--------
+:func:`drainage_labels` — the same machinery (heap, FIFO) with watershed labels and no
+raising: on the conditioned surface (the DEM inside given sinks, the fill elsewhere) from
+the raster's outlets and the sink cells, each cell takes the label of the neighbour that
+floods it — its lowest neighbour; flats breadth-first from all their lower edges at once.
+The waterlogging analysis' catchments.
+
 Tiled (Barnes 2016, "Parallel priority-flood depression filling for trillion cell DEMs")
 ---------------------------------------------------------------------------------------
 Each tile is filled on its own from its *perimeter*, with watershed labels; a small graph
@@ -73,6 +81,7 @@ __all__ = [
     "TileFlood",
     "apply_spill",
     "combine_extents",
+    "drainage_labels",
     "edge_extents",
     "flood_tile",
     "priority_flood",
@@ -302,6 +311,130 @@ def priority_flood(dem: np.ndarray) -> np.ndarray:
     if out.size:
         _flood(out, raster_seeds(out))
     return out
+
+
+@njit(cache=True)
+def _flood_drainage(dem, filled, sinks, seeds, n):
+    """Labelled priority-flood of the conditioned surface (``dem`` where ``sinks`` > 0,
+    ``filled`` elsewhere, NaN walls) from the ``seeds`` (label 0) and every sink cell
+    (label = its sink id); returns the labels (−1: nodata or unreached) and the cell count
+    of each label 0 … ``n``."""
+    h, w = dem.shape
+    lab = np.full((h, w), -1, np.int32)
+    counts = np.zeros(n + 1, np.int64)
+    cap = max(1024, 2 * (h + w))
+    keys = np.empty(cap, np.float64)
+    vals = np.empty(cap, np.int64)
+    size = 0
+    for r in range(h):
+        for c in range(w):
+            if np.isnan(dem[r, c]):
+                lab[r, c] = -2  # a wall: never entered (−1 again at the end)
+                continue
+            s = sinks[r, c]
+            if s > 0:
+                lab[r, c] = s
+                counts[s] += 1
+                keys, vals, size = _heap_push(keys, vals, size, np.float64(dem[r, c]), r * w + c)
+            elif seeds[r, c]:
+                lab[r, c] = 0
+                counts[0] += 1
+                keys, vals, size = _heap_push(keys, vals, size, np.float64(filled[r, c]),
+                                              r * w + c)
+    q = np.empty(1024, np.int64)
+    qn = 0
+    qp = 0
+    level = -np.inf
+    while size > 0 or qp < qn:
+        if qp < qn:
+            cell = q[qp]
+            qp += 1
+            if qp == qn:
+                qp = 0
+                qn = 0
+        else:
+            level, cell, size = _heap_pop(keys, vals, size)
+            # the other cells of this level (each with a lower neighbour, or an outlet)
+            # join the FIFO before any cell they flood: a flat is taken breadth-first
+            # from all its lower edges at once
+            while size > 0 and keys[0] == level:
+                _, other, size = _heap_pop(keys, vals, size)
+                q, qn = _queue_push(q, qn, other)
+        r = cell // w
+        c = cell - r * w
+        a = lab[r, c]
+        elv = level  # a FIFO cell is at the level of the heap cell that started its flat
+        for k in range(8):
+            rr = r + _DR[k]
+            cc = c + _DC[k]
+            if rr < 0 or rr >= h or cc < 0 or cc >= w or lab[rr, cc] != -1:
+                continue
+            lab[rr, cc] = a
+            counts[a] += 1
+            z = filled[rr, cc]  # not a sink: every sink cell is a seed
+            if z <= elv:
+                q, qn = _queue_push(q, qn, rr * w + cc)
+            else:
+                keys, vals, size = _heap_push(keys, vals, size, np.float64(z), rr * w + cc)
+    flat = lab.ravel()
+    for i in range(flat.shape[0]):
+        if flat[i] == -2:
+            flat[i] = -1
+    return lab, counts
+
+
+def drainage_labels(dem: np.ndarray, filled: np.ndarray,
+                    sinks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Where every cell drains: off the raster (0) or into a sink (its id), by a
+    priority-flood with watershed labels (Barnes, Lehman & Mulla 2014).
+
+    The flood runs on the *conditioned surface* — ``dem`` inside the sinks, ``filled``
+    elsewhere, NaN cells walls — from the raster's outlets (:func:`raster_seeds`, label 0)
+    and every sink cell (label = its id) at once. Each other cell takes the label of the
+    neighbour that floods it, which is its lowest neighbour (the flood pops cells in
+    non-decreasing elevation: outside the sinks the conditioned surface has no pits, every
+    cell has a non-rising path to a seed). On a flat (filled sub-threshold pits,
+    plateaus) the cells with a lower neighbour, and outlets on it, are taken first, all
+    together, then the flat breadth-first from them: a flat cell drains to the nearest
+    (fewest 8-connected steps across the flat) of those, ties in flood order. Elevations
+    are only compared, never changed or combined.
+
+    Parameters
+    ----------
+    dem : numpy.ndarray
+        2-D float32/float64 elevations, NaN nodata.
+    filled : numpy.ndarray
+        ``dem`` filled (:func:`priority_flood`), same shape and dtype.
+    sinks : numpy.ndarray
+        int32 sink id of every cell (1 … n), 0 outside the sinks; sink cells must be
+        valid and raised by the fill (``filled > dem``), as depressions are.
+
+    Returns
+    -------
+    labels : numpy.ndarray
+        int32: 0 for cells that drain off the raster, the sink id for cells that drain
+        into a sink (the sink's own cells included), −1 for nodata and for cells cut off
+        from every outlet and sink by nodata.
+    counts : numpy.ndarray
+        int64, length n + 1: cells with each label (index 0: draining off the raster).
+
+    Examples
+    --------
+    >>> dem = np.array([[3.0, 3, 3, 3], [3, 1, 2, 3], [3, 3, 3, 3]])
+    >>> sinks = np.zeros(dem.shape, np.int32); sinks[1, 1:3] = 1  # both cells are raised
+    >>> drainage_labels(dem, priority_flood(dem), sinks)[1].tolist()
+    [10, 2]
+    """
+    if dem.shape != filled.shape or dem.shape != sinks.shape or dem.ndim != 2:
+        raise ValueError("dem, filled and sinks must be 2-D arrays of one shape")
+    if dem.dtype not in (np.float32, np.float64):
+        dem = dem.astype(np.float64)
+    filled = np.ascontiguousarray(filled, dtype=dem.dtype)
+    sinks = np.ascontiguousarray(sinks, dtype=np.int32)
+    n = int(sinks.max()) if sinks.size else 0
+    if not dem.size:
+        return np.full(dem.shape, -1, np.int32), np.zeros(n + 1, np.int64)
+    return _flood_drainage(np.ascontiguousarray(dem), filled, sinks, raster_seeds(dem), n)
 
 
 # --- tiled ----------------------------------------------------------------------------------

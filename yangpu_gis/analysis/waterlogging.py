@@ -13,10 +13,18 @@ Method
    ``min_depth_m`` (default 0.05 m) are grouped, 8-connected, into depressions: area,
    maximum depth and storage volume (Σ depth × cell area over those cells), computed from
    those cells' labels rather than full-grid passes.
-3. Catchment: D8 flow directions (``pysheds``' ``flowdir``) on the DEM with sub-threshold
-   pits filled and flats resolved (``resolve_flats``), depression cells made sinks; the
-   catchment of a depression is its own area plus the flow accumulation (``pysheds``'
-   ``accumulation``) of every cell draining straight into it.
+3. Catchment (:func:`.fill.drainage_labels`, numba): a priority-flood with watershed
+   labels (Barnes, Lehman & Mulla 2014) of the *conditioned surface* — the DEM inside the
+   depressions, the filled DEM elsewhere, nodata walls — seeded at once with the raster's
+   outer edge cells (label 0: the water leaves the raster) and every depression cell
+   (label: its depression). Every other cell takes the label of the neighbour that floods
+   it: a cell drains to its lowest neighbour, and flats (filled sub-threshold pits,
+   plateaus) drain toward their nearest outlet in flood order (breadth-first from all
+   the flat's cells that have a lower neighbour at once, ties in flood order). ``catchment_m2`` = cells labelled with the depression
+   (its own cells included) × cell area. Every depression found is a sink, also those
+   later dropped by ``min_area_m2``; cells cut off by nodata drain nowhere. (Until issue
+   16 the catchments came from pysheds' ``resolve_flats`` + D8 ``flowdir`` +
+   ``accumulation``; flats were drained differently there, so the values differ.)
 4. Roads (length inside, deepest point along them) and compounds (area inside, deepest
    cell) in each depression.
 
@@ -40,7 +48,7 @@ from ..errors import ValidationError
 from ..rasters.data import RasterData
 from .defaults import TopicDefaults
 from .engine import dask_client
-from .fill import priority_flood, tiled_fill
+from .fill import drainage_labels, priority_flood, tiled_fill
 from .inputs import metric, require_columns
 from .result import AnalysisResult, parameters_frame
 
@@ -94,34 +102,6 @@ class WaterloggingDefaults(TopicDefaults):
 
 
 WATERLOGGING_DEFAULTS = WaterloggingDefaults()
-
-#: pysheds' D8 direction codes (N, NE, E, SE, S, SW, W, NW) and their (row, col) steps.
-DIRMAP = (64, 128, 1, 2, 4, 8, 16, 32)
-_STEPS = {64: (-1, 0), 128: (-1, 1), 1: (0, 1), 2: (1, 1), 4: (1, 0), 8: (1, -1),
-          16: (0, -1), 32: (-1, -1)}
-
-
-def _numpy_compat() -> None:
-    # pysheds 0.5 calls np.in1d, removed in NumPy 2.4; np.isin is its documented replacement
-    if not hasattr(np, "in1d"):
-        np.in1d = np.isin  # type: ignore[attr-defined]
-
-
-def _grid(shape: tuple[int, int], transform: Affine):
-    from pysheds.grid import Grid
-    from pysheds.sview import ViewFinder
-
-    _numpy_compat()
-    vf = ViewFinder(affine=transform, shape=shape, nodata=np.nan)
-    return Grid(viewfinder=vf), vf
-
-
-def _raster(values: np.ndarray, vf, nodata=np.nan):
-    from pysheds.sview import Raster, ViewFinder
-
-    return Raster(values, viewfinder=ViewFinder(affine=vf.affine, shape=values.shape,
-                                                nodata=nodata, crs=vf.crs))
-
 
 def fill_depressions(dem: np.ndarray, transform: Affine | None = None, *,
                      tile_size: int | None = None, client: Any = None) -> np.ndarray:
@@ -211,46 +191,28 @@ class DepressionResult:
     crs: object = None
 
     def polygons(self) -> gpd.GeoDataFrame:
-        """Depressions as polygons (cell outlines merged), with the table's columns."""
+        """Depressions as valid polygons (cell outlines merged), with the table's columns.
+
+        A depression (8-connected cells) is the union of its 4-connected parts: a Polygon,
+        or a MultiPolygon of parts that touch only at cell corners — valid as built, so
+        the overlays need not repair them (``make_valid`` of an 8-connected outline with
+        thousands of holes took most of the analysis' time at 30 M cells).
+        """
         from rasterio.features import shapes
 
-        mask = self.labels > 0
         geoms, ids = [], []
-        for geom, value in shapes(self.labels, mask=mask, transform=self.transform,
-                                  connectivity=8):
+        for geom, value in shapes(self.labels, mask=self.labels > 0,
+                                  transform=self.transform, connectivity=4):
             geoms.append(shapely.geometry.shape(geom))
             ids.append(int(value))
-        gdf = gpd.GeoDataFrame({"depression_id": ids}, geometry=geoms, crs=self.crs)
-        gdf = gdf.dissolve("depression_id", as_index=False)
+        ids_a = np.asarray(ids, dtype=np.int64)
+        order = np.argsort(ids_a, kind="stable")
+        uid, start = np.unique(ids_a[order], return_index=True)
+        parts = np.split(np.asarray(geoms, dtype=object)[order], start[1:]) if len(ids) else []
+        merged = [p[0] if len(p) == 1 else shapely.MultiPolygon(list(p)) for p in parts]
+        gdf = gpd.GeoDataFrame({"depression_id": uid}, geometry=merged, crs=self.crs)
         return gdf.merge(self.table, on="depression_id").sort_values("depression_id",
                                                                      ignore_index=True)
-
-
-def _catchments(dem, filled, in_dep, labels, n, transform) -> np.ndarray:
-    """Cells draining into each depression (its own cells included), by D8 accumulation."""
-    grid, vf = _grid(dem.shape, transform)
-    cond = np.where(in_dep, dem, filled)
-    cond = np.where(np.isnan(dem), np.nan, cond)
-    r = _raster(cond.astype(np.float64), vf)
-    try:
-        r = grid.resolve_flats(r)
-    except Exception:  # noqa: BLE001 - rasters without flats: pysheds may raise; keep as is
-        pass
-    fdir = np.asarray(grid.flowdir(r, dirmap=DIRMAP, nodata_out=np.int64(0)), dtype=np.int64)
-    fdir[in_dep | np.isnan(dem)] = 0
-    acc = np.asarray(grid.accumulation(_raster(fdir, vf, nodata=0), dirmap=DIRMAP,
-                                       nodata_out=0.0), dtype=np.float64)
-    counts = np.bincount(labels.ravel(), minlength=n + 1).astype(np.float64)
-    h, w = dem.shape
-    for code, (dr, dc) in _STEPS.items():
-        rows, cols = np.nonzero(fdir == code)
-        tr, tc = rows + dr, cols + dc
-        ok = (tr >= 0) & (tr < h) & (tc >= 0) & (tc < w)
-        rows, cols, tr, tc = rows[ok], cols[ok], tr[ok], tc[ok]
-        target = labels[tr, tc]
-        hit = target > 0
-        counts += np.bincount(target[hit], weights=acc[rows[hit], cols[hit]], minlength=n + 1)
-    return counts
 
 
 def find_depressions(
@@ -277,7 +239,7 @@ def find_depressions(
     min_area_m2 : float
         Depressions smaller than this are dropped (default keep all).
     catchments : bool
-        Compute each depression's catchment (flow accumulation).
+        Compute each depression's catchment (:func:`.fill.drainage_labels`).
     crs : optional
         CRS, kept for :meth:`DepressionResult.polygons`.
     tile_size : int, optional
@@ -316,7 +278,9 @@ def find_depressions(
     del raised, keep
     in_dep = np.zeros(dem.shape, dtype=bool)
     in_dep.ravel()[cells_i] = True
-    labels, n = ndimage.label(in_dep, structure=np.ones((3, 3), bool))
+    labels = np.zeros(dem.shape, dtype=np.int32)
+    n = int(ndimage.label(in_dep, structure=np.ones((3, 3), bool), output=labels))
+    del in_dep
     lab_v = labels.ravel()[cells_i]
     cell = abs(transform.a * transform.e)
     idx = np.arange(1, n + 1)
@@ -344,20 +308,21 @@ def find_depressions(
         "y": [p[1] for p in xy],
     })
     if catchments and n:
-        table["catchment_m2"] = _catchments(dem, filled, in_dep, labels, n, transform)[1:] * cell
+        # every depression (also those min_area_m2 drops below) is a sink of the flood
+        table["catchment_m2"] = drainage_labels(dem, filled, labels)[1][1:] * cell
     if min_area_m2 > 0 and n:
         keep = table["area_m2"] >= min_area_m2
         remap = np.zeros(n + 1, dtype=np.int32)
         remap[idx[keep.to_numpy()]] = np.arange(1, int(keep.sum()) + 1)
-        labels = remap[labels]
+        lab_v = remap[lab_v]
+        labels.ravel()[cells_i] = lab_v  # only depression cells are labelled
         table = table[keep].assign(depression_id=np.arange(1, int(keep.sum()) + 1))
         table = table.reset_index(drop=True)
-        kept = labels.ravel()[cells_i] > 0
+        kept = lab_v > 0
         cells_i, depth_v = cells_i[kept], depth_v[kept]
     depth32 = np.zeros(dem.shape, dtype=np.float32)
     depth32.ravel()[cells_i] = depth_v
-    return DepressionResult(table, labels.astype(np.int32, copy=False), depth32, filled,
-                            transform, crs)
+    return DepressionResult(table, labels, depth32, filled, transform, crs)
 
 
 def _sample(depth: np.ndarray, transform: Affine, x: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -399,12 +364,50 @@ def roads_at_risk(roads: gpd.GeoDataFrame, result: DepressionResult,
         ["depression_id", "road_id"], ignore_index=True)
 
 
+def _exact_grid(transform: Affine) -> bool:
+    """True when the grid's cell edges are integers (origin and cell size), so a window's
+    edges are the whole grid's edges exactly in floating point."""
+    vals = (transform.a, transform.e, transform.c, transform.f)
+    return all(float(v).is_integer() and abs(v) < 2.0**40 for v in vals)
+
+
+def _depth_window(result: DepressionResult, bounds, crs) -> RasterData:
+    """The depth grid, NaN where 0, over the cells under ``bounds`` with one cell of margin
+    (``_exact_grid`` transforms only: the window's cells are the whole grid's exactly)."""
+    t = result.transform
+    h, w = result.depth.shape
+    minx, miny, maxx, maxy = bounds
+    c0 = max(int(np.floor((minx - t.c) / t.a)) - 1, 0)
+    c1 = max(min(int(np.ceil((maxx - t.c) / t.a)) + 1, w), c0 + 1)
+    r0 = max(int(np.floor((maxy - t.f) / t.e)) - 1, 0)
+    r1 = max(min(int(np.ceil((miny - t.f) / t.e)) + 1, h), r0 + 1)
+    d = result.depth[r0:r1, c0:c1]
+    return RasterData(np.where(d > 0, d, np.float32(np.nan)),
+                      Affine(t.a, 0, t.c + c0 * t.a, 0, t.e, t.f + r0 * t.e), crs)
+
+
+def _max_depth(result: DepressionResult, parts: gpd.GeoDataFrame, crs) -> np.ndarray:
+    """Deepest cell touching each part (exactextract ``max``): one depression's parts at a
+    time over their window of the depth grid when the grid is exact, else over the whole
+    grid at once (a float64 copy of it: zonal statistics' input)."""
+    from ..rasters.zonal import zonal_stats
+
+    if not _exact_grid(result.transform):
+        whole = np.where(result.depth > 0, result.depth, np.float32(np.nan))
+        return zonal_stats(RasterData(whole, result.transform, crs), parts,
+                           stats=("max",))["max"].to_numpy()
+    out = np.full(len(parts), np.nan)
+    for idx in parts.groupby("depression_id").indices.values():
+        sub = parts.iloc[idx]
+        out[idx] = zonal_stats(_depth_window(result, sub.total_bounds, crs), sub,
+                               stats=("max",))["max"].to_numpy()
+    return out
+
+
 def compounds_at_risk(compounds: gpd.GeoDataFrame, result: DepressionResult,
                       polygons: gpd.GeoDataFrame | None = None) -> gpd.GeoDataFrame:
     """Parts of compounds inside depressions: ``compound_id, depression_id, area_m2,
     max_depth_m`` (deepest cell touching the part, by ``exactextract``)."""
-    from ..rasters.zonal import zonal_stats
-
     polys = result.polygons() if polygons is None else polygons
     cols = ["compound_id", "depression_id", "area_m2", "max_depth_m"]
     if not len(polys) or not len(compounds):
@@ -417,10 +420,8 @@ def compounds_at_risk(compounds: gpd.GeoDataFrame, result: DepressionResult,
     parts = parts[parts["area_m2"] > 0].reset_index(drop=True)
     import pyproj
 
-    depth = np.where(result.depth > 0, result.depth, np.nan).astype(np.float32)
-    raster = RasterData(depth, result.transform, pyproj.CRS.from_user_input(polys.crs))
-    z = zonal_stats(raster, parts, stats=("max",))
-    parts["max_depth_m"] = z["max"].round(4)
+    parts["max_depth_m"] = np.round(_max_depth(result, parts,
+                                               pyproj.CRS.from_user_input(polys.crs)), 4)
     extra = [k for k in ("name", "households") if k in parts.columns]
     return parts[[*cols, *extra, parts.geometry.name]].sort_values(
         ["depression_id", "compound_id"], ignore_index=True)
