@@ -50,10 +50,13 @@ def _orders(rows) -> gpd.GeoDataFrame:
         geometry=[Point(X0 + r[1], Y0 + r[2]) for r in rows], crs=CRS)
 
 
-def _brute_force_cases(x, y, t_h, cat, distance_m, hours) -> list[tuple[int, ...]]:
-    """Single linkage by union-find over all pairs (the oracle)."""
+def _brute_force_cases(x, y, t_h, cat, distance_m, hours, linkable=None
+                       ) -> list[tuple[int, ...]]:
+    """Single linkage by union-find over all pairs (the oracle); orders outside ``linkable``
+    (default: none) stay cases of their own."""
     n = len(x)
     parent = list(range(n))
+    linkable = np.ones(n, dtype=bool) if linkable is None else linkable
 
     def find(i):
         while parent[i] != i:
@@ -63,7 +66,8 @@ def _brute_force_cases(x, y, t_h, cat, distance_m, hours) -> list[tuple[int, ...
 
     for i in range(n):
         for j in range(i + 1, n):
-            if (cat[i] == cat[j] and np.hypot(x[i] - x[j], y[i] - y[j]) <= distance_m
+            if (linkable[i] and linkable[j] and cat[i] == cat[j]
+                    and np.hypot(x[i] - x[j], y[i] - y[j]) <= distance_m
                     and abs(t_h[i] - t_h[j]) <= hours):
                 parent[find(i)] = find(j)
     groups: dict[int, set[int]] = {}

@@ -17,31 +17,10 @@ import shapely
 
 from yangpu_gis.analysis.complaints.merge import CASE_COLUMNS, merge_duplicates
 
+from .test_complaints import _brute_force_cases
+
 CRS = "EPSG:4549"
 T0 = pd.Timestamp("2025-03-01 08:00", tz="Asia/Shanghai")
-
-
-def _components(x, y, t_h, cat, linkable, distance_m, hours) -> list[list[int]]:
-    """Single linkage by union-find over all pairs."""
-    n = len(x)
-    parent = list(range(n))
-
-    def find(i):
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
-
-    for i in range(n):
-        for j in range(i + 1, n):
-            if (linkable[i] and linkable[j] and cat[i] == cat[j]
-                    and np.hypot(x[i] - x[j], y[i] - y[j]) <= distance_m
-                    and abs(t_h[i] - t_h[j]) <= hours):
-                parent[find(i)] = find(j)
-    groups: dict[int, list[int]] = {}
-    for i in range(n):
-        groups.setdefault(find(i), []).append(i)
-    return list(groups.values())
 
 
 def _orders(n: int, seed: int, *, categorical: bool, with_optional: bool) -> gpd.GeoDataFrame:
@@ -80,7 +59,7 @@ def _expected(orders: gpd.GeoDataFrame, distance_m: float, hours: float):
     prec = (["point" if pd.isna(p) else p for p in orders["location_precision"]]
             if "location_precision" in orders.columns else ["point"] * n)
     road = np.array([p == "road" for p in prec])
-    comps = _components(x, y, t_h, cat, located & ~road, distance_m, hours)
+    comps = _brute_force_cases(x, y, t_h, cat, distance_m, hours, located & ~road)
     comps = [sorted(c, key=lambda i: (t[i], i)) for c in comps]
     comps.sort(key=lambda c: (t[c[0]], c[0]))
     label = np.empty(n, dtype=np.int64)
