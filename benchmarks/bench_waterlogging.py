@@ -13,6 +13,9 @@ own fresh process (so its peak resident memory is its own), one after the other:
 
 * ``pysheds_fill`` — ``pysheds``' ``Grid.fill_depressions`` called plainly (the reference);
 * ``fill`` / ``fill_tiled`` — our priority-flood, untiled and tiled;
+* ``fill_tiled_local2`` — the tiled fill with its tiles as tasks on a 2-worker
+  ``LocalCluster`` (what ``--scheduler local:2`` starts; started before the clock, its
+  start-up reported as ``cluster_start_s``; peak RSS is the calling process's only);
 * ``analysis`` / ``analysis_tiled`` — the whole ``analyze_waterlogging()`` (fill,
   depressions, catchments, polygons, roads and compounds), untiled and tiled.
 
@@ -38,7 +41,7 @@ from pathlib import Path
 
 import numpy as np
 
-STEPS = ("pysheds_fill", "fill", "fill_tiled", "analysis", "analysis_tiled")
+STEPS = ("pysheds_fill", "fill", "fill_tiled", "fill_tiled_local2", "analysis", "analysis_tiled")
 
 
 def _rss_mb() -> float:
@@ -110,14 +113,28 @@ def child(step: str, folder: Path, tile_size: int) -> dict:
         filled = np.asarray(Grid(viewfinder=vf).fill_depressions(r))
         out["s"] = time.perf_counter() - t0
         np.save(folder / "pysheds_filled.npy", filled.astype(np.float32))
-    elif step in ("fill", "fill_tiled"):
+    elif step in ("fill", "fill_tiled", "fill_tiled_local2"):
         from yangpu_gis.analysis.fill import priority_flood, tiled_fill
 
         priority_flood(np.ones((3, 3), np.float32))  # numba: load the compiled code first
         tiled_fill(np.ones((3, 3), np.float32), 2)
+        client = None
+        if step == "fill_tiled_local2":
+            import distributed
+
+            t0 = time.perf_counter()
+            cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1,
+                                               processes=True, dashboard_address=":0")
+            client = distributed.Client(cluster)
+            client.run(tiled_fill, np.ones((3, 3), np.float32), 2)  # the workers' numba too
+            out["cluster_start_s"] = round(time.perf_counter() - t0, 1)
         t0 = time.perf_counter()
-        filled = priority_flood(dem) if step == "fill" else tiled_fill(dem, tile_size)
+        filled = (priority_flood(dem) if step == "fill"
+                  else tiled_fill(dem, tile_size, client=client))
         out["s"] = time.perf_counter() - t0
+        if client is not None:
+            client.close()
+            cluster.close()
         out["peak_rss_mb_before_check"] = round(_rss_mb())
         ref = folder / "pysheds_filled.npy"
         if ref.exists():
