@@ -772,10 +772,13 @@ def _tiled_fill_on(client, dem: np.ndarray, wins, extents, rows, cols) -> np.nda
               for t, win in zip(tiles, wins, strict=True)]
     summaries = client.gather([client.submit(_summary_of, f, pure=False) for f in floods])
     spills = solve_spill(summaries, rows, cols)
+    # every tile's last step submitted at once, so the workers run them side by side;
+    # each result is copied out and its tile's futures released as it is taken
+    finals = [client.submit(apply_spill, t, f, s, pure=False)
+              for t, f, s in zip(tiles, floods, spills, strict=True)]
     out = np.empty_like(dem)
     for k, win in enumerate(wins):
-        done = client.submit(apply_spill, tiles[k], floods[k], spills[k], pure=False)
-        out[win] = done.result()
-        for future in (done, floods[k], tiles[k]):
+        out[win] = finals[k].result()
+        for future in (finals[k], floods[k], tiles[k]):
             future.release()
     return out
