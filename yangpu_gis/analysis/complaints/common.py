@@ -13,7 +13,7 @@ from ...errors import ValidationError
 from ..inputs import require_columns
 
 __all__ = ["align", "as_datetime", "check_positive", "first_container", "id_column_of",
-           "local_days", "to_ns"]
+           "local_days"]
 
 _EPOCH = np.datetime64("1970-01-01", "D")
 
@@ -29,11 +29,6 @@ def as_datetime(values: pd.Series) -> pd.Series:
     if s.dt.tz is None:
         s = s.dt.tz_localize("Asia/Shanghai")
     return s.dt.tz_convert("Asia/Shanghai").dt.as_unit("ns")
-
-
-def to_ns(values: pd.Series) -> np.ndarray:
-    """Nanoseconds since the epoch (UTC) of :func:`as_datetime` of ``values``."""
-    return as_datetime(values).dt.tz_convert("UTC").dt.tz_localize(None).to_numpy().view("i8")
 
 
 def local_days(values: pd.Series) -> np.ndarray:
